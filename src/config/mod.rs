@@ -1,0 +1,12 @@
+//! Settings (TOML, XDG paths), prompt and template loading. Knows nothing of tokio,
+//! HTTP or terminals.
+
+mod paths;
+mod resources;
+mod settings;
+mod templates;
+
+pub use paths::Paths;
+pub use resources::{PromptError, Resources};
+pub use settings::*;
+pub use templates::*;

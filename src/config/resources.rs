@@ -1,0 +1,124 @@
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Prompt names every LLM role uses; each is `prompts/<name>.j2`.
+pub const PROMPT_NAMES: [&str; 7] = [
+    "story_director",
+    "story_critic",
+    "scene_writer",
+    "scene_critic",
+    "scene_cohesor",
+    "reference_analyst",
+    "intent",
+];
+
+const EMBEDDED_PROMPTS: [(&str, &str); 7] = [
+    ("story_director", include_str!("../../prompts/story_director.j2")),
+    ("story_critic", include_str!("../../prompts/story_critic.j2")),
+    ("scene_writer", include_str!("../../prompts/scene_writer.j2")),
+    ("scene_critic", include_str!("../../prompts/scene_critic.j2")),
+    ("scene_cohesor", include_str!("../../prompts/scene_cohesor.j2")),
+    ("reference_analyst", include_str!("../../prompts/reference_analyst.j2")),
+    ("intent", include_str!("../../prompts/intent.j2")),
+];
+
+const EMBEDDED_TEMPLATES: [(&str, &str); 4] = [
+    ("product_showcase", include_str!("../../templates/product_showcase.toml")),
+    ("lifestyle_ad", include_str!("../../templates/lifestyle_ad.toml")),
+    ("announcement", include_str!("../../templates/announcement.toml")),
+    ("ugc_testimonial", include_str!("../../templates/ugc_testimonial.toml")),
+];
+
+const EMBEDDED_FRAMEWORKS: [(&str, &str); 3] = [
+    ("aida", include_str!("../../templates/frameworks/aida.toml")),
+    ("pas", include_str!("../../templates/frameworks/pas.toml")),
+    ("fab", include_str!("../../templates/frameworks/fab.toml")),
+];
+
+#[derive(Debug, Error)]
+pub enum PromptError {
+    #[error("no prompt named '{0}'")]
+    Unknown(String),
+    #[error("prompt '{name}' ({origin}) does not render: {message}")]
+    Render { name: String, origin: String, message: String },
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+}
+
+/// Prompts, ad templates and frameworks: the embedded defaults, each overridable by a
+/// file of the same name in the user's config dir (`prompts/`, `templates/`).
+#[derive(Debug, Clone)]
+pub struct Resources {
+    config_dir: PathBuf,
+}
+
+impl Resources {
+    pub fn new(config_dir: &Path) -> Resources {
+        Resources { config_dir: config_dir.to_path_buf() }
+    }
+
+    fn read(&self, rel: &str, embedded: &[(&str, &str)], name: &str) -> Result<Option<(String, String)>, PromptError> {
+        let user = self.config_dir.join(rel);
+        match std::fs::read_to_string(&user) {
+            Ok(text) => return Ok(Some((text, user.display().to_string()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(PromptError::Read(user.display().to_string(), e)),
+        }
+        Ok(embedded
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| (t.to_string(), format!("built-in {rel}"))))
+    }
+
+    /// The raw text of a prompt template and where it came from.
+    pub fn prompt_source(&self, name: &str) -> Result<(String, String), PromptError> {
+        self.read(&format!("prompts/{name}.j2"), &EMBEDDED_PROMPTS, name)?
+            .ok_or_else(|| PromptError::Unknown(name.to_string()))
+    }
+
+    /// Render a prompt with variables (any serialisable context).
+    pub fn render_prompt<S: serde::Serialize>(&self, name: &str, vars: S) -> Result<String, PromptError> {
+        let (text, origin) = self.prompt_source(name)?;
+        render_template(&text, vars).map_err(|message| PromptError::Render {
+            name: name.to_string(),
+            origin,
+            message,
+        })
+    }
+
+    pub fn template_source(&self, id: &str) -> Result<Option<(String, String)>, PromptError> {
+        self.read(&format!("templates/{id}.toml"), &EMBEDDED_TEMPLATES, id)
+    }
+
+    pub fn framework_source(&self, id: &str) -> Result<Option<(String, String)>, PromptError> {
+        self.read(&format!("templates/frameworks/{id}.toml"), &EMBEDDED_FRAMEWORKS, id)
+    }
+
+    /// Every ad template id: the built-in ones and the user's own files.
+    pub fn template_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = EMBEDDED_TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
+        if let Ok(dir) = std::fs::read_dir(self.config_dir.join("templates")) {
+            for e in dir.flatten() {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "toml") {
+                    if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
+                        if !ids.iter().any(|i| i == stem) {
+                            ids.push(stem.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        ids
+    }
+}
+
+/// Render a minijinja template string with strict undefined variables.
+pub fn render_template<S: serde::Serialize>(text: &str, vars: S) -> Result<String, String> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template("t", text).map_err(|e| e.to_string())?;
+    env.get_template("t")
+        .and_then(|t| t.render(vars))
+        .map_err(|e| e.to_string())
+}

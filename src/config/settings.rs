@@ -1,0 +1,165 @@
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+    #[error("setting {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSettings {
+    /// Clips rendered at once.
+    pub clip_concurrency: usize,
+    /// Director/critic rounds on the story, at most.
+    pub story_max_iterations: u32,
+    /// Writer/critic rounds on the scenes, at most.
+    pub scene_max_iterations: u32,
+    /// A critic score (0..10) at or above this ends the refine loop.
+    pub critic_threshold: f64,
+    /// Tries per clip before it is recorded as failed.
+    pub clip_attempts: u32,
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        PipelineSettings {
+            clip_concurrency: 4,
+            story_max_iterations: 3,
+            scene_max_iterations: 2,
+            critic_threshold: 7.5,
+            clip_attempts: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RenderSettings {
+    /// Shorter side of the canvas in pixels: 1080 gives 1920x1080 for 16:9.
+    pub short_side: u32,
+    pub fps: u32,
+    pub intro_s: f64,
+    pub outro_s: f64,
+    /// x264 preset of clips and of the final encode.
+    pub x264_preset: String,
+    pub crf: u32,
+    /// Font file for text; empty means fontconfig's default sans.
+    pub font: String,
+}
+
+impl Default for RenderSettings {
+    fn default() -> Self {
+        RenderSettings {
+            short_side: 1080,
+            fps: 30,
+            intro_s: 1.5,
+            outro_s: 2.0,
+            x264_preset: "veryfast".into(),
+            crf: 20,
+            font: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// Story director, critic and scene writer: `offline`.
+    pub writer: String,
+    pub image: String,
+    pub video: String,
+    pub vision: String,
+    /// Voiceover: `offline` (ffmpeg's flite voice) or `none`.
+    pub speech: String,
+    /// Quality scorer: `none` until a scorer is configured.
+    pub scorer: String,
+}
+
+impl Default for ProviderSettings {
+    fn default() -> Self {
+        ProviderSettings {
+            writer: "offline".into(),
+            image: "offline".into(),
+            video: "offline".into(),
+            vision: "offline".into(),
+            speech: "none".into(),
+            scorer: "none".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub pipeline: PipelineSettings,
+    pub render: RenderSettings,
+    pub providers: ProviderSettings,
+}
+
+impl Settings {
+    /// Defaults, overlaid by the config file if it exists, then by `ADMINT_PROFILE`.
+    pub fn load(config_file: &Path) -> Result<Settings, ConfigError> {
+        let mut s = match std::fs::read_to_string(config_file) {
+            Ok(text) => toml::from_str::<Settings>(&text).map_err(|e| ConfigError::Parse {
+                path: config_file.display().to_string(),
+                message: e.to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Err(e) => {
+                return Err(ConfigError::Read { path: config_file.display().to_string(), source: e })
+            }
+        };
+        if let Ok(p) = std::env::var("ADMINT_PROFILE") {
+            s.apply_profile(&p)?;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Named profiles: `test` renders tiny and fast (for the test suite).
+    pub fn apply_profile(&mut self, name: &str) -> Result<(), ConfigError> {
+        match name {
+            "" | "default" => {}
+            "test" => {
+                self.render.short_side = 180;
+                self.render.intro_s = 0.5;
+                self.render.outro_s = 0.5;
+                self.render.x264_preset = "ultrafast".into();
+                self.render.crf = 28;
+            }
+            other => {
+                return Err(ConfigError::Invalid(format!(
+                    "ADMINT_PROFILE={other} is unknown: use 'default' or 'test'"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if !(16..=4320).contains(&self.render.short_side) {
+            return bad(format!("render.short_side = {} must be within 16..=4320", self.render.short_side));
+        }
+        if !(1..=120).contains(&self.render.fps) {
+            return bad(format!("render.fps = {} must be within 1..=120", self.render.fps));
+        }
+        if !(0.0..=10.0).contains(&self.render.intro_s) || !(0.0..=10.0).contains(&self.render.outro_s) {
+            return bad("render.intro_s and render.outro_s must be within 0..=10 seconds".into());
+        }
+        if self.pipeline.clip_concurrency == 0 {
+            return bad("pipeline.clip_concurrency must be at least 1".into());
+        }
+        if self.pipeline.clip_attempts == 0 {
+            return bad("pipeline.clip_attempts must be at least 1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+use serde::{Deserialize, Serialize};
+
+use super::resources::Resources;
+use super::ConfigError;
+use crate::domain::{CameraMove, Framework};
+
+/// One stage of a story framework (e.g. AIDA's "Desire").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkStage {
+    pub name: String,
+    /// Share of the advert's duration.
+    pub share: f64,
+    pub purpose: String,
+    /// Beat text variants (minijinja, with brief variables).
+    pub beats: Vec<String>,
+    /// On-screen text variants.
+    pub on_screen: Vec<String>,
+    /// Voiceover variants.
+    pub voiceover: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkSpec {
+    pub id: String,
+    pub name: String,
+    pub stages: Vec<FrameworkStage>,
+}
+
+/// A shot pattern of an ad template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShotSpec {
+    pub shot_type: String,
+    pub camera: CameraMove,
+    pub motion: f32,
+    /// Scene description (minijinja, with brief and context variables).
+    pub description: String,
+}
+
+/// An ad template: the look and the shot vocabulary of a kind of advert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdTemplate {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub style: String,
+    pub environment: String,
+    pub character: String,
+    /// Loglines (minijinja).
+    pub loglines: Vec<String>,
+    pub shots: Vec<ShotSpec>,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(text: &str, origin: &str) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse { path: origin.to_string(), message: e.to_string() })
+}
+
+impl Resources {
+    pub fn ad_template(&self, id: &str) -> Result<AdTemplate, ConfigError> {
+        let (text, origin) = self
+            .template_source(id)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?
+            .ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "unknown template '{id}': choose one of {}",
+                    self.template_ids().join(", ")
+                ))
+            })?;
+        let t: AdTemplate = parse(&text, &origin)?;
+        if t.shots.is_empty() || t.loglines.is_empty() {
+            return Err(ConfigError::Invalid(format!("template {origin} needs at least one shot and one logline")));
+        }
+        Ok(t)
+    }
+
+    pub fn framework(&self, f: Framework) -> Result<FrameworkSpec, ConfigError> {
+        let (text, origin) = self
+            .framework_source(f.id())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?
+            .ok_or_else(|| ConfigError::Invalid(format!("framework {} has no definition", f.id())))?;
+        let spec: FrameworkSpec = parse(&text, &origin)?;
+        if spec.stages.is_empty()
+            || spec.stages.iter().any(|s| s.beats.is_empty() || s.on_screen.is_empty() || s.voiceover.is_empty() || s.share <= 0.0)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "framework {origin}: every stage needs a positive share and at least one beat, on_screen and voiceover line"
+            )));
+        }
+        Ok(spec)
+    }
+}

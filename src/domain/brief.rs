@@ -1,0 +1,166 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use super::AssetId;
+
+/// The advert's story framework: the order of persuasive beats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Framework {
+    /// Attention, Interest, Desire, Action.
+    #[default]
+    Aida,
+    /// Problem, Agitate, Solution.
+    Pas,
+    /// Features, Advantages, Benefits.
+    Fab,
+}
+
+impl Framework {
+    pub const ALL: [Framework; 3] = [Framework::Aida, Framework::Pas, Framework::Fab];
+    pub fn id(self) -> &'static str {
+        match self {
+            Framework::Aida => "aida",
+            Framework::Pas => "pas",
+            Framework::Fab => "fab",
+        }
+    }
+}
+
+impl fmt::Display for Framework {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id().to_uppercase())
+    }
+}
+
+impl FromStr for Framework {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Framework::ALL
+            .into_iter()
+            .find(|f| f.id().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown framework '{s}': choose one of aida, pas, fab"))
+    }
+}
+
+/// Canvas shape of the final video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Aspect {
+    #[default]
+    #[serde(rename = "16:9")]
+    Landscape,
+    #[serde(rename = "9:16")]
+    Portrait,
+    #[serde(rename = "1:1")]
+    Square,
+}
+
+impl Aspect {
+    pub const ALL: [Aspect; 3] = [Aspect::Landscape, Aspect::Portrait, Aspect::Square];
+    pub fn id(self) -> &'static str {
+        match self {
+            Aspect::Landscape => "16:9",
+            Aspect::Portrait => "9:16",
+            Aspect::Square => "1:1",
+        }
+    }
+    /// Full-resolution canvas (1080p class).
+    pub fn canvas(self) -> (u32, u32) {
+        match self {
+            Aspect::Landscape => (1920, 1080),
+            Aspect::Portrait => (1080, 1920),
+            Aspect::Square => (1080, 1080),
+        }
+    }
+    /// Canvas scaled so that its shorter side is `short` pixels (even numbers only).
+    pub fn canvas_with_short_side(self, short: u32) -> (u32, u32) {
+        let (w, h) = self.canvas();
+        let s = short.max(16) as f64 / w.min(h) as f64;
+        let even = |v: f64| ((v / 2.0).round() as u32 * 2).max(16);
+        (even(w as f64 * s), even(h as f64 * s))
+    }
+}
+
+impl fmt::Display for Aspect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl FromStr for Aspect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().replace('x', ":");
+        Aspect::ALL
+            .into_iter()
+            .find(|a| a.id() == t)
+            .or(match t.to_ascii_lowercase().as_str() {
+                "landscape" | "wide" => Some(Aspect::Landscape),
+                "portrait" | "vertical" => Some(Aspect::Portrait),
+                "square" => Some(Aspect::Square),
+                _ => None,
+            })
+            .ok_or_else(|| format!("unknown aspect ratio '{s}': choose one of 16:9, 9:16, 1:1"))
+    }
+}
+
+/// Files the user brings: stored in the blob store when the session is created.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BrandAssets {
+    #[serde(default)]
+    pub product_images: Vec<AssetId>,
+    #[serde(default)]
+    pub logo: Option<AssetId>,
+    #[serde(default)]
+    pub character_images: Vec<AssetId>,
+    #[serde(default)]
+    pub music: Option<AssetId>,
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brief {
+    pub prompt: String,
+    pub product_name: String,
+    pub call_to_action: String,
+    #[serde(default)]
+    pub audience: String,
+    #[serde(default)]
+    pub tone: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default)]
+    pub framework: Framework,
+    /// Ad template id (`product_showcase`, `lifestyle_ad`, `announcement`, `ugc_testimonial`, or a user's own).
+    pub template: String,
+    #[serde(default)]
+    pub aspect: Aspect,
+    /// Target length of the scenes in seconds (intro and outro cards come on top).
+    pub duration_s: f64,
+    #[serde(default)]
+    pub assets: BrandAssets,
+    /// Spending limit in US dollars for paid providers; `None` means no limit.
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+impl Brief {
+    /// A short title for lists: the product name, else the start of the prompt.
+    pub fn title(&self) -> String {
+        if !self.product_name.trim().is_empty() {
+            return self.product_name.trim().to_string();
+        }
+        let mut t: String = self.prompt.chars().take(40).collect();
+        if self.prompt.chars().count() > 40 {
+            t.push('…');
+        }
+        t
+    }
+}

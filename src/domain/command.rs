@@ -1,0 +1,152 @@
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{Event, Scene, ScenePatch, SessionState};
+
+/// A user decision. `decide` checks it against the state and turns it into events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    ApproveStory,
+    RegenerateStory,
+    RefineStory { feedback: String },
+    ApproveScenes,
+    RegenerateScenes,
+    RefineScenes { feedback: String, scene_id: Option<u32> },
+    EditScene { scene_id: u32, patch: ScenePatch },
+    AddScene { after: Option<u32>, description: String, duration_s: f64 },
+    RemoveScene { scene_id: u32 },
+    MoveScene { scene_id: u32, index: usize },
+    RetryClip { scene_id: u32 },
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum CommandError {
+    #[error("there is no story yet to {0}")]
+    NoStory(&'static str),
+    #[error("there are no scenes yet to {0}")]
+    NoScenes(&'static str),
+    #[error("scene {0} does not exist (scenes are numbered 1..={1})")]
+    NoSuchScene(u32, usize),
+    #[error("clip for scene {0} has not failed, nothing to retry")]
+    ClipNotFailed(u32),
+    #[error("a scene must last between 0.5 and 60 seconds, not {0}")]
+    BadDuration(f64),
+    #[error("feedback is empty: say what to change")]
+    EmptyFeedback,
+    #[error("an advert needs at least one scene")]
+    LastScene,
+}
+
+/// Scene numbers the user sees are 1-based positions; ids are stable. Map one to the other.
+pub fn scene_at(state: &SessionState, number: u32) -> Result<&Scene, CommandError> {
+    let n = state.scenes.len();
+    if number == 0 || number as usize > n {
+        return Err(CommandError::NoSuchScene(number, n));
+    }
+    Ok(&state.scenes[number as usize - 1])
+}
+
+/// Validate a command against the current state and produce the events that record it.
+/// Scene references in commands are stable scene ids.
+pub fn decide(state: &SessionState, cmd: &Command) -> Result<Vec<Event>, CommandError> {
+    let has_scene = |id: u32| state.scenes.iter().any(|s| s.id == id);
+    let check_scene = |id: u32| {
+        if has_scene(id) {
+            Ok(())
+        } else {
+            Err(CommandError::NoSuchScene(id, state.scenes.len()))
+        }
+    };
+    let check_duration = |d: f64| {
+        if (0.5..=60.0).contains(&d) {
+            Ok(())
+        } else {
+            Err(CommandError::BadDuration(d))
+        }
+    };
+    Ok(match cmd {
+        Command::ApproveStory => {
+            state.story.as_ref().ok_or(CommandError::NoStory("approve"))?;
+            vec![Event::StoryApproved { by: super::Approver::User }]
+        }
+        Command::RegenerateStory => vec![Event::StoryRegenerationRequested],
+        Command::RefineStory { feedback } => {
+            if feedback.trim().is_empty() {
+                return Err(CommandError::EmptyFeedback);
+            }
+            state.story.as_ref().ok_or(CommandError::NoStory("refine"))?;
+            vec![Event::StoryFeedback { text: feedback.trim().to_string() }]
+        }
+        Command::ApproveScenes => {
+            if state.scenes.is_empty() {
+                return Err(CommandError::NoScenes("approve"));
+            }
+            vec![Event::ScenesApproved { by: super::Approver::User }]
+        }
+        Command::RegenerateScenes => {
+            if state.scenes.is_empty() {
+                return Err(CommandError::NoScenes("regenerate"));
+            }
+            vec![Event::ScenesRegenerationRequested]
+        }
+        Command::RefineScenes { feedback, scene_id } => {
+            if feedback.trim().is_empty() {
+                return Err(CommandError::EmptyFeedback);
+            }
+            if state.scenes.is_empty() {
+                return Err(CommandError::NoScenes("refine"));
+            }
+            if let Some(id) = scene_id {
+                check_scene(*id)?;
+            }
+            vec![Event::ScenesFeedback { text: feedback.trim().to_string(), scene_id: *scene_id }]
+        }
+        Command::EditScene { scene_id, patch } => {
+            check_scene(*scene_id)?;
+            if let Some(d) = patch.duration_s {
+                check_duration(d)?;
+            }
+            vec![Event::SceneEdited { scene_id: *scene_id, patch: patch.clone() }]
+        }
+        Command::AddScene { after, description, duration_s } => {
+            check_duration(*duration_s)?;
+            let index = match after {
+                Some(id) => {
+                    check_scene(*id)?;
+                    state.scenes.iter().position(|s| s.id == *id).map_or(0, |p| p + 1)
+                }
+                None => state.scenes.len(),
+            };
+            let scene = Scene {
+                id: state.next_scene_id(),
+                description: description.clone(),
+                duration_s: *duration_s,
+                shot_type: "medium".into(),
+                camera: super::CameraMove::ZoomIn,
+                motion_intensity: 0.5,
+                on_screen_text: String::new(),
+                voiceover: String::new(),
+            };
+            vec![Event::SceneAdded { scene, index }]
+        }
+        Command::RemoveScene { scene_id } => {
+            check_scene(*scene_id)?;
+            if state.scenes.len() == 1 {
+                return Err(CommandError::LastScene);
+            }
+            vec![Event::SceneRemoved { scene_id: *scene_id }]
+        }
+        Command::MoveScene { scene_id, index } => {
+            check_scene(*scene_id)?;
+            vec![Event::SceneMoved { scene_id: *scene_id, index: (*index).min(state.scenes.len() - 1) }]
+        }
+        Command::RetryClip { scene_id } => {
+            check_scene(*scene_id)?;
+            if !state.clip_failures.contains_key(scene_id) {
+                return Err(CommandError::ClipNotFailed(*scene_id));
+            }
+            vec![Event::ClipRetryRequested { scene_id: *scene_id }]
+        }
+    })
+}

@@ -1,0 +1,130 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use super::{
+    Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, Reference, Scene, ScenePatch,
+    ScoreRecord, Story,
+};
+
+/// Version of the event schema this build writes and reads.
+pub const EVENT_VERSION: u32 = 1;
+
+/// Pipeline stages, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Story,
+    References,
+    Scenes,
+    Keyframes,
+    Clips,
+    Scoring,
+    Compose,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 7] = [
+        Stage::Story,
+        Stage::References,
+        Stage::Scenes,
+        Stage::Keyframes,
+        Stage::Clips,
+        Stage::Scoring,
+        Stage::Compose,
+    ];
+    pub fn id(self) -> &'static str {
+        match self {
+            Stage::Story => "story",
+            Stage::References => "references",
+            Stage::Scenes => "scenes",
+            Stage::Keyframes => "keyframes",
+            Stage::Clips => "clips",
+            Stage::Scoring => "scoring",
+            Stage::Compose => "compose",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Who made a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Approver {
+    Auto,
+    User,
+}
+
+/// Render settings fixed when the session is created, so a resume renders exactly alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderSpec {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub intro_s: f64,
+    pub outro_s: f64,
+}
+
+/// Something that happened to a session. Stored append-only; the state is their fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    SessionCreated { id: String, brief: Brief, render: RenderSpec },
+    StageStarted { stage: Stage },
+    StageCompleted { stage: Stage },
+    /// A run picked the session up again (after a stop, crash or approval).
+    Resumed,
+    StoryDrafted { story: Story, provider: String },
+    StoryCritiqued { revision: u32, critique: Critique },
+    StoryFeedback { text: String },
+    StoryRegenerationRequested,
+    StoryApproved { by: Approver },
+    ReferenceReady { reference: Reference },
+    ScenesDrafted { scenes: Vec<Scene>, revision: u32, provider: String },
+    ScenesCritiqued { revision: u32, critique: Critique },
+    ScenesCohered { revision: u32, notes: Vec<String>, scenes: Vec<Scene> },
+    ScenesFeedback { text: String, scene_id: Option<u32> },
+    ScenesRegenerationRequested,
+    ScenesApproved { by: Approver },
+    SceneEdited { scene_id: u32, patch: ScenePatch },
+    SceneAdded { scene: Scene, index: usize },
+    SceneRemoved { scene_id: u32 },
+    SceneMoved { scene_id: u32, index: usize },
+    KeyframeReady { keyframe: Keyframe },
+    ClipStarted { scene_id: u32, key: String },
+    /// Recorded before a remote job is created, so a crash right after can be detected.
+    JobSubmitting { task: String, provider: String },
+    /// Recorded once the provider accepted the job: a resume re-attaches by `remote_id`.
+    JobSubmitted { task: String, provider: String, remote_id: String },
+    ClipRendered { clip: Clip },
+    ClipFailed { scene_id: u32, key: String, error: String },
+    ClipRetryRequested { scene_id: u32 },
+    ScoreRecorded { record: ScoreRecord },
+    Composed { video: FinalVideo },
+    CostRecorded { entry: CostEntry },
+    PipelineFailed { stage: Stage, error: String },
+}
+
+impl Event {
+    /// The snake_case name of the variant, as stored in the `type` field.
+    pub fn kind(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+/// An event as stored: with its schema version, sequence number and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    pub v: u32,
+    pub seq: u64,
+    /// Unix time in milliseconds.
+    pub at_ms: u64,
+    pub event: Event,
+}

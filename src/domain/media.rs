@@ -1,0 +1,145 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A file in the content-addressed blob store: its sha256 and a file extension.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AssetId {
+    pub sha256: String,
+    pub ext: String,
+}
+
+impl AssetId {
+    pub fn short(&self) -> &str {
+        &self.sha256[..self.sha256.len().min(12)]
+    }
+}
+
+impl fmt::Display for AssetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.sha256, self.ext)
+    }
+}
+
+/// The three reference images that anchor visual consistency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferenceKind {
+    Product,
+    Character,
+    Environment,
+}
+
+impl ReferenceKind {
+    pub const ALL: [ReferenceKind; 3] =
+        [ReferenceKind::Product, ReferenceKind::Character, ReferenceKind::Environment];
+    pub fn id(self) -> &'static str {
+        match self {
+            ReferenceKind::Product => "product",
+            ReferenceKind::Character => "character",
+            ReferenceKind::Environment => "environment",
+        }
+    }
+}
+
+/// What the analyst saw in a reference image.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Dominant colours, most common first, as `#rrggbb`.
+    pub palette: Vec<String>,
+    /// Mean luma, 0..1.
+    pub brightness: f32,
+    /// Standard deviation of luma, 0..1.
+    pub contrast: f32,
+    pub features: Vec<String>,
+    pub style: String,
+    /// Bounding box of the dominant subject `[x, y, w, h]` in pixels, when found.
+    #[serde(default)]
+    pub subject_box: Option<[u32; 4]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    pub kind: ReferenceKind,
+    pub image: AssetId,
+    /// Where it came from: `brand` (the user's file) or the provider that made it.
+    pub source: String,
+    pub prompt: String,
+    pub analysis: Analysis,
+    /// Content key this reference was made from.
+    pub key: String,
+}
+
+/// The shared look every later prompt is given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConsistencyContext {
+    pub palette: Vec<String>,
+    pub product_features: Vec<String>,
+    pub style: String,
+}
+
+impl ConsistencyContext {
+    pub fn from_references<'a>(refs: impl IntoIterator<Item = &'a Reference>) -> Self {
+        let mut ctx = ConsistencyContext::default();
+        let mut styles = Vec::new();
+        for r in refs {
+            for c in &r.analysis.palette {
+                if !ctx.palette.contains(c) && ctx.palette.len() < 6 {
+                    ctx.palette.push(c.clone());
+                }
+            }
+            if r.kind == ReferenceKind::Product {
+                ctx.product_features.extend(r.analysis.features.iter().cloned());
+            }
+            if !r.analysis.style.is_empty() && !styles.contains(&r.analysis.style) {
+                styles.push(r.analysis.style.clone());
+            }
+        }
+        ctx.style = styles.join("; ");
+        ctx
+    }
+}
+
+/// A keyframe image for one scene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Keyframe {
+    pub scene_id: u32,
+    pub image: AssetId,
+    pub key: String,
+}
+
+/// A rendered video clip for one scene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clip {
+    pub scene_id: u32,
+    pub video: AssetId,
+    pub duration_s: f64,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub provider: String,
+    pub key: String,
+    /// Whether the result came from the content-addressed cache.
+    #[serde(default)]
+    pub cached: bool,
+}
+
+/// The composed advert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalVideo {
+    pub video: AssetId,
+    pub duration_s: f64,
+    pub width: u32,
+    pub height: u32,
+    pub key: String,
+}
+
+/// Money spent (or estimated) on one provider call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostEntry {
+    pub stage: String,
+    pub provider: String,
+    pub model: String,
+    pub usd: f64,
+    #[serde(default)]
+    pub note: String,
+}

@@ -1,0 +1,20 @@
+//! Plain serde data: the vocabulary of admint. Depends on nothing else in the crate,
+//! knows nothing of tokio, HTTP, ffmpeg or terminals.
+
+mod brief;
+mod command;
+mod event;
+mod media;
+mod rng;
+mod score;
+mod state;
+mod story;
+
+pub use brief::*;
+pub use command::*;
+pub use event::*;
+pub use media::*;
+pub use rng::Rng;
+pub use score::*;
+pub use state::*;
+pub use story::*;

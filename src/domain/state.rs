@@ -1,0 +1,277 @@
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{
+    Approver, Brief, Clip, CostEntry, Critique, Event, EventEnvelope, FinalVideo, Keyframe,
+    Reference, ReferenceKind, RenderSpec, Scene, ScoreRecord, ScoreTarget, Stage, Story,
+};
+
+/// A clip that failed for a given content key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipFailure {
+    pub key: String,
+    pub error: String,
+}
+
+/// A remote job as far as the log knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub provider: String,
+    /// `None` while only `JobSubmitting` was recorded (a crash may have hit mid-request).
+    pub remote_id: Option<String>,
+}
+
+/// Everything known about a session: `events.fold(apply)`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionState {
+    pub id: String,
+    pub brief: Option<Brief>,
+    pub render: Option<RenderSpec>,
+    pub created_at_ms: u64,
+    pub updated_at_ms: u64,
+    pub last_seq: u64,
+
+    pub story: Option<Story>,
+    pub story_provider: String,
+    pub story_critiques: BTreeMap<u32, Critique>,
+    pub story_feedback: Option<String>,
+    pub story_regenerate: bool,
+    pub story_approved: Option<Approver>,
+
+    pub references: BTreeMap<ReferenceKind, Reference>,
+
+    pub scenes: Vec<Scene>,
+    pub scenes_revision: u32,
+    pub scenes_critiques: BTreeMap<u32, Critique>,
+    pub scenes_cohered: Option<u32>,
+    pub cohesion_notes: Vec<String>,
+    pub scenes_feedback: Option<(Option<u32>, String)>,
+    pub scenes_regenerate: bool,
+    pub scenes_approved: Option<Approver>,
+    max_scene_id: u32,
+
+    pub keyframes: BTreeMap<u32, Keyframe>,
+    pub clips: BTreeMap<u32, Clip>,
+    pub clip_failures: BTreeMap<u32, ClipFailure>,
+    /// Clips whose render started (scene id → key), for progress displays and audits.
+    pub clips_started: BTreeMap<u32, String>,
+    pub jobs: BTreeMap<String, JobRecord>,
+    pub scores: BTreeMap<ScoreTarget, ScoreRecord>,
+    pub final_video: Option<FinalVideo>,
+    pub costs: Vec<CostEntry>,
+
+    pub stages_started: BTreeSet<Stage>,
+    pub stages_completed: BTreeSet<Stage>,
+    pub failure: Option<(Stage, String)>,
+}
+
+impl SessionState {
+    pub fn fold<'a>(events: impl IntoIterator<Item = &'a EventEnvelope>) -> SessionState {
+        let mut s = SessionState::default();
+        for e in events {
+            s.apply(e);
+        }
+        s
+    }
+
+    pub fn brief(&self) -> &Brief {
+        self.brief.as_ref().expect("SessionCreated is always the first event of a session")
+    }
+
+    /// Id for the next new scene: never reuses an id seen in this session.
+    pub fn next_scene_id(&self) -> u32 {
+        self.max_scene_id + 1
+    }
+
+    pub fn total_cost(&self) -> f64 {
+        self.costs.iter().map(|c| c.usd).sum()
+    }
+
+    pub fn scenes_duration(&self) -> f64 {
+        self.scenes.iter().map(|s| s.duration_s).sum()
+    }
+
+    pub fn scene(&self, id: u32) -> Option<&Scene> {
+        self.scenes.iter().find(|s| s.id == id)
+    }
+
+    /// 1-based position of a scene, as users count.
+    pub fn scene_number(&self, id: u32) -> Option<usize> {
+        self.scenes.iter().position(|s| s.id == id).map(|p| p + 1)
+    }
+
+    /// The latest stage that has started and not completed, else the latest completed.
+    pub fn current_stage(&self) -> Option<Stage> {
+        Stage::ALL
+            .into_iter()
+            .rev()
+            .find(|s| self.stages_started.contains(s))
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.final_video.is_some() && self.stages_completed.contains(&Stage::Compose)
+    }
+
+    pub fn apply(&mut self, env: &EventEnvelope) {
+        self.last_seq = env.seq;
+        if self.created_at_ms == 0 {
+            self.created_at_ms = env.at_ms;
+        }
+        self.updated_at_ms = env.at_ms;
+        match &env.event {
+            Event::SessionCreated { id, brief, render } => {
+                self.id = id.clone();
+                self.brief = Some(brief.clone());
+                self.render = Some(render.clone());
+            }
+            Event::StageStarted { stage } => {
+                self.stages_started.insert(*stage);
+                self.stages_completed.remove(stage);
+                if self.failure.as_ref().is_some_and(|(s, _)| s == stage) {
+                    self.failure = None;
+                }
+            }
+            Event::StageCompleted { stage } => {
+                self.stages_completed.insert(*stage);
+            }
+            Event::Resumed => self.failure = None,
+            Event::StoryDrafted { story, provider } => {
+                self.story = Some(story.clone());
+                self.story_provider = provider.clone();
+                self.story_feedback = None;
+                self.story_regenerate = false;
+                self.story_approved = None;
+                self.reset_from(Stage::Scenes);
+                self.scenes.clear();
+                self.scenes_revision = 0;
+                self.scenes_critiques.clear();
+                self.scenes_cohered = None;
+            }
+            Event::StoryCritiqued { revision, critique } => {
+                self.story_critiques.insert(*revision, critique.clone());
+            }
+            Event::StoryFeedback { text } => {
+                self.story_feedback = Some(text.clone());
+                self.story_approved = None;
+                self.reset_from(Stage::Story);
+            }
+            Event::StoryRegenerationRequested => {
+                self.story_regenerate = true;
+                self.story_approved = None;
+                self.reset_from(Stage::Story);
+            }
+            Event::StoryApproved { by } => self.story_approved = Some(*by),
+            Event::ReferenceReady { reference } => {
+                self.references.insert(reference.kind, reference.clone());
+            }
+            Event::ScenesDrafted { scenes, revision, .. } => {
+                self.scenes = scenes.clone();
+                self.note_scene_ids();
+                self.scenes_revision = *revision;
+                self.scenes_feedback = None;
+                self.scenes_regenerate = false;
+                self.scenes_approved = None;
+                self.scenes_cohered = None;
+            }
+            Event::ScenesCritiqued { revision, critique } => {
+                self.scenes_critiques.insert(*revision, critique.clone());
+            }
+            Event::ScenesCohered { revision, notes, scenes } => {
+                self.scenes = scenes.clone();
+                self.note_scene_ids();
+                self.scenes_cohered = Some(*revision);
+                self.cohesion_notes = notes.clone();
+            }
+            Event::ScenesFeedback { text, scene_id } => {
+                self.scenes_feedback = Some((*scene_id, text.clone()));
+                self.scenes_approved = None;
+                self.reset_from(Stage::Scenes);
+            }
+            Event::ScenesRegenerationRequested => {
+                self.scenes_regenerate = true;
+                self.scenes_approved = None;
+                self.reset_from(Stage::Scenes);
+            }
+            Event::ScenesApproved { by } => self.scenes_approved = Some(*by),
+            Event::SceneEdited { scene_id, patch } => {
+                if let Some(s) = self.scenes.iter_mut().find(|s| s.id == *scene_id) {
+                    patch.apply(s);
+                }
+                self.after_scene_change();
+            }
+            Event::SceneAdded { scene, index } => {
+                let i = (*index).min(self.scenes.len());
+                self.scenes.insert(i, scene.clone());
+                self.note_scene_ids();
+                self.after_scene_change();
+            }
+            Event::SceneRemoved { scene_id } => {
+                self.scenes.retain(|s| s.id != *scene_id);
+                self.keyframes.remove(scene_id);
+                self.clips.remove(scene_id);
+                self.clip_failures.remove(scene_id);
+                self.scores.remove(&ScoreTarget::Clip(*scene_id));
+                self.after_scene_change();
+            }
+            Event::SceneMoved { scene_id, index } => {
+                if let Some(p) = self.scenes.iter().position(|s| s.id == *scene_id) {
+                    let s = self.scenes.remove(p);
+                    let i = (*index).min(self.scenes.len());
+                    self.scenes.insert(i, s);
+                }
+                self.after_scene_change();
+            }
+            Event::KeyframeReady { keyframe } => {
+                self.keyframes.insert(keyframe.scene_id, keyframe.clone());
+            }
+            Event::ClipStarted { scene_id, key } => {
+                self.clips_started.insert(*scene_id, key.clone());
+            }
+            Event::JobSubmitting { task, provider } => {
+                self.jobs.insert(task.clone(), JobRecord { provider: provider.clone(), remote_id: None });
+            }
+            Event::JobSubmitted { task, provider, remote_id } => {
+                self.jobs.insert(
+                    task.clone(),
+                    JobRecord { provider: provider.clone(), remote_id: Some(remote_id.clone()) },
+                );
+            }
+            Event::ClipRendered { clip } => {
+                self.clip_failures.remove(&clip.scene_id);
+                self.clips.insert(clip.scene_id, clip.clone());
+            }
+            Event::ClipFailed { scene_id, key, error } => {
+                self.clip_failures
+                    .insert(*scene_id, ClipFailure { key: key.clone(), error: error.clone() });
+            }
+            Event::ClipRetryRequested { scene_id } => {
+                self.clip_failures.remove(scene_id);
+                self.stages_completed.remove(&Stage::Clips);
+            }
+            Event::ScoreRecorded { record } => {
+                self.scores.insert(record.target.clone(), record.clone());
+            }
+            Event::Composed { video } => self.final_video = Some(video.clone()),
+            Event::CostRecorded { entry } => self.costs.push(entry.clone()),
+            Event::PipelineFailed { stage, error } => self.failure = Some((*stage, error.clone())),
+        }
+    }
+
+    fn note_scene_ids(&mut self) {
+        if let Some(m) = self.scenes.iter().map(|s| s.id).max() {
+            self.max_scene_id = self.max_scene_id.max(m);
+        }
+    }
+
+    /// The scene list changed after the fact: later stages must be re-checked.
+    fn after_scene_change(&mut self) {
+        for s in [Stage::Keyframes, Stage::Clips, Stage::Scoring, Stage::Compose] {
+            self.stages_completed.remove(&s);
+        }
+    }
+
+    /// A decision re-opened `stage`: it and everything after it are no longer complete.
+    fn reset_from(&mut self, stage: Stage) {
+        self.stages_completed.retain(|s| *s < stage);
+    }
+}

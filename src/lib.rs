@@ -1,0 +1,9 @@
+//! admint: turn a product brief into a finished video advert.
+//!
+//! Layers (imports only point down): `cli` → `pipeline` → `providers`, `quality` → `media`,
+//! `store` → `config` → `domain`.
+
+pub mod config;
+pub mod domain;
+pub mod media;
+pub mod store;

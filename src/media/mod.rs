@@ -1,0 +1,39 @@
+//! ffmpeg work: locate and run the system ffmpeg (through ffmpeg-sidecar), probe files,
+//! escape text for filter graphs, animate stills with sub-pixel camera moves, paint
+//! images, and compose the final advert.
+
+mod animate;
+mod compose;
+mod escape;
+mod ffmpeg;
+mod paint;
+mod text;
+
+pub use animate::{animate_still, camera_window, AnimateSpec, Window};
+pub use compose::{compose, ComposeAudio, ComposeClip, ComposeSpec};
+pub use escape::escape_filter_value;
+pub use ffmpeg::{Ffmpeg, Probe};
+pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
+pub use text::wrap_text;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum MediaError {
+    #[error("ffmpeg not found: install it (apt install ffmpeg) or set ADMINT_FFMPEG to its path")]
+    FfmpegMissing,
+    #[error("ffprobe not found next to ffmpeg or on PATH: install ffmpeg's ffprobe or set ADMINT_FFPROBE")]
+    FfprobeMissing,
+    #[error("ffmpeg failed ({what}): {message}")]
+    Failed { what: String, message: String },
+    #[error("{path} is not a readable image: {message}")]
+    BadImage { path: String, message: String },
+    #[error("{path} is not a readable media file: {message}")]
+    BadMedia { path: String, message: String },
+    #[error("output check failed for {path}: {message}")]
+    Verify { path: String, message: String },
+    #[error("cancelled")]
+    Cancelled,
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}

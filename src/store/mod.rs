@@ -1,0 +1,34 @@
+//! Persistence: sled session logs (append-only events), the content-addressed cache
+//! index, and blob files named by their sha256. sled is synchronous: async callers use
+//! `spawn_blocking`.
+
+mod blobs;
+mod cache;
+mod sessions;
+
+pub use blobs::{sha256_file, BlobStore};
+pub use sessions::{new_session_id, SessionSummary, Store};
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("the admint store at {path} is in use by another admint process; wait for it to finish or stop it (only one admint can use a data dir at a time)")]
+    Locked { path: String },
+    #[error("cannot open the admint store at {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("session {0} does not exist (see `admint sessions list`)")]
+    NoSuchSession(String),
+    #[error("session {session}: event #{seq} is corrupt ({message}); other sessions are unaffected")]
+    Corrupt { session: String, seq: u64, message: String },
+    #[error("session {session}: event #{seq} has schema version {version}, this admint reads up to version {supported}; upgrade admint to open it")]
+    UnsupportedVersion { session: String, seq: u64, version: u32, supported: u32 },
+    #[error("session {session}: the first event must be session_created")]
+    MissingHeader { session: String },
+    #[error("store database error: {0}")]
+    Db(#[from] sled::Error),
+    #[error("blob store: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("blob {0} is missing from the data dir (was it deleted?)")]
+    MissingBlob(String),
+}
