@@ -6,4 +6,7 @@
 pub mod config;
 pub mod domain;
 pub mod media;
+pub mod pipeline;
+pub mod providers;
+pub mod quality;
 pub mod store;

@@ -18,8 +18,9 @@ pub enum Stage {
     Scenes,
     Keyframes,
     Clips,
-    Scoring,
     Compose,
+    /// Scoring of the final video (clips are scored in the clips stage, as they land).
+    Scoring,
 }
 
 impl Stage {
@@ -29,8 +30,8 @@ impl Stage {
         Stage::Scenes,
         Stage::Keyframes,
         Stage::Clips,
-        Stage::Scoring,
         Stage::Compose,
+        Stage::Scoring,
     ];
     pub fn id(self) -> &'static str {
         match self {

@@ -109,7 +109,7 @@ impl SessionState {
     }
 
     pub fn is_done(&self) -> bool {
-        self.final_video.is_some() && self.stages_completed.contains(&Stage::Compose)
+        self.final_video.is_some() && self.stages_completed.contains(&Stage::Scoring)
     }
 
     pub fn apply(&mut self, env: &EventEnvelope) {
@@ -265,7 +265,7 @@ impl SessionState {
 
     /// The scene list changed after the fact: later stages must be re-checked.
     fn after_scene_change(&mut self) {
-        for s in [Stage::Keyframes, Stage::Clips, Stage::Scoring, Stage::Compose] {
+        for s in [Stage::Keyframes, Stage::Clips, Stage::Compose, Stage::Scoring] {
             self.stages_completed.remove(&s);
         }
     }

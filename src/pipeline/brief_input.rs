@@ -1,0 +1,229 @@
+//! Turning what the user typed (flags, a brief TOML file) into a valid `Brief`.
+//! Everything is checked before anything is written.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+use super::PipelineError;
+use crate::config::Resources;
+use crate::domain::{Aspect, BrandAssets, Brief, Framework};
+use crate::store::BlobStore;
+
+/// Input limits, in one place.
+pub struct Limits {
+    pub prompt_chars: usize,
+    pub image_bytes: u64,
+    pub image_side: u32,
+    pub min_duration_s: f64,
+    pub max_duration_s: f64,
+    pub music_bytes: u64,
+}
+
+pub const LIMITS: Limits = Limits {
+    prompt_chars: 5000,
+    image_bytes: 20 * 1024 * 1024,
+    image_side: 16_384,
+    min_duration_s: 3.0,
+    max_duration_s: 180.0,
+    music_bytes: 200 * 1024 * 1024,
+};
+
+/// A brief as given: every field optional, from a TOML file and/or flags.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BriefInput {
+    pub prompt: Option<String>,
+    pub product_name: Option<String>,
+    pub call_to_action: Option<String>,
+    pub audience: Option<String>,
+    pub tone: Option<String>,
+    pub language: Option<String>,
+    pub framework: Option<String>,
+    pub template: Option<String>,
+    pub aspect: Option<String>,
+    pub duration_s: Option<f64>,
+    #[serde(default)]
+    pub product_images: Vec<PathBuf>,
+    pub logo: Option<PathBuf>,
+    #[serde(default)]
+    pub character_images: Vec<PathBuf>,
+    pub music: Option<PathBuf>,
+    pub budget_usd: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+fn bad(m: String) -> PipelineError {
+    PipelineError::BadInput(m)
+}
+
+/// Check an image file: exists, small enough, decodable, sane size.
+pub fn check_image(path: &Path, what: &str) -> Result<(), PipelineError> {
+    let meta = std::fs::metadata(path).map_err(|e| bad(format!("{what} {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(bad(format!("{what} {} is not a file", path.display())));
+    }
+    if meta.len() > LIMITS.image_bytes {
+        return Err(bad(format!("{what} {} is {:.1} MB; the limit is 20 MB", path.display(), meta.len() as f64 / 1048576.0)));
+    }
+    let reader = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| bad(format!("{what} {}: {e}", path.display())))?;
+    if reader.format().is_none() {
+        return Err(bad(format!("{what} {} is not an image (PNG, JPEG, WebP, BMP or GIF)", path.display())));
+    }
+    let (w, h) = reader.into_dimensions().map_err(|e| bad(format!("{what} {} is not a readable image: {e}", path.display())))?;
+    if w > LIMITS.image_side || h > LIMITS.image_side {
+        return Err(bad(format!("{what} {} is {w}x{h}; at most 16384 pixels a side", path.display())));
+    }
+    // Decode fully once: a truncated file must fail here, not mid-pipeline.
+    image::open(path).map_err(|e| bad(format!("{what} {} is corrupt: {e}", path.display())))?;
+    Ok(())
+}
+
+fn title_case(words: &str) -> String {
+    words
+        .split_whitespace()
+        .take(3)
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl BriefInput {
+    pub fn from_toml_file(path: &Path) -> Result<BriefInput, PipelineError> {
+        let text = std::fs::read_to_string(path).map_err(|e| bad(format!("brief file {}: {e}", path.display())))?;
+        let mut b: BriefInput = toml::from_str(&text).map_err(|e| bad(format!("brief file {} is not valid: {e}", path.display())))?;
+        // Paths in the file are relative to the file.
+        let base = path.parent().unwrap_or(Path::new("."));
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        b.product_images.iter_mut().for_each(fix);
+        b.character_images.iter_mut().for_each(fix);
+        b.logo.as_mut().map(fix);
+        b.music.as_mut().map(fix);
+        Ok(b)
+    }
+
+    /// Flags win over the file.
+    pub fn overlay(mut self, o: BriefInput) -> BriefInput {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
+        }
+        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed);
+        if !o.product_images.is_empty() {
+            self.product_images = o.product_images;
+        }
+        if !o.character_images.is_empty() {
+            self.character_images = o.character_images;
+        }
+        self
+    }
+
+    /// Validate everything; return the brief without its assets and the asset files to import.
+    pub fn validate(&self, resources: &Resources) -> Result<(Brief, BriefFiles), PipelineError> {
+        let prompt = self.prompt.as_deref().unwrap_or("").trim().to_string();
+        if prompt.is_empty() {
+            return Err(bad("the prompt is empty: describe the product and the advert, e.g. --prompt \"pink running shoes for Gen Z runners\"".into()));
+        }
+        let n = prompt.chars().count();
+        if n > LIMITS.prompt_chars {
+            return Err(bad(format!("the prompt has {n} characters; the limit is {}", LIMITS.prompt_chars)));
+        }
+        let framework: Framework = self.framework.as_deref().unwrap_or("aida").parse().map_err(bad)?;
+        let aspect: Aspect = self.aspect.as_deref().unwrap_or("16:9").parse().map_err(bad)?;
+        let template = self.template.clone().unwrap_or_else(|| "product_showcase".into());
+        resources.ad_template(&template).map_err(|e| bad(e.to_string()))?;
+        let duration_s = self.duration_s.unwrap_or(30.0);
+        if !duration_s.is_finite() || !(LIMITS.min_duration_s..=LIMITS.max_duration_s).contains(&duration_s) {
+            return Err(bad(format!("duration {duration_s} s is out of range: use {}–{} seconds", LIMITS.min_duration_s, LIMITS.max_duration_s)));
+        }
+        if let Some(b) = self.budget_usd {
+            if !b.is_finite() || b < 0.0 {
+                return Err(bad(format!("budget {b} is not a positive amount of US dollars")));
+            }
+        }
+        for p in &self.product_images {
+            check_image(p, "product image")?;
+        }
+        for p in &self.character_images {
+            check_image(p, "character image")?;
+        }
+        if let Some(p) = &self.logo {
+            check_image(p, "logo")?;
+        }
+        if let Some(m) = &self.music {
+            let meta = std::fs::metadata(m).map_err(|e| bad(format!("music {}: {e}", m.display())))?;
+            if !meta.is_file() || meta.len() == 0 || meta.len() > LIMITS.music_bytes {
+                return Err(bad(format!("music {} must be an audio file of at most 200 MB", m.display())));
+            }
+        }
+        let product_name = self
+            .product_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| title_case(&prompt));
+        let call_to_action = self
+            .call_to_action
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("Shop now")
+            .to_string();
+        for (name, v) in [("product name", &product_name), ("call to action", &call_to_action)] {
+            if v.chars().count() > 120 {
+                return Err(bad(format!("the {name} is longer than 120 characters")));
+            }
+        }
+        let brief = Brief {
+            prompt,
+            product_name,
+            call_to_action,
+            audience: self.audience.clone().unwrap_or_default(),
+            tone: self.tone.clone().unwrap_or_default(),
+            language: self.language.clone().unwrap_or_else(|| "en".into()),
+            framework,
+            template,
+            aspect,
+            duration_s,
+            assets: BrandAssets::default(),
+            budget_usd: self.budget_usd,
+            seed: self.seed.unwrap_or(0),
+        };
+        let files = BriefFiles {
+            product_images: self.product_images.clone(),
+            logo: self.logo.clone(),
+            character_images: self.character_images.clone(),
+            music: self.music.clone(),
+        };
+        Ok((brief, files))
+    }
+}
+
+/// The user's files, checked, waiting to be imported into the blob store.
+#[derive(Debug, Clone, Default)]
+pub struct BriefFiles {
+    pub product_images: Vec<PathBuf>,
+    pub logo: Option<PathBuf>,
+    pub character_images: Vec<PathBuf>,
+    pub music: Option<PathBuf>,
+}
+
+impl BriefFiles {
+    pub fn import(&self, blobs: &BlobStore) -> Result<BrandAssets, PipelineError> {
+        let imp = |p: &PathBuf| blobs.import(p).map_err(PipelineError::from);
+        Ok(BrandAssets {
+            product_images: self.product_images.iter().map(imp).collect::<Result<_, _>>()?,
+            logo: self.logo.as_ref().map(imp).transpose()?,
+            character_images: self.character_images.iter().map(imp).collect::<Result<_, _>>()?,
+            music: self.music.as_ref().map(imp).transpose()?,
+        })
+    }
+}

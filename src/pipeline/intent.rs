@@ -1,0 +1,156 @@
+//! What the user meant: one parser for the interactive CLI and the TUI. Rule-based for
+//! the common answers; free text becomes feedback.
+
+use crate::domain::{scene_at, CameraMove, Command, ScenePatch, SessionState};
+
+use super::{Decision, Gate};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    Approve,
+    Regenerate,
+    /// Feedback, about one scene (1-based number) or the whole.
+    Feedback { scene: Option<u32>, text: String },
+    /// A direct edit of scene N (1-based number).
+    EditScene { scene: u32, patch: ScenePatch },
+    /// Retry the failed clip of scene N, or all failed clips.
+    RetryClip { scene: Option<u32> },
+}
+
+const APPROVE: [&str; 20] = [
+    "approve", "approved", "yes", "y", "ok", "okay", "lgtm", "looks good", "good", "great", "perfect",
+    "go", "continue", "next", "ship it", "👍", "sounds good", "love it", "fine", "accept",
+];
+const REGENERATE: [&str; 9] = ["regenerate", "redo", "again", "another", "try again", "new one", "start over", "reroll", "another one"];
+
+fn normalise(s: &str) -> String {
+    s.trim().trim_end_matches(['.', '!']).trim().to_lowercase()
+}
+
+/// "scene 3" / "scene #3" anywhere: the number.
+fn scene_number(text: &str) -> Option<(u32, usize)> {
+    let lower = text.to_lowercase();
+    let i = lower.find("scene")?;
+    let rest = &lower[i + 5..];
+    let digits: String = rest.trim_start_matches([' ', '#']).chars().take_while(|c| c.is_ascii_digit()).collect();
+    let n = digits.parse().ok()?;
+    let consumed = i + 5 + (rest.len() - rest.trim_start_matches([' ', '#']).len()) + digits.len();
+    Some((n, consumed))
+}
+
+fn parse_edit(text: &str) -> Option<Result<Intent, String>> {
+    let lower = text.to_lowercase();
+    let starts = ["edit scene", "change scene", "set scene", "scene"];
+    let prefix = starts.iter().find(|p| lower.trim_start().starts_with(*p))?;
+    let (n, end) = scene_number(text)?;
+    let after = &text[end..];
+    let colon = after.find(':')?;
+    let field = after[..colon].trim().to_lowercase();
+    let value = after[colon + 1..].trim().to_string();
+    // Plain "scene 2: …" without "edit" is feedback only when there is no field; "edit" is explicit.
+    if *prefix == "scene" && field.is_empty() && !lower.trim_start().starts_with("scene") {
+        return None;
+    }
+    let mut patch = ScenePatch::default();
+    match field.as_str() {
+        "" | "description" | "desc" => patch.description = Some(value),
+        "text" | "on-screen text" | "on screen text" | "caption" | "title" => patch.on_screen_text = Some(value),
+        "voiceover" | "vo" | "voice" | "narration" => patch.voiceover = Some(value),
+        "duration" | "length" => match value.trim_end_matches(['s', ' ']).parse::<f64>() {
+            Ok(d) => patch.duration_s = Some(d),
+            Err(_) => return Some(Err(format!("'{value}' is not a duration in seconds"))),
+        },
+        "camera" | "camera move" | "move" => match value.parse::<CameraMove>() {
+            Ok(c) => patch.camera = Some(c),
+            Err(e) => return Some(Err(e)),
+        },
+        "shot" | "shot type" => patch.shot_type = Some(value),
+        other => return Some(Err(format!("scene {n} has no field '{other}': use description, text, voiceover, duration or camera"))),
+    }
+    if patch.description.as_ref().is_some_and(|d| d.is_empty()) {
+        return Some(Err(format!("say what scene {n} should become after the colon")));
+    }
+    Some(Ok(Intent::EditScene { scene: n, patch }))
+}
+
+/// Parse an answer. Errors are messages for the user.
+pub fn parse(text: &str) -> Result<Intent, String> {
+    let t = normalise(text);
+    if t.is_empty() {
+        return Err("say 'approve', 'regenerate', give feedback, or 'edit scene N: …'".into());
+    }
+    if APPROVE.contains(&t.as_str()) {
+        return Ok(Intent::Approve);
+    }
+    if REGENERATE.contains(&t.as_str()) {
+        return Ok(Intent::Regenerate);
+    }
+    if let Some(rest) = t.strip_prefix("retry") {
+        let rest = rest.trim().trim_start_matches("clip").trim();
+        if rest.is_empty() || rest == "all" {
+            return Ok(Intent::RetryClip { scene: None });
+        }
+        let rest = rest.trim_start_matches("scene").trim().trim_start_matches('#');
+        return rest.parse().map(|n| Intent::RetryClip { scene: Some(n) }).map_err(|_| format!("'{rest}' is not a clip number"));
+    }
+    if let Some(edit) = parse_edit(text) {
+        return edit;
+    }
+    let scene = scene_number(text).map(|(n, _)| n);
+    Ok(Intent::Feedback { scene, text: text.trim().to_string() })
+}
+
+/// Turn an intent into the decision for this gate; scene numbers become stable ids.
+pub fn decision(intent: Intent, state: &SessionState, gate: &Gate) -> Result<Decision, String> {
+    let id_of = |n: u32| scene_at(state, n).map(|s| s.id).map_err(|e| e.to_string());
+    Ok(match (intent, gate) {
+        (Intent::Approve, Gate::FailedClips(_)) => return Err("some clips failed: say 'retry', 'retry clip N', or edit their scenes".into()),
+        (Intent::Approve, _) => Decision::Approve,
+        (Intent::Regenerate, Gate::Story) => Decision::Commands(vec![Command::RegenerateStory]),
+        (Intent::Regenerate, Gate::Scenes) => Decision::Commands(vec![Command::RegenerateScenes]),
+        (Intent::Regenerate, Gate::FailedClips(f)) => Decision::Commands(f.iter().map(|(id, _)| Command::RetryClip { scene_id: *id }).collect()),
+        (Intent::Feedback { text, .. }, Gate::Story) => Decision::Commands(vec![Command::RefineStory { feedback: text }]),
+        (Intent::Feedback { scene, text }, _) => {
+            let scene_id = scene.map(id_of).transpose()?;
+            Decision::Commands(vec![Command::RefineScenes { feedback: text, scene_id }])
+        }
+        (Intent::EditScene { scene, patch }, _) => Decision::Commands(vec![Command::EditScene { scene_id: id_of(scene)?, patch }]),
+        (Intent::RetryClip { scene: None }, Gate::FailedClips(f)) => Decision::Commands(f.iter().map(|(id, _)| Command::RetryClip { scene_id: *id }).collect()),
+        (Intent::RetryClip { scene: Some(n) }, _) => Decision::Commands(vec![Command::RetryClip { scene_id: id_of(n)? }]),
+        (Intent::RetryClip { scene: None }, _) => return Err("no clip has failed".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_common_answers() {
+        assert_eq!(parse("Looks good!"), Ok(Intent::Approve));
+        assert_eq!(parse("approve"), Ok(Intent::Approve));
+        assert_eq!(parse("regenerate"), Ok(Intent::Regenerate));
+        assert_eq!(parse("retry clip 3"), Ok(Intent::RetryClip { scene: Some(3) }));
+        assert_eq!(parse("retry"), Ok(Intent::RetryClip { scene: None }));
+        assert_eq!(
+            parse("make scene 2 more dramatic"),
+            Ok(Intent::Feedback { scene: Some(2), text: "make scene 2 more dramatic".into() })
+        );
+        assert_eq!(parse("more energy please"), Ok(Intent::Feedback { scene: None, text: "more energy please".into() }));
+        assert!(parse("   ").is_err());
+    }
+
+    #[test]
+    fn parses_edits_with_fields_and_colons_in_values() {
+        let Ok(Intent::EditScene { scene: 3, patch }) = parse("edit scene 3: A runner at dawn: fast") else { panic!() };
+        assert_eq!(patch.description.as_deref(), Some("A runner at dawn: fast"));
+        let Ok(Intent::EditScene { scene: 2, patch }) = parse("edit scene 2 text: 100% off: today") else { panic!() };
+        assert_eq!(patch.on_screen_text.as_deref(), Some("100% off: today"));
+        let Ok(Intent::EditScene { patch, .. }) = parse("edit scene 1 duration: 4s") else { panic!() };
+        assert_eq!(patch.duration_s, Some(4.0));
+        let Ok(Intent::EditScene { patch, .. }) = parse("edit scene 1 camera: pan left") else { panic!() };
+        assert_eq!(patch.camera, Some(CameraMove::PanLeft));
+        assert!(parse("edit scene 1 camera: sideways").is_err());
+        assert!(parse("edit scene 1 colour: red").is_err());
+    }
+}

@@ -1,0 +1,89 @@
+//! Content keys: hash(provider, model, canonical request, input asset hashes, seed).
+//! A result whose key still matches is reused; a changed input changes the key, which is
+//! how an edit re-renders exactly what depends on it.
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::domain::{ReferenceKind, Scene, SessionState};
+
+/// sha256 of the canonical JSON of `value` (struct fields in declaration order, maps sorted).
+pub fn key_of<T: Serialize>(kind: &str, value: &T) -> String {
+    let canonical = serde_json::to_vec(&json!({ "kind": kind, "v": 1, "input": value })).unwrap_or_default();
+    hex::encode(Sha256::digest(&canonical))
+}
+
+/// Provider ids that take part in keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderIds {
+    pub image: String,
+    pub video: String,
+    pub analyst: String,
+    pub speech: String,
+}
+
+pub fn reference_key(state: &SessionState, kind: ReferenceKind, p: &ProviderIds) -> String {
+    let b = state.brief();
+    let r = state.render.as_ref();
+    let brand = match kind {
+        ReferenceKind::Product => b.assets.product_images.first(),
+        ReferenceKind::Character => b.assets.character_images.first(),
+        ReferenceKind::Environment => None,
+    };
+    key_of(
+        "reference",
+        &json!({
+            "kind": kind, "prompt": b.prompt, "product": b.product_name, "template": b.template,
+            "tone": b.tone, "brand": brand.map(|a| &a.sha256), "seed": b.seed,
+            "size": r.map(|r| (r.width, r.height)), "image": p.image, "analyst": p.analyst,
+        }),
+    )
+}
+
+/// The consistency palette the references give (fixed order: product, character, environment).
+fn context_fingerprint(state: &SessionState) -> Vec<&str> {
+    state.references.values().map(|r| r.key.as_str()).collect()
+}
+
+pub fn keyframe_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> String {
+    let b = state.brief();
+    key_of(
+        "keyframe",
+        &json!({
+            "description": scene.description, "shot": scene.shot_type, "product": b.product_name,
+            "product_image": b.assets.product_images.first().map(|a| &a.sha256),
+            "context": context_fingerprint(state), "render": state.render, "seed": b.seed, "image": p.image,
+        }),
+    )
+}
+
+pub fn clip_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> Option<String> {
+    let kf = state.keyframes.get(&scene.id)?;
+    Some(key_of(
+        "clip",
+        &json!({
+            "keyframe": kf.image.sha256, "camera": scene.camera, "motion": scene.motion_intensity,
+            "duration": scene.duration_s, "render": state.render, "seed": state.brief().seed, "video": p.video,
+        }),
+    ))
+}
+
+/// Key of the final cut: every clip in order with its text and voiceover, and the cards.
+pub fn compose_key(state: &SessionState, p: &ProviderIds) -> Option<String> {
+    let b = state.brief();
+    let mut clips = Vec::new();
+    for s in &state.scenes {
+        let c = state.clips.get(&s.id)?;
+        clips.push(json!([c.video.sha256, s.duration_s, s.on_screen_text, s.voiceover]));
+    }
+    Some(key_of(
+        "compose",
+        &json!({
+            "clips": clips, "product": b.product_name, "cta": b.call_to_action, "render": state.render,
+            "logo": b.assets.logo.as_ref().map(|a| &a.sha256), "music": b.assets.music.as_ref().map(|a| &a.sha256),
+            "palette": state.references.get(&ReferenceKind::Product).map(|r| &r.analysis.palette),
+            "speech": p.speech,
+        }),
+    ))
+}

@@ -1,0 +1,61 @@
+//! The orchestrator: `plan()` says what is missing, stage tasks do it, every result is
+//! an event. The TUI and the headless CLI both drive this, and only this.
+
+mod brief_input;
+mod decider;
+pub mod intent;
+pub mod keys;
+mod outputs;
+mod plan;
+mod recorder;
+mod runner;
+mod stages;
+
+pub use brief_input::{check_image, BriefFiles, BriefInput, LIMITS};
+pub use decider::{AutoDecider, Decider, Decision, Gate};
+pub use outputs::{manifest, storyboard, write_outputs};
+pub use plan::{plan, Blocked, Plan, PlanRules, Task};
+pub use recorder::{Recorder, Update};
+pub use runner::{Pipeline, RunOutcome};
+
+use thiserror::Error;
+
+use crate::domain::CommandError;
+use crate::media::MediaError;
+use crate::providers::ProviderError;
+use crate::store::StoreError;
+
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    /// The user's input is wrong: exit code 2, nothing written.
+    #[error("{0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{task}: {error}")]
+    Provider { task: String, error: ProviderError },
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error("{0}")]
+    Config(String),
+    #[error("budget exceeded: {0}")]
+    Budget(String),
+    #[error("interrupted; nothing finished is lost — continue with `admint resume {0}`")]
+    Cancelled(String),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<crate::config::ConfigError> for PipelineError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        PipelineError::Config(e.to_string())
+    }
+}
+
+impl PipelineError {
+    pub fn provider(task: impl Into<String>, error: ProviderError) -> PipelineError {
+        PipelineError::Provider { task: task.into(), error }
+    }
+}

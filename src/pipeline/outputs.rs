@@ -1,0 +1,123 @@
+//! What a finished run leaves in the output folder: `final.mp4`, `manifest.json`,
+//! `storyboard.md`.
+
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{Pipeline, PipelineError};
+use crate::domain::{Event, EventEnvelope, ScoreTarget, SessionState, EVENT_VERSION};
+
+/// Seconds each stage took, from its StageStarted to its last StageCompleted.
+fn stage_timings(events: &[EventEnvelope]) -> BTreeMap<String, f64> {
+    let mut start = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for e in events {
+        match &e.event {
+            Event::StageStarted { stage } => {
+                start.insert(*stage, e.at_ms);
+            }
+            Event::StageCompleted { stage } => {
+                if let Some(s) = start.get(stage) {
+                    out.insert(stage.id().to_string(), (e.at_ms.saturating_sub(*s)) as f64 / 1000.0);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+pub fn manifest(state: &SessionState, events: &[EventEnvelope], ffmpeg_version: &str) -> Value {
+    let scenes: Vec<Value> = state
+        .scenes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({ "number": i + 1, "scene": s }))
+        .collect();
+    let clips: Vec<Value> = state
+        .scenes
+        .iter()
+        .filter_map(|s| state.clips.get(&s.id))
+        .map(|c| json!({ "clip": c, "score": state.scores.get(&ScoreTarget::Clip(c.scene_id)).map(|r| &r.score) }))
+        .collect();
+    json!({
+        "session_id": state.id,
+        "brief": state.brief,
+        "render": state.render,
+        "story": state.story,
+        "story_critique": state.story.as_ref().and_then(|s| state.story_critiques.get(&s.revision)),
+        "references": state.references.values().collect::<Vec<_>>(),
+        "scenes": scenes,
+        "scene_critique": state.scenes_critiques.get(&state.scenes_revision),
+        "cohesion_notes": state.cohesion_notes,
+        "clips": clips,
+        "failed_clips": state.clip_failures,
+        "final": state.final_video,
+        "final_score": state.scores.get(&ScoreTarget::Final).map(|r| &r.score),
+        "cost": { "ledger": state.costs, "total_usd": state.total_cost(), "budget_usd": state.brief.as_ref().and_then(|b| b.budget_usd) },
+        "timings": { "created_at_ms": state.created_at_ms, "updated_at_ms": state.updated_at_ms, "stages_s": stage_timings(events) },
+        "versions": { "admint": env!("CARGO_PKG_VERSION"), "event_schema": EVENT_VERSION, "ffmpeg": ffmpeg_version },
+    })
+}
+
+pub fn storyboard(state: &SessionState) -> String {
+    let mut md = String::new();
+    let b = state.brief();
+    let _ = writeln!(md, "# {} — storyboard\n", b.product_name);
+    let _ = writeln!(md, "- Session: `{}`", state.id);
+    let _ = writeln!(md, "- Brief: {}", b.prompt);
+    let _ = writeln!(md, "- Call to action: {}", b.call_to_action);
+    let _ = writeln!(md, "- Framework / template: {} / {}", b.framework, b.template);
+    let _ = writeln!(md, "- Aspect: {}, scenes: {:.1} s\n", b.aspect, state.scenes_duration());
+    if let Some(story) = &state.story {
+        let _ = writeln!(md, "## Story: {}\n\n{}\n", story.title, story.logline);
+        for beat in &story.beats {
+            let _ = writeln!(md, "- **{}**: {}", beat.stage, beat.text);
+        }
+        md.push('\n');
+    }
+    let _ = writeln!(md, "## Scenes\n");
+    let mut t = state.render.as_ref().map_or(0.0, |r| r.intro_s);
+    for (i, s) in state.scenes.iter().enumerate() {
+        let _ = writeln!(md, "### Scene {} ({:.1}s–{:.1}s, {:.1} s)\n", i + 1, t, t + s.duration_s, s.duration_s);
+        let _ = writeln!(md, "- Shot: {}, camera: {}, motion: {:.2}", s.shot_type, s.camera, s.motion_intensity);
+        let _ = writeln!(md, "- Description: {}", s.description);
+        if !s.on_screen_text.is_empty() {
+            let _ = writeln!(md, "- On screen: {}", s.on_screen_text);
+        }
+        if !s.voiceover.is_empty() {
+            let _ = writeln!(md, "- Voiceover: {}", s.voiceover);
+        }
+        md.push('\n');
+        t += s.duration_s;
+    }
+    md
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("part");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Write the output folder. Returns the path of `final.mp4`.
+pub fn write_outputs(p: &Pipeline, state: &SessionState, dir: &Path) -> Result<PathBuf, PipelineError> {
+    let fv = state.final_video.as_ref().ok_or_else(|| PipelineError::Config("nothing composed yet".into()))?;
+    std::fs::create_dir_all(dir).map_err(|e| PipelineError::BadInput(format!("output dir {}: {e}", dir.display())))?;
+    let src = p.store.blobs.existing(&fv.video)?;
+    let dest = dir.join("final.mp4");
+    let tmp = dir.join(".final.mp4.part");
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(&src, &tmp).is_err() {
+        std::fs::copy(&src, &tmp)?;
+    }
+    std::fs::rename(&tmp, &dest)?;
+    let events = p.store.events(&state.id)?;
+    let version = p.ffmpeg.version().unwrap_or_default();
+    let m = manifest(state, &events, &version);
+    write_atomic(&dir.join("manifest.json"), serde_json::to_string_pretty(&m).unwrap_or_default().as_bytes())?;
+    write_atomic(&dir.join("storyboard.md"), storyboard(state).as_bytes())?;
+    Ok(dest)
+}

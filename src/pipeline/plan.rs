@@ -1,0 +1,149 @@
+//! `plan(&state)`: what work is missing. Pure; resume is "load, fold, plan, run".
+
+use serde::Serialize;
+
+use super::keys::{clip_key, compose_key, keyframe_key, reference_key, ProviderIds};
+use crate::domain::{ReferenceKind, ScoreTarget, SessionState, Stage};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "task", content = "id", rename_all = "snake_case")]
+pub enum Task {
+    DraftStory,
+    CritiqueStory,
+    AwaitStoryApproval,
+    Reference(ReferenceKind),
+    WriteScenes,
+    CritiqueScenes,
+    CohereScenes,
+    AwaitScenesApproval,
+    Keyframe(u32),
+    Clip(u32),
+    ScoreClip(u32),
+    Compose,
+    ScoreFinal,
+}
+
+/// Why the plan cannot go on without the user.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Blocked {
+    /// These clips failed for their current inputs: retry them or edit their scenes.
+    ClipsFailed(Vec<(u32, String)>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The stage the tasks belong to; `None` when everything is done.
+    pub stage: Option<Stage>,
+    pub tasks: Vec<Task>,
+    pub blocked: Option<Blocked>,
+}
+
+/// The knobs plan depends on.
+#[derive(Debug, Clone)]
+pub struct PlanRules {
+    pub story_max_iterations: u32,
+    pub scene_max_iterations: u32,
+    pub critic_threshold: f64,
+    pub providers: ProviderIds,
+}
+
+impl Plan {
+    fn at(stage: Stage, tasks: Vec<Task>) -> Plan {
+        Plan { stage: Some(stage), tasks, blocked: None }
+    }
+    pub fn is_done(&self) -> bool {
+        self.stage.is_none()
+    }
+}
+
+pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
+    if state.brief.is_none() {
+        return Plan::at(Stage::Story, vec![]);
+    }
+    // Story: draft → critique → (refine while below threshold) → approval.
+    let story_task = match &state.story {
+        None => Some(Task::DraftStory),
+        Some(_) if state.story_regenerate || state.story_feedback.is_some() => Some(Task::DraftStory),
+        Some(story) => match state.story_critiques.get(&story.revision) {
+            None => Some(Task::CritiqueStory),
+            Some(c) if c.score < rules.critic_threshold && story.revision < rules.story_max_iterations => Some(Task::DraftStory),
+            Some(_) if state.story_approved.is_none() => Some(Task::AwaitStoryApproval),
+            Some(_) => None,
+        },
+    };
+    if let Some(t) = story_task {
+        return Plan::at(Stage::Story, vec![t]);
+    }
+
+    let refs: Vec<Task> = ReferenceKind::ALL
+        .into_iter()
+        .filter(|k| state.references.get(k).is_none_or(|r| r.key != reference_key(state, *k, &rules.providers)))
+        .map(Task::Reference)
+        .collect();
+    if !refs.is_empty() {
+        return Plan::at(Stage::References, refs);
+    }
+
+    let rev = state.scenes_revision;
+    let scene_task = if state.scenes.is_empty() || state.scenes_regenerate || state.scenes_feedback.is_some() {
+        Some(Task::WriteScenes)
+    } else {
+        match state.scenes_critiques.get(&rev) {
+            None => Some(Task::CritiqueScenes),
+            Some(c) if c.score < rules.critic_threshold && rev < rules.scene_max_iterations => Some(Task::WriteScenes),
+            Some(_) if state.scenes_cohered != Some(rev) => Some(Task::CohereScenes),
+            Some(_) if state.scenes_approved.is_none() => Some(Task::AwaitScenesApproval),
+            Some(_) => None,
+        }
+    };
+    if let Some(t) = scene_task {
+        return Plan::at(Stage::Scenes, vec![t]);
+    }
+
+    let kfs: Vec<Task> = state
+        .scenes
+        .iter()
+        .filter(|s| state.keyframes.get(&s.id).is_none_or(|k| k.key != keyframe_key(state, s, &rules.providers)))
+        .map(|s| Task::Keyframe(s.id))
+        .collect();
+    if !kfs.is_empty() {
+        return Plan::at(Stage::Keyframes, kfs);
+    }
+
+    let mut clip_tasks = Vec::new();
+    let mut failed = Vec::new();
+    for s in &state.scenes {
+        let want = clip_key(state, s, &rules.providers);
+        let have = state.clips.get(&s.id);
+        if have.is_some_and(|c| Some(&c.key) == want.as_ref()) {
+            let scored = state.scores.get(&ScoreTarget::Clip(s.id)).is_some_and(|r| Some(&r.video) == have.map(|c| &c.video));
+            if !scored {
+                clip_tasks.push(Task::ScoreClip(s.id));
+            }
+            continue;
+        }
+        match state.clip_failures.get(&s.id) {
+            Some(f) if Some(&f.key) == want.as_ref() => failed.push((s.id, f.error.clone())),
+            _ => clip_tasks.push(Task::Clip(s.id)),
+        }
+    }
+    if !clip_tasks.is_empty() {
+        return Plan::at(Stage::Clips, clip_tasks);
+    }
+    if !failed.is_empty() {
+        return Plan { stage: Some(Stage::Clips), tasks: vec![], blocked: Some(Blocked::ClipsFailed(failed)) };
+    }
+
+    let want = compose_key(state, &rules.providers);
+    if state.final_video.as_ref().is_none_or(|f| Some(&f.key) != want.as_ref()) {
+        return Plan::at(Stage::Compose, vec![Task::Compose]);
+    }
+    let final_scored = state
+        .scores
+        .get(&ScoreTarget::Final)
+        .is_some_and(|r| Some(&r.video) == state.final_video.as_ref().map(|f| &f.video));
+    if !final_scored {
+        return Plan::at(Stage::Scoring, vec![Task::ScoreFinal]);
+    }
+    Plan { stage: None, tasks: vec![], blocked: None }
+}

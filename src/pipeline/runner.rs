@@ -1,0 +1,276 @@
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use futures::future::join_all;
+use tokio::sync::{broadcast, Semaphore};
+
+use super::keys::ProviderIds;
+use super::{plan, stages, write_outputs, Blocked, Decider, Decision, Gate, PipelineError, PlanRules, Recorder, Task, Update};
+use crate::config::{Paths, Resources, Settings};
+use crate::domain::{decide, Brief, Command, Event, RenderSpec, SessionState, Stage};
+use crate::media::Ffmpeg;
+use crate::providers::ProviderSet;
+use crate::quality::Scorer;
+use crate::store::{new_session_id, Store};
+
+/// How a run ended (errors aside).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    /// The advert is composed and scored.
+    Done { session: String, final_path: PathBuf },
+    /// Waiting for the user at a gate; `admint resume` continues.
+    Paused { session: String, gate: Gate },
+}
+
+/// Everything a run needs. Cheap to clone: tasks run on tokio with a clone each.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub store: Arc<Store>,
+    pub settings: Settings,
+    pub resources: Resources,
+    pub providers: ProviderSet,
+    pub scorer: Arc<dyn Scorer>,
+    pub ffmpeg: Ffmpeg,
+    pub work_root: PathBuf,
+    pub tx: broadcast::Sender<Update>,
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Pipeline {
+    pub fn new(
+        paths: &Paths,
+        settings: Settings,
+        store: Arc<Store>,
+        providers: ProviderSet,
+        scorer: Arc<dyn Scorer>,
+        ffmpeg: Ffmpeg,
+    ) -> Pipeline {
+        let (tx, _) = broadcast::channel(4096);
+        Pipeline {
+            store,
+            settings,
+            resources: Resources::new(&paths.config_dir),
+            providers,
+            scorer,
+            ffmpeg,
+            work_root: paths.data_dir.join("work"),
+            tx,
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Update> {
+        self.tx.subscribe()
+    }
+
+    pub fn provider_ids(&self) -> ProviderIds {
+        ProviderIds {
+            image: self.providers.image.id(),
+            video: self.providers.video.id(),
+            analyst: self.providers.analyst.id(),
+            speech: self.providers.speech.as_ref().map(|s| s.id()).unwrap_or_else(|| "none".into()),
+        }
+    }
+
+    pub fn rules(&self) -> PlanRules {
+        PlanRules {
+            story_max_iterations: self.settings.pipeline.story_max_iterations.max(1),
+            scene_max_iterations: self.settings.pipeline.scene_max_iterations.max(1),
+            critic_threshold: self.settings.pipeline.critic_threshold,
+            providers: self.provider_ids(),
+        }
+    }
+
+    pub fn render_spec(&self, brief: &Brief) -> RenderSpec {
+        let r = &self.settings.render;
+        let (width, height) = brief.aspect.canvas_with_short_side(r.short_side);
+        RenderSpec { width, height, fps: r.fps, intro_s: r.intro_s, outro_s: r.outro_s }
+    }
+
+    pub fn work_dir(&self, session: &str) -> PathBuf {
+        self.work_root.join(session)
+    }
+
+    /// Record a new session. The brief must be valid (see `BriefInput::validate`).
+    pub async fn create_session(&self, brief: Brief) -> Result<String, PipelineError> {
+        let id = new_session_id();
+        let render = self.render_spec(&brief);
+        let store = self.store.clone();
+        let ev = Event::SessionCreated { id: id.clone(), brief, render };
+        let sid = id.clone();
+        let env = tokio::task::spawn_blocking(move || store.append(&sid, ev))
+            .await
+            .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))??;
+        let _ = self.tx.send(Update::Event { session: id.clone(), envelope: env });
+        Ok(id)
+    }
+
+    pub async fn load(&self, session: &str) -> Result<SessionState, PipelineError> {
+        let store = self.store.clone();
+        let s = session.to_string();
+        Ok(tokio::task::spawn_blocking(move || store.load(&s))
+            .await
+            .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))??)
+    }
+
+    /// Apply a user command to a stored session (outside a run).
+    pub async fn command(&self, session: &str, cmd: &Command) -> Result<(), PipelineError> {
+        let state = self.load(session).await?;
+        let rec = Recorder::new(self.store.clone(), state.clone(), self.tx.clone());
+        for ev in decide(&state, cmd)? {
+            rec.record(ev).await?;
+        }
+        Ok(())
+    }
+
+    /// Ask running tasks to stop (local renders stop; remote jobs keep running and are
+    /// re-attached on resume).
+    pub fn stop(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Load, fold, plan, run — until done, paused at a gate, or failed.
+    pub async fn run(&self, session: &str, decider: &mut dyn Decider, output: Option<&Path>) -> Result<RunOutcome, PipelineError> {
+        let state = self.load(session).await?;
+        std::fs::create_dir_all(self.work_dir(session))?;
+        let rec = Arc::new(Recorder::new(self.store.clone(), state.clone(), self.tx.clone()));
+        if state.last_seq > 1 {
+            rec.record(Event::Resumed).await?;
+        }
+        let rules = self.rules();
+        loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(PipelineError::Cancelled(session.to_string()));
+            }
+            let state = rec.state().await;
+            let p = plan(&state, &rules);
+            self.close_stages(&rec, &state, p.stage).await?;
+            let Some(stage) = p.stage else {
+                let state = rec.state().await;
+                let final_path = match output {
+                    Some(dir) => write_outputs(self, &state, dir)?,
+                    None => self.store.blobs.existing(&state.final_video.as_ref().expect("done implies composed").video)?,
+                };
+                return Ok(RunOutcome::Done { session: session.to_string(), final_path });
+            };
+            if let Some(Blocked::ClipsFailed(failed)) = p.blocked {
+                let gate = Gate::FailedClips(failed);
+                if !self.gate(&rec, decider, &state, &gate).await? {
+                    return Ok(RunOutcome::Paused { session: session.to_string(), gate });
+                }
+                continue;
+            }
+            if !state.stages_started.contains(&stage) {
+                rec.record(Event::StageStarted { stage }).await?;
+            }
+            let result = self.run_tasks(&rec, decider, &state, stage, p.tasks).await;
+            match result {
+                Ok(Some(gate)) => return Ok(RunOutcome::Paused { session: session.to_string(), gate }),
+                Ok(None) => {}
+                Err(PipelineError::Cancelled(s)) => return Err(PipelineError::Cancelled(s)),
+                Err(e) => {
+                    rec.record(Event::PipelineFailed { stage, error: e.to_string() }).await?;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Mark stages before `current` (or all, when done) as completed.
+    async fn close_stages(&self, rec: &Recorder, state: &SessionState, current: Option<Stage>) -> Result<(), PipelineError> {
+        for s in Stage::ALL {
+            if current.is_some_and(|c| s >= c) {
+                break;
+            }
+            if state.stages_started.contains(&s) && !state.stages_completed.contains(&s) {
+                rec.record(Event::StageCompleted { stage: s }).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ask the decider at a gate and record its answer. `false` means pause.
+    async fn gate(&self, rec: &Recorder, decider: &mut dyn Decider, state: &SessionState, gate: &Gate) -> Result<bool, PipelineError> {
+        match decider.decide(state, gate).await {
+            Decision::Pause => Ok(false),
+            Decision::Approve => {
+                let by = decider.approver();
+                match gate {
+                    Gate::Story => rec.record(Event::StoryApproved { by }).await?,
+                    Gate::Scenes => rec.record(Event::ScenesApproved { by }).await?,
+                    Gate::FailedClips(_) => return Ok(false),
+                };
+                Ok(true)
+            }
+            Decision::Commands(cmds) => {
+                for cmd in cmds {
+                    let current = rec.state().await;
+                    match decide(&current, &cmd) {
+                        Ok(events) => {
+                            for ev in events {
+                                rec.record(ev).await?;
+                            }
+                        }
+                        Err(e) => decider.rejected(&e.to_string()),
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// Run one stage's tasks: gates ask the decider, media tasks run in parallel under the
+    /// concurrency limit, the rest in order. Returns a gate when the run should pause.
+    async fn run_tasks(
+        &self,
+        rec: &Arc<Recorder>,
+        decider: &mut dyn Decider,
+        state: &SessionState,
+        stage: Stage,
+        tasks: Vec<Task>,
+    ) -> Result<Option<Gate>, PipelineError> {
+        let parallel = matches!(stage, Stage::References | Stage::Keyframes | Stage::Clips);
+        if parallel {
+            let sem = Arc::new(Semaphore::new(self.settings.pipeline.clip_concurrency));
+            let futs = tasks.into_iter().map(|task| {
+                let (me, rec, sem, state) = (self.clone(), rec.clone(), sem.clone(), state.clone());
+                tokio::spawn(async move {
+                    let _permit = sem.acquire_owned().await.map_err(|e| PipelineError::Config(e.to_string()))?;
+                    if me.cancel.load(Ordering::Relaxed) {
+                        return Err(PipelineError::Cancelled(state.id.clone()));
+                    }
+                    stages::run_task(&me, &rec, &state, &task).await
+                })
+            });
+            let mut first_err = None;
+            for r in join_all(futs).await {
+                let r = r.map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string()))).and_then(|x| x);
+                if let Err(e) = r {
+                    // A cancel wins over other errors: the run stops cleanly.
+                    if matches!(e, PipelineError::Cancelled(_)) || first_err.is_none() {
+                        first_err = Some(e);
+                    }
+                }
+            }
+            return first_err.map_or(Ok(None), Err);
+        }
+        for task in tasks {
+            let gate = match task {
+                Task::AwaitStoryApproval => Some(Gate::Story),
+                Task::AwaitScenesApproval => Some(Gate::Scenes),
+                _ => None,
+            };
+            if let Some(gate) = gate {
+                let current = rec.state().await;
+                if !self.gate(rec, decider, &current, &gate).await? {
+                    return Ok(Some(gate));
+                }
+                continue;
+            }
+            let current = rec.state().await;
+            stages::run_task(self, rec, &current, &task).await?;
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,116 @@
+//! Reference images (with their analysis) and scene keyframes.
+
+use std::sync::Arc;
+
+use super::super::keys::{keyframe_key, reference_key};
+use super::super::{Pipeline, PipelineError, Recorder};
+use super::{blob_path, check_budget, ingest, job_ctx, run_job};
+use crate::domain::{ConsistencyContext, CostEntry, Event, Keyframe, Reference, ReferenceKind, SessionState};
+use crate::providers::offline::prompt_palette;
+use crate::providers::{ImagePurpose, ImageRequest};
+
+fn even(v: u32) -> u32 {
+    (v / 2 * 2).max(16)
+}
+
+async fn paint(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, task: &str, key: &str, req: ImageRequest) -> Result<crate::domain::AssetId, PipelineError> {
+    let model = p.providers.image.clone();
+    let est = model.estimate_usd(&req);
+    check_budget(st, est, task)?;
+    let ctx = job_ctx(p, rec, &st.id, task, key);
+    let (m1, m2, m3) = (model.clone(), model.clone(), model.clone());
+    let media = run_job(
+        rec, st, task, &model.id(), model.is_remote(), model.poll_interval(), &ctx,
+        async { m1.submit(&req, &ctx).await },
+        move |j| { let m = m2.clone(); async move { m.status(&j).await } },
+        move |j| async move { m3.cancel(&j).await },
+    )
+    .await?;
+    let asset = ingest(p, media, "png").await.map_err(|e| PipelineError::provider(task, e))?;
+    if est > 0.0 {
+        rec.record(Event::CostRecorded { entry: CostEntry { stage: task.into(), provider: model.id(), model: model.id(), usd: est, note: String::new() } }).await?;
+    }
+    Ok(asset)
+}
+
+pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kind: ReferenceKind) -> Result<(), PipelineError> {
+    let key = reference_key(st, kind, &p.provider_ids());
+    if let Some(r) = p.store.cache_get::<Reference>(&key)?.filter(|r| p.store.blobs.contains(&r.image)) {
+        rec.note(format!("{} reference: reused from cache", kind.id()));
+        rec.record(Event::ReferenceReady { reference: Reference { key, ..r } }).await?;
+        return Ok(());
+    }
+    let brief = st.brief();
+    let render = st.render.clone().expect("render spec is set at creation");
+    let tpl = p.resources.ad_template(&brief.template)?;
+    let task = format!("reference:{}", kind.id());
+    let brand = match kind {
+        ReferenceKind::Product => brief.assets.product_images.first(),
+        ReferenceKind::Character => brief.assets.character_images.first(),
+        ReferenceKind::Environment => None,
+    };
+    let prompt = match kind {
+        ReferenceKind::Product => format!("{} — {}, {}", brief.product_name, brief.prompt, tpl.style),
+        ReferenceKind::Character => format!("{} for an advert for {}, {}", tpl.character, brief.product_name, tpl.style),
+        ReferenceKind::Environment => format!("{}, {}", tpl.environment, tpl.style),
+    };
+    let (image, source) = match brand {
+        Some(asset) => (asset.clone(), "brand".to_string()),
+        None => {
+            let req = ImageRequest {
+                purpose: ImagePurpose::Reference { reference: kind },
+                prompt: prompt.clone(),
+                width: even(render.width),
+                height: even(render.height),
+                seed: brief.seed ^ (kind as u64 + 1) * 0x51ED,
+                palette: prompt_palette(&brief.prompt),
+                title: (kind == ReferenceKind::Product).then(|| brief.product_name.clone()),
+                init_images: vec![],
+            };
+            (paint(p, rec, st, &task, &key, req).await?, p.providers.image.id())
+        }
+    };
+    let path = blob_path(p, &image)?;
+    let analysis = p.providers.analyst.analyse(&path, kind, brief).await.map_err(|e| PipelineError::provider(&task, e))?;
+    let reference = Reference { kind, image, source, prompt, analysis, key: key.clone() };
+    p.store.cache_put(&key, &reference)?;
+    rec.record(Event::ReferenceReady { reference }).await?;
+    Ok(())
+}
+
+pub async fn keyframe(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id: u32) -> Result<(), PipelineError> {
+    let scene = st.scene(scene_id).ok_or_else(|| PipelineError::Config(format!("scene {scene_id} is gone")))?;
+    let key = keyframe_key(st, scene, &p.provider_ids());
+    if let Some(image) = p.store.cache_get::<crate::domain::AssetId>(&key)?.filter(|a| p.store.blobs.contains(a)) {
+        rec.record(Event::KeyframeReady { keyframe: Keyframe { scene_id, image, key } }).await?;
+        return Ok(());
+    }
+    let brief = st.brief();
+    let render = st.render.clone().expect("render spec is set at creation");
+    let context = ConsistencyContext::from_references(st.references.values());
+    let mut palette = context.palette.clone();
+    if palette.is_empty() {
+        palette = prompt_palette(&brief.prompt);
+    }
+    let product_image = match brief.assets.product_images.first() {
+        Some(a) => vec![blob_path(p, a)?],
+        None => vec![],
+    };
+    let seed = u64::from_str_radix(&key[..12], 16).unwrap_or(0);
+    let req = ImageRequest {
+        purpose: ImagePurpose::Keyframe { scene_id },
+        prompt: format!("{}. Style: {}. Palette: {}.", scene.description, context.style, context.palette.join(", ")),
+        // 25% larger than the canvas, so camera moves sample real detail.
+        width: even(render.width * 5 / 4),
+        height: even(render.height * 5 / 4),
+        seed,
+        palette,
+        title: Some(brief.product_name.clone()),
+        init_images: product_image,
+    };
+    let task = format!("keyframe:{scene_id}");
+    let image = paint(p, rec, st, &task, &key, req).await?;
+    p.store.cache_put(&key, &image)?;
+    rec.record(Event::KeyframeReady { keyframe: Keyframe { scene_id, image, key } }).await?;
+    Ok(())
+}

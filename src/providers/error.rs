@@ -1,0 +1,40 @@
+use std::time::Duration;
+use thiserror::Error;
+
+/// What can go wrong talking to a model. `is_retryable` says whether polling/downloading
+/// again may help; a job-creating request is never retried automatically.
+#[derive(Debug, Error)]
+pub enum ProviderError {
+    #[error("rate limited{}", .retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("quota exhausted: {0}")]
+    QuotaExhausted(String),
+    #[error("temporary provider failure: {0}")]
+    Transient(String),
+    #[error("authentication failed: {0} (check the API key in your environment)")]
+    Auth(String),
+    #[error("request rejected: {0}")]
+    InvalidRequest(String),
+    #[error("blocked by the provider's content filter: {0}")]
+    ContentFiltered(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("unexpected response: {0}")]
+    Protocol(String),
+    #[error("job failed: {0}")]
+    JobFailed(String),
+    #[error("media: {0}")]
+    Media(#[from] crate::media::MediaError),
+    #[error("config: {0}")]
+    Config(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ProviderError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, ProviderError::RateLimited { .. } | ProviderError::Transient(_))
+    }
+}

@@ -1,0 +1,19 @@
+//! Model providers behind traits. The pipeline knows them only through these traits.
+//!
+//! Media models follow the shape of remote job APIs (Replicate, fal, ComfyUI): `submit`
+//! returns either a finished result or a `JobRef` that `status` polls and a resumed run
+//! re-attaches to; `wait_job` does the polling with backoff and Retry-After. The embedded
+//! offline backends finish inside `submit`.
+
+mod error;
+mod job;
+mod models;
+pub mod offline;
+mod registry;
+mod roles;
+
+pub use error::ProviderError;
+pub use job::*;
+pub use models::*;
+pub use registry::ProviderSet;
+pub use roles::*;

@@ -1,0 +1,54 @@
+//! The offline animator: a keyframe becomes a clip by a smooth, sub-pixel camera move.
+
+use async_trait::async_trait;
+
+use crate::media::{animate_still, AnimateSpec, Ffmpeg};
+use crate::providers::{JobCtx, JobRef, JobState, MediaRef, ProviderError, Submitted, VideoModel, VideoRequest};
+
+#[derive(Debug, Clone)]
+pub struct CameraAnimator {
+    pub ffmpeg: Ffmpeg,
+    pub x264_preset: String,
+    pub crf: u32,
+}
+
+#[async_trait]
+impl VideoModel for CameraAnimator {
+    fn id(&self) -> String {
+        "offline/camera-animator".into()
+    }
+
+    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError> {
+        let spec = AnimateSpec {
+            width: req.width,
+            height: req.height,
+            fps: req.fps,
+            duration_s: req.duration_s,
+            camera: req.camera,
+            intensity: req.motion_intensity,
+            x264_preset: self.x264_preset.clone(),
+            crf: self.crf,
+        };
+        let out = ctx.work_dir.join(format!("clip-{}.mp4", uuid::Uuid::new_v4().simple()));
+        let (ff, image, out2, ctx2) = (self.ffmpeg.clone(), req.image.clone(), out.clone(), ctx.clone());
+        tokio::task::spawn_blocking(move || {
+            let progress = ctx2.progress.clone();
+            animate_still(&ff, &image, &out2, &spec, Some(&ctx2.cancel), move |p| progress(p))
+        })
+        .await
+        .map_err(|e| ProviderError::Protocol(e.to_string()))?
+        .map_err(|e| match e {
+            crate::media::MediaError::Cancelled => ProviderError::Cancelled,
+            e => ProviderError::Media(e),
+        })?;
+        Ok(Submitted::Done(MediaRef::Local(out)))
+    }
+
+    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError> {
+        Err(ProviderError::NotFound(format!("offline animator has no remote job {}", job.remote_id)))
+    }
+
+    async fn cancel(&self, _job: &JobRef) -> Result<(), ProviderError> {
+        Ok(())
+    }
+}

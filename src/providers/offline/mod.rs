@@ -1,0 +1,17 @@
+//! The embedded offline providers: no API keys, no network, just ffmpeg and arithmetic.
+
+mod analyst;
+mod animator;
+mod critic;
+mod painter;
+mod voice;
+mod words;
+mod writer;
+
+pub use analyst::{palette_kmeans, PixelAnalyst};
+pub use animator::CameraAnimator;
+pub use critic::RubricCritic;
+pub use painter::CardPainter;
+pub use voice::FliteVoice;
+pub use words::{brief_vars, colour_name, palette_words, prompt_palette};
+pub use writer::TemplateWriter;
