@@ -3,6 +3,7 @@
 //! Layers (imports only point down): `cli` → `pipeline` → `providers`, `quality` → `media`,
 //! `store` → `config` → `domain`.
 
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod media;

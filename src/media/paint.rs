@@ -73,10 +73,10 @@ pub fn paint_card(ff: &Ffmpeg, spec: &PaintSpec, work: &Path, out: &Path) -> Res
         "gradients=s={w}x{h}:c0={}:c1={}:x0={}:y0={}:x1={}:y1={}:nb_colors=2:speed=0.00001:rate=1:seed={},format=rgb24",
         c(0),
         c(1),
-        (cx - a.cos() * r) as i64,
-        (cy - a.sin() * r) as i64,
-        (cx + a.cos() * r) as i64,
-        (cy + a.sin() * r) as i64,
+        (cx - a.cos() * r).clamp(0.0, w as f64 - 1.0) as i64,
+        (cy - a.sin() * r).clamp(0.0, h as f64 - 1.0) as i64,
+        (cx + a.cos() * r).clamp(0.0, w as f64 - 1.0) as i64,
+        (cy + a.sin() * r).clamp(0.0, h as f64 - 1.0) as i64,
         spec.seed % 1_000_000
     )];
     // Soft translucent light panels give the camera something to move across.

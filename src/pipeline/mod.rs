@@ -5,6 +5,7 @@ mod brief_input;
 mod decider;
 pub mod intent;
 pub mod keys;
+pub mod narrate;
 mod outputs;
 mod plan;
 mod recorder;

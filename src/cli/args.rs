@@ -1,0 +1,151 @@
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "admint", version, about = "Make video adverts from a terminal: brief → story → scenes → clips → scored, composed MP4.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Make an advert from a brief.
+    Generate(GenerateArgs),
+    /// Continue a session (after a stop, a crash, or to answer a gate).
+    Resume(ResumeArgs),
+    /// List, inspect, delete and export sessions.
+    Sessions(SessionsArgs),
+    /// Check ffmpeg, the data dir, the config and the providers.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Progress bars and sentences.
+    #[default]
+    Text,
+    /// The manifest as one JSON document at the end.
+    Json,
+    /// One JSON event per line as it happens.
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Run straight through, approving the story and scenes.
+    #[arg(long, conflicts_with = "interactive")]
+    pub auto: bool,
+    /// Stop at the story and the scenes and read your answer from stdin.
+    #[arg(long)]
+    pub interactive: bool,
+    /// Folder for final.mp4, manifest.json and storyboard.md [default: ./admint-out/SESSION]
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// What to advertise, in your words.
+    #[arg(long, short)]
+    pub prompt: Option<String>,
+    /// A brief as TOML (fields as the flags, snake_case); flags override it.
+    #[arg(long)]
+    pub brief: Option<PathBuf>,
+    #[arg(long)]
+    pub product_name: Option<String>,
+    /// Call to action shown at the end.
+    #[arg(long)]
+    pub cta: Option<String>,
+    #[arg(long)]
+    pub audience: Option<String>,
+    #[arg(long)]
+    pub tone: Option<String>,
+    #[arg(long)]
+    pub language: Option<String>,
+    /// aida, pas or fab.
+    #[arg(long)]
+    pub framework: Option<String>,
+    /// product_showcase, lifestyle_ad, announcement, ugc_testimonial, or your own.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// 16:9, 9:16 or 1:1.
+    #[arg(long)]
+    pub aspect: Option<String>,
+    /// Length of the scenes in seconds (the intro and outro cards come on top).
+    #[arg(long, allow_negative_numbers = true)]
+    pub duration: Option<f64>,
+    /// Your product photo (repeatable).
+    #[arg(long = "product-image")]
+    pub product_images: Vec<PathBuf>,
+    #[arg(long = "character-image")]
+    pub character_images: Vec<PathBuf>,
+    #[arg(long)]
+    pub logo: Option<PathBuf>,
+    /// Music file, looped under the advert and faded out.
+    #[arg(long)]
+    pub music: Option<PathBuf>,
+    /// Spending limit in US dollars for paid providers.
+    #[arg(long, allow_negative_numbers = true)]
+    pub budget: Option<f64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the plan and the estimated cost, run nothing, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResumeArgs {
+    /// Session id (see `admint sessions list`).
+    pub id: String,
+    /// Retry every failed clip before continuing.
+    #[arg(long)]
+    pub retry_failed: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(subcommand)]
+    pub command: SessionsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// Every session with its status.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// One session: story, scenes, clips, scores.
+    Show {
+        id: String,
+        /// Print the raw event log.
+        #[arg(long)]
+        events: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Delete a session's log (blobs stay in the cache).
+    Rm {
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Write manifest.json, storyboard.md, events.jsonl (and final.mp4 if done) to DIR.
+    Export { id: String, dir: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Download a static ffmpeg (needs internet and a build with the `ffmpeg-download` feature).
+    #[arg(long)]
+    pub install_ffmpeg: bool,
+}

@@ -1,0 +1,181 @@
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use super::args::{GenerateArgs, ResumeArgs, RunArgs};
+use super::interactive::StdinDecider;
+use super::report::spawn_reporter;
+use super::{AppEnv, CliError, OutputFormat};
+use crate::config::{Paths, Resources, Settings};
+use crate::domain::{Command, SessionState};
+use crate::pipeline::{manifest, AutoDecider, BriefInput, Decider, Gate, Pipeline, RunOutcome};
+
+fn brief_input(a: &GenerateArgs) -> Result<BriefInput, CliError> {
+    let flags = BriefInput {
+        prompt: a.prompt.clone(),
+        product_name: a.product_name.clone(),
+        call_to_action: a.cta.clone(),
+        audience: a.audience.clone(),
+        tone: a.tone.clone(),
+        language: a.language.clone(),
+        framework: a.framework.clone(),
+        template: a.template.clone(),
+        aspect: a.aspect.clone(),
+        duration_s: a.duration,
+        product_images: a.product_images.clone(),
+        logo: a.logo.clone(),
+        character_images: a.character_images.clone(),
+        music: a.music.clone(),
+        budget_usd: a.budget,
+        seed: a.seed,
+    };
+    Ok(match &a.brief {
+        Some(file) => BriefInput::from_toml_file(file)?.overlay(flags),
+        None => flags,
+    })
+}
+
+/// Make sure the output folder can be written before any work starts.
+fn check_output_dir(dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| CliError::usage(format!("output dir {}: {e}", dir.display())))?;
+    let probe = dir.join(format!(".admint-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| CliError::usage(format!("output dir {} is not writable: {e}", dir.display())))
+}
+
+fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputFormat) {
+    let scenes = ((brief.duration_s / 5.0).round() as usize).clamp(1, 12);
+    let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
+    let p = &settings.providers;
+    // Every configured provider is offline in this build: the estimate is honestly zero.
+    let paid = [&p.image, &p.video, &p.writer, &p.vision].iter().any(|x| x.as_str() != "offline");
+    let cost = 0.0;
+    let plan = serde_json::json!({
+        "dry_run": true,
+        "brief": brief,
+        "stages": ["story (director + critic)", "references (3)", "scenes (writer + critic + cohesion)",
+                   format!("keyframes (~{scenes})"), format!("clips (~{scenes}, {} at a time)", settings.pipeline.clip_concurrency),
+                   "compose", "scoring"],
+        "render": { "width": w, "height": h, "fps": settings.render.fps,
+                    "length_s": brief.duration_s + settings.render.intro_s + settings.render.outro_s },
+        "providers": p,
+        "estimated_cost_usd": cost,
+        "budget_usd": brief.budget_usd,
+        "paid_providers": paid,
+    });
+    match format {
+        OutputFormat::Text => {
+            println!("Dry run — nothing is generated or written.");
+            println!("  {} ({}, {}, {:.0} s + cards, {}x{} @ {} fps)", brief.product_name, brief.framework, brief.template, brief.duration_s, w, h, settings.render.fps);
+            for s in plan["stages"].as_array().into_iter().flatten() {
+                println!("  - {}", s.as_str().unwrap_or_default());
+            }
+            println!("  providers: writer={} image={} video={} vision={} speech={} scorer={}", p.writer, p.image, p.video, p.vision, p.speech, p.scorer);
+            println!("  estimated cost: ${cost:.2}{}", brief.budget_usd.map(|b| format!(" of ${b:.2} budget")).unwrap_or_default());
+        }
+        _ => println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default()),
+    }
+}
+
+pub async fn generate(a: GenerateArgs) -> Result<(), CliError> {
+    let input = brief_input(&a)?;
+    let paths = Paths::from_env();
+    let settings = Settings::load(&paths.config_file).map_err(|e| CliError::usage(e.to_string()))?;
+    let (mut brief, files) = input.validate(&Resources::new(&paths.config_dir))?;
+    if a.dry_run {
+        dry_run(&brief, &settings, a.run.format);
+        return Ok(());
+    }
+    if let Some(dir) = &a.run.output {
+        check_output_dir(dir)?;
+    }
+    let env = AppEnv::open()?;
+    let pipeline = env.pipeline()?;
+    brief.assets = files.import(&env.store.blobs)?;
+    let session = pipeline.create_session(brief).await?;
+    drive(&pipeline, &session, &a.run).await
+}
+
+pub async fn resume(a: ResumeArgs) -> Result<(), CliError> {
+    if let Some(dir) = &a.run.output {
+        check_output_dir(dir)?;
+    }
+    let env = AppEnv::open()?;
+    let pipeline = env.pipeline()?;
+    let state = pipeline.load(&a.id).await?;
+    if a.retry_failed {
+        for id in state.clip_failures.keys() {
+            pipeline.command(&a.id, &Command::RetryClip { scene_id: *id }).await?;
+        }
+    }
+    drive(&pipeline, &a.id, &a.run).await
+}
+
+fn default_output(session: &str) -> PathBuf {
+    PathBuf::from("admint-out").join(session)
+}
+
+/// Run a session to its end (or a gate) with the chosen decider and output format.
+async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliError> {
+    let mut decider: Box<dyn Decider> = if run.interactive {
+        Box::new(StdinDecider)
+    } else {
+        Box::new(AutoDecider { retry_failed: false })
+    };
+    let output = run.output.clone().unwrap_or_else(|| default_output(session));
+    let initial = p.load(session).await?;
+    if run.format == OutputFormat::Text {
+        eprintln!("session {session}{}", if initial.last_seq > 1 { " (resuming)" } else { "" });
+    }
+    let (reporter, stop_reporter) = spawn_reporter(run.format, p.subscribe(), SessionState::default());
+    // A new session's first event was broadcast before we subscribed: replay it.
+    if run.format != OutputFormat::Json && initial.last_seq <= 1 {
+        for env in p.store.events(session).map_err(|e| CliError::failed(e.to_string()))? {
+            let _ = p.tx.send(crate::pipeline::Update::Event { session: session.to_string(), envelope: env });
+        }
+    }
+    let stopper = p.clone();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stopper.stop();
+        }
+    });
+    let result = p.run(session, decider.as_mut(), Some(&output)).await;
+    ctrl_c.abort();
+    let _ = stop_reporter.send(());
+    let _ = reporter.await;
+    let state = p.load(session).await?;
+    let print_json = |status: &str| {
+        if run.format == OutputFormat::Json {
+            let events = p.store.events(session).unwrap_or_default();
+            let mut m = manifest(&state, &events, &p.ffmpeg.version().unwrap_or_default());
+            m["status"] = serde_json::Value::String(status.to_string());
+            if let RunOutcome::Done { final_path, .. } = result.as_ref().unwrap_or(&RunOutcome::Paused { session: String::new(), gate: Gate::Story }) {
+                m["final_path"] = serde_json::Value::String(final_path.display().to_string());
+            }
+            println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+        }
+    };
+    match &result {
+        Ok(RunOutcome::Done { final_path, .. }) => {
+            print_json("done");
+            if run.format == OutputFormat::Text {
+                let tty = std::io::stdout().is_terminal();
+                println!("{}{}", if tty { "✓ advert ready: " } else { "" }, final_path.display());
+            }
+            Ok(())
+        }
+        Ok(RunOutcome::Paused { gate, .. }) => {
+            print_json("paused");
+            let why = match gate {
+                Gate::FailedClips(f) => format!("{} clip(s) failed; retry with `admint resume {session} --retry-failed` or edit their scenes", f.len()),
+                _ => format!("waiting for your answer; continue with `admint resume {session} --interactive` (or --auto)"),
+            };
+            Err(CliError::failed(format!("session {session} paused: {why}")))
+        }
+        Err(e) => {
+            print_json("failed");
+            Err(CliError { code: super::exit_code(e), message: format!("session {session}: {e}") })
+        }
+    }
+}

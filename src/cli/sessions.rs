@@ -1,0 +1,119 @@
+use std::io::{BufRead, Write};
+
+use super::args::{SessionsArgs, SessionsCommand};
+use super::{AppEnv, CliError, OutputFormat};
+use crate::domain::{ScoreTarget, SessionState};
+use crate::pipeline::narrate::{describe_event, describe_score, status};
+use crate::pipeline::{manifest, storyboard, write_outputs};
+
+fn fmt_time(ms: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+        .ok()
+        .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
+        .unwrap_or_else(|| "?".into())
+}
+
+fn final_score(s: &SessionState) -> String {
+    s.scores.get(&ScoreTarget::Final).map(|r| match &r.score {
+        crate::domain::Score::Scored { aggregate, .. } => format!("{aggregate:.1}"),
+        _ => "—".into(),
+    }).unwrap_or_else(|| "—".into())
+}
+
+pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
+    let env = AppEnv::open()?;
+    match a.command {
+        SessionsCommand::List { format } => {
+            let pipeline = env.pipeline()?;
+            let rules = pipeline.rules();
+            let rows = env.store.sessions().map_err(|e| CliError::failed(e.to_string()))?;
+            if format != OutputFormat::Text {
+                let list: Vec<_> = rows.iter().map(|r| match &r.state {
+                    Ok(s) => serde_json::json!({ "id": r.id, "title": s.brief().title(), "status": status(s, &rules),
+                        "created_at_ms": s.created_at_ms, "cost_usd": s.total_cost(), "final": s.final_video }),
+                    Err(e) => serde_json::json!({ "id": r.id, "error": e.to_string() }),
+                }).collect();
+                println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+                return Ok(());
+            }
+            if rows.is_empty() {
+                println!("no sessions yet — start one with `admint generate --prompt \"…\" --auto`");
+            }
+            println!("{:<23} {:<24} {:<16} {:>7} {:>6}  status", "id", "title", "created", "cost", "score");
+            for r in rows {
+                match r.state {
+                    Ok(s) => println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, s.brief().title().chars().take(24).collect::<String>(), fmt_time(s.created_at_ms), format!("${:.2}", s.total_cost()), final_score(&s), status(&s, &rules)),
+                    Err(e) => println!("{:<23} unreadable: {e}", r.id),
+                }
+            }
+            Ok(())
+        }
+        SessionsCommand::Show { id, events, format } => {
+            let evs = env.store.events(&id).map_err(|e| CliError::usage(e.to_string()))?;
+            let state = SessionState::fold(&evs);
+            if events {
+                for e in &evs {
+                    match format {
+                        OutputFormat::Text => println!("#{:<4} {}  {:<22} {}", e.seq, fmt_time(e.at_ms), e.event.kind(), describe_event(&e.event, &state).unwrap_or_default()),
+                        _ => println!("{}", serde_json::to_string(e).unwrap_or_default()),
+                    }
+                }
+                return Ok(());
+            }
+            if format != OutputFormat::Text {
+                println!("{}", serde_json::to_string_pretty(&manifest(&state, &evs, "")).unwrap_or_default());
+                return Ok(());
+            }
+            let pipeline = env.pipeline()?;
+            println!("{}", storyboard(&state));
+            println!("## Status: {}\n", status(&state, &pipeline.rules()));
+            for s in &state.scenes {
+                let n = state.scene_number(s.id).unwrap_or(0);
+                let clip = match (state.clips.get(&s.id), state.clip_failures.get(&s.id)) {
+                    (_, Some(f)) => format!("failed: {}", f.error),
+                    (Some(c), _) => format!("{:.1}s {}", c.duration_s, env.store.blobs.path(&c.video).display()),
+                    _ => "not rendered".into(),
+                };
+                let score = state.scores.get(&ScoreTarget::Clip(s.id)).map(|r| describe_score(&r.score)).unwrap_or_default();
+                println!("clip {n}: {clip} {score}");
+            }
+            if let Some(f) = &state.final_video {
+                println!("final: {:.2}s {}x{} {}", f.duration_s, f.width, f.height, env.store.blobs.path(&f.video).display());
+            }
+            Ok(())
+        }
+        SessionsCommand::Rm { id, yes } => {
+            if !env.store.session_exists(&id).map_err(|e| CliError::failed(e.to_string()))? {
+                return Err(CliError::usage(format!("session {id} does not exist")));
+            }
+            if !yes {
+                eprint!("delete session {id}? [y/N] ");
+                let _ = std::io::stderr().flush();
+                let mut answer = String::new();
+                let _ = std::io::stdin().lock().read_line(&mut answer);
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    return Err(CliError::usage("not deleted"));
+                }
+            }
+            env.store.remove_session(&id).map_err(|e| CliError::failed(e.to_string()))?;
+            println!("deleted {id}");
+            Ok(())
+        }
+        SessionsCommand::Export { id, dir } => {
+            let evs = env.store.events(&id).map_err(|e| CliError::usage(e.to_string()))?;
+            let state = SessionState::fold(&evs);
+            std::fs::create_dir_all(&dir).map_err(|e| CliError::usage(format!("{}: {e}", dir.display())))?;
+            let lines: Vec<String> = evs.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
+            std::fs::write(dir.join("events.jsonl"), lines.join("\n") + "\n").map_err(|e| CliError::usage(e.to_string()))?;
+            if state.final_video.is_some() {
+                let pipeline = env.pipeline()?;
+                write_outputs(&pipeline, &state, &dir)?;
+            } else {
+                std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest(&state, &evs, "")).unwrap_or_default()).map_err(|e| CliError::usage(e.to_string()))?;
+                std::fs::write(dir.join("storyboard.md"), storyboard(&state)).map_err(|e| CliError::usage(e.to_string()))?;
+            }
+            println!("exported {id} to {}", dir.display());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Human sentences for events and session status: shared by the text CLI and the TUI.
+
+use super::{plan, Blocked, PlanRules, Task};
+use crate::domain::{Event, Score, ScoreTarget, SessionState, Stage};
+
+/// One line describing an event, or `None` for events not worth a line.
+pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
+    let num = |id: u32| state.scene_number(id).map_or(format!("#{id}"), |n| n.to_string());
+    Some(match event {
+        Event::SessionCreated { id, brief, render } => format!(
+            "session {id}: \"{}\" — {} {}, {:.0} s, {}x{}",
+            brief.product_name, brief.framework, brief.template, brief.duration_s, render.width, render.height
+        ),
+        Event::StageStarted { stage } => format!("▶ {stage}"),
+        Event::StageCompleted { stage } => format!("✓ {stage} done"),
+        Event::Resumed => "resumed: finished work is kept, only what is missing runs".into(),
+        Event::StoryDrafted { story, .. } => format!("story draft {}: {} — {}", story.revision, story.title, story.logline),
+        Event::StoryCritiqued { critique, .. } => format!("critic: {:.1}/10 — {}", critique.score, critique.reasons.join("; ")),
+        Event::StoryFeedback { text } => format!("you: {text}"),
+        Event::StoryRegenerationRequested => "you asked for a new story".into(),
+        Event::StoryApproved { by } => format!("story approved ({})", if *by == crate::domain::Approver::Auto { "auto" } else { "you" }),
+        Event::ReferenceReady { reference } => format!(
+            "{} reference ready ({}): palette {}",
+            reference.kind.id(),
+            reference.source,
+            reference.analysis.palette.join(" ")
+        ),
+        Event::ScenesDrafted { scenes, revision, .. } => format!(
+            "scenes draft {revision}: {} scenes, {:.1} s",
+            scenes.len(),
+            scenes.iter().map(|s| s.duration_s).sum::<f64>()
+        ),
+        Event::ScenesCritiqued { critique, .. } => format!("scene critic: {:.1}/10 — {}", critique.score, critique.reasons.join("; ")),
+        Event::ScenesCohered { notes, .. } => {
+            if notes.is_empty() { "cohesion check: consistent".into() } else { format!("cohesion check: {}", notes.join("; ")) }
+        }
+        Event::ScenesFeedback { text, .. } => format!("you: {text}"),
+        Event::ScenesRegenerationRequested => "you asked for new scenes".into(),
+        Event::ScenesApproved { .. } => "scenes approved".into(),
+        Event::SceneEdited { scene_id, .. } => format!("scene {} edited", num(*scene_id)),
+        Event::SceneAdded { index, .. } => format!("scene added at position {}", index + 1),
+        Event::SceneRemoved { scene_id } => format!("scene {scene_id} removed"),
+        Event::SceneMoved { scene_id, index } => format!("scene {scene_id} moved to position {}", index + 1),
+        Event::KeyframeReady { keyframe } => format!("keyframe for scene {} ready", num(keyframe.scene_id)),
+        Event::ClipStarted { scene_id, .. } => format!("clip {} rendering", num(*scene_id)),
+        Event::JobSubmitting { task, provider } => format!("{task}: submitting to {provider}"),
+        Event::JobSubmitted { task, remote_id, .. } => format!("{task}: job {remote_id} accepted"),
+        Event::ClipRendered { clip } => format!("clip {} done{}", num(clip.scene_id), if clip.cached { " (from cache)" } else { "" }),
+        Event::ClipFailed { scene_id, error, .. } => format!("clip {} failed: {error}", num(*scene_id)),
+        Event::ClipRetryRequested { scene_id } => format!("retrying clip {}", num(*scene_id)),
+        Event::ScoreRecorded { record } => {
+            let what = match record.target {
+                ScoreTarget::Clip(id) => format!("clip {}", num(id)),
+                ScoreTarget::Final => "final video".into(),
+            };
+            format!("{what}: {}", describe_score(&record.score))
+        }
+        Event::Composed { video } => format!("composed: {:.2} s, {}x{}", video.duration_s, video.width, video.height),
+        Event::CostRecorded { entry } => format!("cost: ${:.3} ({})", entry.usd, entry.stage),
+        Event::PipelineFailed { stage, error } => format!("✗ {stage} failed: {error}"),
+    })
+}
+
+pub fn describe_score(score: &Score) -> String {
+    match score {
+        Score::Scored { aggregate, .. } => format!("quality {aggregate:.1}/100"),
+        Score::NotScored { reason } => format!("not scored ({reason})"),
+        Score::Failed { error } => format!("scoring unavailable: {error}"),
+    }
+}
+
+/// Where a session stands, in a few words (for lists).
+pub fn status(state: &SessionState, rules: &PlanRules) -> String {
+    if let Some((stage, err)) = &state.failure {
+        return format!("failed at {stage}: {err}");
+    }
+    let p = plan(state, rules);
+    match (p.stage, p.blocked, p.tasks.first()) {
+        (None, _, _) => "done".into(),
+        (_, Some(Blocked::ClipsFailed(f)), _) => format!("{} clip(s) failed — resumable", f.len()),
+        (_, _, Some(Task::AwaitStoryApproval)) => "waiting for story approval".into(),
+        (_, _, Some(Task::AwaitScenesApproval)) => "waiting for scenes approval".into(),
+        (Some(Stage::Clips), _, _) => format!("resumable: clips {}/{}", state.clips.len().min(state.scenes.len()), state.scenes.len()),
+        (Some(stage), _, _) => format!("resumable: {stage}"),
+    }
+}

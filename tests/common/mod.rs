@@ -1,0 +1,93 @@
+#![allow(dead_code)]
+//! Shared test harness: a pipeline in a temp dir with the small `test` render profile.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use admint::config::{Paths, Resources, Settings};
+use admint::domain::{Event, EventEnvelope};
+use admint::media::Ffmpeg;
+use admint::pipeline::{BriefInput, Pipeline};
+use admint::providers::ProviderSet;
+use admint::quality::Unscored;
+use admint::store::Store;
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub paths: Paths,
+}
+
+pub fn settings() -> Settings {
+    let mut s = Settings::default();
+    s.apply_profile("test").unwrap();
+    s
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        Harness { dir, paths }
+    }
+
+    pub fn store(&self) -> Arc<Store> {
+        Arc::new(Store::open(&self.paths.data_dir).unwrap())
+    }
+
+    /// A pipeline on `store` with the offline providers, optionally changed by `f`.
+    pub fn pipeline_with(&self, store: Arc<Store>, f: impl FnOnce(&mut ProviderSet)) -> Pipeline {
+        let s = settings();
+        let ff = Ffmpeg::locate().expect("ffmpeg is required for the tests");
+        let mut providers = ProviderSet::from_settings(&s, &ff).unwrap();
+        f(&mut providers);
+        Pipeline::new(&self.paths, s, store, providers, Arc::new(Unscored), ff)
+    }
+
+    pub fn pipeline(&self, store: Arc<Store>) -> Pipeline {
+        self.pipeline_with(store, |_| {})
+    }
+
+    pub fn out(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+pub fn brief_input(prompt: &str, duration: f64) -> BriefInput {
+    BriefInput {
+        prompt: Some(prompt.into()),
+        product_name: Some("AirRun Pro".into()),
+        call_to_action: Some("Shop now: 20% off".into()),
+        duration_s: Some(duration),
+        ..Default::default()
+    }
+}
+
+pub async fn new_session(p: &Pipeline, input: BriefInput) -> String {
+    let (mut brief, files) = input.validate(&Resources::new(Path::new("/nonexistent"))).unwrap();
+    brief.assets = files.import(&p.store.blobs).unwrap();
+    p.create_session(brief).await.unwrap()
+}
+
+pub fn kinds(events: &[EventEnvelope]) -> Vec<String> {
+    events.iter().map(|e| e.event.kind()).collect()
+}
+
+pub fn count(events: &[EventEnvelope], pred: impl Fn(&Event) -> bool) -> usize {
+    events.iter().filter(|e| pred(&e.event)).count()
+}
+
+/// Each stage started at most once and completed at most once.
+pub fn assert_no_stage_repeated(events: &[EventEnvelope]) {
+    use std::collections::HashMap;
+    let mut started: HashMap<String, usize> = HashMap::new();
+    let mut completed: HashMap<String, usize> = HashMap::new();
+    for e in events {
+        match &e.event {
+            Event::StageStarted { stage } => *started.entry(stage.id().into()).or_default() += 1,
+            Event::StageCompleted { stage } => *completed.entry(stage.id().into()).or_default() += 1,
+            _ => {}
+        }
+    }
+    assert!(started.values().all(|n| *n == 1), "a stage started twice: {started:?}");
+    assert!(completed.values().all(|n| *n == 1), "a stage completed twice: {completed:?}");
+}

@@ -1,0 +1,354 @@
+//! Headless pipeline runs with the offline providers: fold/plan, resume after crashes at
+//! several points, cache hits, failed clips, edits.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use admint::domain::*;
+use admint::media::Ffmpeg;
+use admint::pipeline::*;
+use admint::providers::*;
+use async_trait::async_trait;
+use common::*;
+
+/// Answers gates from a script, then pauses.
+struct Scripted(Vec<Decision>);
+
+#[async_trait]
+impl Decider for Scripted {
+    fn approver(&self) -> Approver {
+        Approver::User
+    }
+    async fn decide(&mut self, _s: &SessionState, _g: &Gate) -> Decision {
+        if self.0.is_empty() { Decision::Pause } else { self.0.remove(0) }
+    }
+}
+
+fn auto() -> AutoDecider {
+    AutoDecider { retry_failed: false }
+}
+
+/// A video model that fails for prompts containing a marker, and can stop the run after
+/// a number of clips (a simulated crash).
+struct Faulty {
+    inner: Arc<dyn VideoModel>,
+    poison: Mutex<Option<String>>,
+    stop_after: Option<(usize, Arc<AtomicBool>)>,
+    done: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl VideoModel for Faulty {
+    fn id(&self) -> String {
+        self.inner.id()
+    }
+    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.poison.lock().unwrap().as_ref().is_some_and(|p| req.prompt.contains(p.as_str())) {
+            return Err(ProviderError::Transient("simulated 503 from the video provider".into()));
+        }
+        let r = self.inner.submit(req, ctx).await;
+        if let Some((n, flag)) = &self.stop_after {
+            if self.done.fetch_add(1, Ordering::SeqCst) + 1 >= *n {
+                flag.store(true, Ordering::SeqCst);
+            }
+        }
+        r
+    }
+    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError> {
+        self.inner.status(job).await
+    }
+    async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError> {
+        self.inner.cancel(job).await
+    }
+}
+
+fn faulty(inner: Arc<dyn VideoModel>, stop_after: Option<(usize, Arc<AtomicBool>)>) -> Arc<Faulty> {
+    Arc::new(Faulty { inner, poison: Mutex::new(None), stop_after, done: AtomicUsize::new(0), calls: AtomicUsize::new(0) })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_run_produces_a_verified_advert_and_outputs() {
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    let id = new_session(&p, brief_input("pink running shoes with white laces for Gen Z runners", 8.0)).await;
+    let out = h.out("out");
+    let outcome = p.run(&id, &mut auto(), Some(&out)).await.unwrap();
+    let RunOutcome::Done { final_path, .. } = outcome else { panic!("not done: {outcome:?}") };
+    assert_eq!(final_path, out.join("final.mp4"));
+
+    let state = p.load(&id).await.unwrap();
+    assert!(state.is_done());
+    let render = state.render.clone().unwrap();
+    let probe = Ffmpeg::locate().unwrap().probe(&final_path).unwrap();
+    let expected = state.scenes_duration() + render.intro_s + render.outro_s;
+    assert!((probe.duration_s - expected).abs() <= 0.1, "{} vs {expected}", probe.duration_s);
+    assert_eq!((probe.width, probe.height), (320, 180));
+    assert_eq!(probe.video_codec, "h264");
+    assert_eq!(probe.fps.round(), 30.0);
+    assert!((state.scenes_duration() - 8.0).abs() < 1e-9);
+
+    // Manifest lists every scene and clip; storyboard is readable text.
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["session_id"], id.as_str());
+    assert_eq!(m["scenes"].as_array().unwrap().len(), state.scenes.len());
+    assert_eq!(m["clips"].as_array().unwrap().len(), state.scenes.len());
+    assert_eq!(m["final_score"]["status"], "not_scored");
+    let sb = std::fs::read_to_string(out.join("storyboard.md")).unwrap();
+    assert!(sb.contains("### Scene 1") && sb.contains("AirRun Pro"));
+
+    // Three references, each analysed with a palette.
+    assert_eq!(state.references.len(), 3);
+    assert!(state.references.values().all(|r| !r.analysis.palette.is_empty()));
+    // Critic scores are real verdicts with reasons.
+    let c = &state.story_critiques[&state.story.as_ref().unwrap().revision];
+    assert!(!c.reasons.is_empty());
+
+    let events = p.store.events(&id).unwrap();
+    assert_no_stage_repeated(&events);
+    // Events were persisted in order, and the fold of the stored log equals the live state.
+    assert_eq!(SessionState::fold(&events), state);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_is_pure_and_follows_the_log() {
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    let id = new_session(&p, brief_input("a smart water bottle for hikers", 6.0)).await;
+    let rules = p.rules();
+    let s0 = p.load(&id).await.unwrap();
+    assert_eq!(plan(&s0, &rules).tasks, vec![Task::DraftStory]);
+    assert_eq!(plan(&s0, &rules), plan(&s0, &rules));
+
+    // Stop at the story gate: story drafted and critiqued, waiting for approval.
+    let r = p.run(&id, &mut Scripted(vec![]), None).await.unwrap();
+    assert!(matches!(r, RunOutcome::Paused { gate: Gate::Story, .. }));
+    let s1 = p.load(&id).await.unwrap();
+    assert_eq!(plan(&s1, &rules).tasks, vec![Task::AwaitStoryApproval]);
+
+    // Feedback re-opens the story: the plan asks for a new draft.
+    p.command(&id, &Command::RefineStory { feedback: "make it more dramatic".into() }).await.unwrap();
+    let s2 = p.load(&id).await.unwrap();
+    assert_eq!(plan(&s2, &rules).tasks, vec![Task::DraftStory]);
+    let r = p.run(&id, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    assert!(matches!(r, RunOutcome::Paused { gate: Gate::Scenes, .. }));
+    let s3 = p.load(&id).await.unwrap();
+    assert_eq!(s3.story.as_ref().unwrap().revision, 2);
+    assert!(s3.story.as_ref().unwrap().beats.iter().any(|b| b.text.contains("dramatic")), "feedback tone shows in the story");
+    assert_eq!(s3.story_approved, Some(Approver::User));
+    assert_eq!(plan(&s3, &rules).tasks, vec![Task::AwaitScenesApproval]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_from_many_crash_points_finishes_without_repeating_work() {
+    let h = Harness::new();
+    let store = h.store();
+    let p = h.pipeline(store.clone());
+    let id = new_session(&p, brief_input("noise cancelling headphones for commuters", 6.0)).await;
+    p.run(&id, &mut auto(), None).await.unwrap();
+    let full = store.events(&id).unwrap();
+    let n = full.len();
+    // Replay a prefix of the log as a new session (a crash after event k), then resume.
+    for k in [2, 5, n / 3, n / 2, (2 * n) / 3, n - 2] {
+        let new_id = format!("crash-{k}");
+        for e in &full[..k] {
+            let ev = match &e.event {
+                Event::SessionCreated { brief, render, .. } => Event::SessionCreated { id: new_id.clone(), brief: brief.clone(), render: render.clone() },
+                other => other.clone(),
+            };
+            store.append(&new_id, ev).unwrap();
+        }
+        let r = p.run(&new_id, &mut auto(), None).await.unwrap();
+        assert!(matches!(r, RunOutcome::Done { .. }), "cut at {k}: {r:?}");
+        let events = store.events(&new_id).unwrap();
+        assert_no_stage_repeated(&events);
+        let state = SessionState::fold(&events);
+        for s in &state.scenes {
+            let rendered = count(&events, |e| matches!(e, Event::ClipRendered { clip } if clip.scene_id == s.id));
+            assert_eq!(rendered, 1, "cut at {k}: clip {} rendered {rendered} times", s.id);
+        }
+        assert_eq!(count(&events, |e| matches!(e, Event::Resumed)), 1);
+        assert!(state.is_done());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_clips_resume_without_rerendering_finished_ones() {
+    let h = Harness::new();
+    let store = h.store();
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut first: Option<Arc<Faulty>> = None;
+    let mut p = h.pipeline_with(store.clone(), |ps| {
+        let f = faulty(ps.video.clone(), Some((2, flag.clone())));
+        first = Some(f.clone());
+        ps.video = f;
+    });
+    p.cancel = flag.clone();
+    p.settings.pipeline.clip_concurrency = 1;
+    let id = new_session(&p, brief_input("a coffee subscription for busy parents", 15.0)).await;
+    let err = p.run(&id, &mut auto(), None).await.unwrap_err();
+    assert!(matches!(err, PipelineError::Cancelled(_)), "{err}");
+    let mid = store.load(&id).unwrap();
+    assert_eq!(mid.clips.len(), 2, "two clips finished before the stop");
+    let scenes = mid.scenes.len();
+    assert!(scenes >= 3);
+
+    // A fresh process: new pipeline, same store.
+    let counter = faulty_counter(&h, store.clone());
+    let r = counter.1.run(&id, &mut auto(), None).await.unwrap();
+    assert!(matches!(r, RunOutcome::Done { .. }));
+    assert_eq!(counter.0.calls.load(Ordering::SeqCst), scenes - 2, "only the missing clips were rendered");
+    let events = store.events(&id).unwrap();
+    assert_no_stage_repeated(&events);
+    for s in &mid.scenes {
+        assert_eq!(count(&events, |e| matches!(e, Event::ClipRendered { clip } if clip.scene_id == s.id)), 1);
+    }
+}
+
+fn faulty_counter(h: &Harness, store: Arc<admint::store::Store>) -> (Arc<Faulty>, Pipeline) {
+    let mut f0 = None;
+    let p = h.pipeline_with(store, |ps| {
+        let f = faulty(ps.video.clone(), None);
+        f0 = Some(f.clone());
+        ps.video = f;
+    });
+    (f0.unwrap(), p)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_clip_does_not_stop_the_others_and_is_retried_alone() {
+    let h = Harness::new();
+    let store = h.store();
+    let (f, p) = faulty_counter(&h, store.clone());
+    let id = new_session(&p, brief_input("recycled denim jackets for festival goers", 10.0)).await;
+    // Approve the story, pause at the scenes to pick the scene that will fail.
+    let r = p.run(&id, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    assert!(matches!(r, RunOutcome::Paused { gate: Gate::Scenes, .. }));
+    let s = p.load(&id).await.unwrap();
+    let victim = s.scenes[1].clone();
+    *f.poison.lock().unwrap() = Some(victim.description.clone());
+
+    let r = p.run(&id, &mut auto(), None).await.unwrap();
+    let RunOutcome::Paused { gate: Gate::FailedClips(failed), .. } = r else { panic!("{r:?}") };
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].0, victim.id);
+    assert!(failed[0].1.contains("simulated 503"));
+    let s = p.load(&id).await.unwrap();
+    assert_eq!(s.clips.len(), s.scenes.len() - 1, "every other clip rendered");
+    assert_eq!(status_of(&p, &s), "1 clip(s) failed — resumable");
+
+    // The provider recovers; retry only that clip.
+    *f.poison.lock().unwrap() = None;
+    let before = f.calls.load(Ordering::SeqCst);
+    p.command(&id, &Command::RetryClip { scene_id: victim.id }).await.unwrap();
+    let r = p.run(&id, &mut auto(), None).await.unwrap();
+    assert!(matches!(r, RunOutcome::Done { .. }), "{r:?}");
+    assert_eq!(f.calls.load(Ordering::SeqCst) - before, 1, "only the failed clip was rendered again");
+}
+
+fn status_of(p: &Pipeline, s: &SessionState) -> String {
+    admint::pipeline::narrate::status(s, &p.rules())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_serves_a_rerun_and_edits_rerender_only_what_changed() {
+    let h = Harness::new();
+    let store = h.store();
+    let (f, p) = faulty_counter(&h, store.clone());
+    let input = brief_input("handmade ceramic mugs for tea lovers", 8.0);
+    let a = new_session(&p, input.clone()).await;
+    p.run(&a, &mut auto(), None).await.unwrap();
+    let rendered = f.calls.load(Ordering::SeqCst);
+    let sa = p.load(&a).await.unwrap();
+    assert_eq!(rendered, sa.scenes.len());
+
+    // Same brief again: every clip, keyframe and reference comes from the cache.
+    let b = new_session(&p, input).await;
+    p.run(&b, &mut auto(), None).await.unwrap();
+    assert_eq!(f.calls.load(Ordering::SeqCst), rendered, "no clip rendered again");
+    let sb = p.load(&b).await.unwrap();
+    assert!(sb.clips.values().all(|c| c.cached));
+    assert_eq!(sb.final_video.as_ref().unwrap().video, sa.final_video.as_ref().unwrap().video);
+
+    // Text-only edit: no clip re-renders, the advert is recomposed.
+    let s2 = sb.scenes[1].id;
+    let old_final = sb.final_video.clone().unwrap();
+    p.command(&b, &Command::EditScene { scene_id: s2, patch: ScenePatch { on_screen_text: Some("Don't \"wait\": 100% \\ off, today".into()), ..Default::default() } }).await.unwrap();
+    p.run(&b, &mut auto(), None).await.unwrap();
+    assert_eq!(f.calls.load(Ordering::SeqCst), rendered);
+    let sc = p.load(&b).await.unwrap();
+    assert_ne!(sc.final_video.as_ref().unwrap().video, old_final.video, "recomposed with the new text");
+
+    // Description edit: exactly that scene's keyframe and clip are made again.
+    p.command(&b, &Command::EditScene { scene_id: s2, patch: ScenePatch { description: Some("AirRun Pro mug steaming on a windowsill at dawn".into()), ..Default::default() } }).await.unwrap();
+    let before = store.events(&b).unwrap().len();
+    p.run(&b, &mut auto(), None).await.unwrap();
+    assert_eq!(f.calls.load(Ordering::SeqCst), rendered + 1, "one clip re-rendered");
+    let new_events = &store.events(&b).unwrap()[before..];
+    assert_eq!(count(new_events, |e| matches!(e, Event::KeyframeReady { .. })), 1);
+    assert_eq!(count(new_events, |e| matches!(e, Event::ClipRendered { clip } if clip.scene_id == s2)), 1);
+    assert_eq!(count(new_events, |e| matches!(e, Event::Composed { .. })), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scene_commands_are_validated_and_reorder_recomposes() {
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    let id = new_session(&p, brief_input("solar garden lights for new homeowners", 8.0)).await;
+    p.run(&id, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    let s = p.load(&id).await.unwrap();
+    let n = s.scenes.len();
+    assert!(matches!(p.command(&id, &Command::EditScene { scene_id: 999, patch: ScenePatch::default() }).await, Err(PipelineError::Command(CommandError::NoSuchScene(999, _)))));
+    assert!(matches!(p.command(&id, &Command::EditScene { scene_id: s.scenes[0].id, patch: ScenePatch { duration_s: Some(-1.0), ..Default::default() } }).await, Err(PipelineError::Command(CommandError::BadDuration(_)))));
+    assert!(matches!(p.command(&id, &Command::RetryClip { scene_id: s.scenes[0].id }).await, Err(PipelineError::Command(CommandError::ClipNotFailed(_)))));
+    // Move the last scene first, add one, remove one: ids stay stable and unique.
+    let last = s.scenes[n - 1].id;
+    p.command(&id, &Command::MoveScene { scene_id: last, index: 0 }).await.unwrap();
+    p.command(&id, &Command::AddScene { after: Some(last), description: "AirRun Pro close-up".into(), duration_s: 2.0 }).await.unwrap();
+    let s = p.load(&id).await.unwrap();
+    assert_eq!(s.scenes[0].id, last);
+    assert_eq!(s.scenes[1].description, "AirRun Pro close-up");
+    let new_id = s.scenes[1].id;
+    assert!(s.scenes.iter().filter(|x| x.id == new_id).count() == 1 && new_id > last);
+    p.command(&id, &Command::RemoveScene { scene_id: new_id }).await.unwrap();
+    let r = p.run(&id, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    assert!(matches!(r, RunOutcome::Done { .. }), "{r:?}");
+    let s = p.load(&id).await.unwrap();
+    assert_eq!(s.scenes.len(), n);
+    assert_eq!(s.scenes[0].id, last);
+}
+
+#[test]
+fn corrupt_and_future_records_name_the_session_and_spare_the_others() {
+    let h = Harness::new();
+    let store = h.store();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let p = h.pipeline(store.clone());
+    let good = rt.block_on(new_session(&p, brief_input("wireless earbuds", 6.0)));
+    let bad = rt.block_on(new_session(&p, brief_input("a standing desk", 6.0)));
+    let future = rt.block_on(new_session(&p, brief_input("a rain jacket", 6.0)));
+    store.put_raw_record(&bad, 2, b"{not json").unwrap();
+    store.put_raw_record(&future, 2, br#"{"v":99,"seq":2,"at_ms":0,"event":{"type":"hologram"}}"#).unwrap();
+    let e = store.events(&bad).unwrap_err().to_string();
+    assert!(e.contains(&bad) && e.contains("#2") && e.contains("corrupt"), "{e}");
+    let e = store.events(&future).unwrap_err().to_string();
+    assert!(e.contains(&future) && e.contains("version 99") && e.contains("upgrade"), "{e}");
+    let all = store.sessions().unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().find(|s| s.id == good).unwrap().state.is_ok());
+    assert!(all.iter().find(|s| s.id == bad).unwrap().state.is_err());
+    // Resuming the corrupt session is a clear error, not a panic.
+    let err = rt.block_on(p.run(&bad, &mut auto(), None)).unwrap_err();
+    assert!(err.to_string().contains(&bad));
+}
+
+#[test]
+fn a_second_store_open_is_refused_not_hung() {
+    let h = Harness::new();
+    let _first = h.store();
+    let err = admint::store::Store::open(&h.paths.data_dir).err().expect("second open must fail");
+    assert!(err.to_string().contains("in use by another admint"), "{err}");
+}
