@@ -128,8 +128,9 @@ pub fn paint_card(ff: &Ffmpeg, spec: &PaintSpec, work: &Path, out: &Path) -> Res
         last = "[fg]".into();
     }
     if let Some(title) = spec.title.as_ref().filter(|t| !t.trim().is_empty()) {
-        let size = (s / 11).max(8);
-        let lines = wrap_text(title, ((w * 30 / 100) as f64 / (size as f64 * 0.6)).max(6.0) as usize, 3);
+        let size = (s / 14).max(8);
+        // Fit the product card (34% of the width) with a margin.
+        let lines = wrap_text(title, ((w * 31 / 100) as f64 / (size as f64 * 0.62)).max(6.0) as usize, 3);
         let tf = work.join(format!("title-{}.txt", uuid::Uuid::new_v4().simple()));
         std::fs::write(&tf, lines.join("\n"))?;
         let y = if spec.image.is_some() { "h*0.82".to_string() } else { "(h-text_h)/2".into() };

@@ -65,12 +65,14 @@ pub fn check_image(path: &Path, what: &str) -> Result<(), PipelineError> {
     if meta.len() > LIMITS.image_bytes {
         return Err(bad(format!("{what} {} is {:.1} MB; the limit is 20 MB", path.display(), meta.len() as f64 / 1048576.0)));
     }
-    let reader = image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
+    // Judge by content, not by the file name.
+    let mut head = [0u8; 64];
+    let n = std::io::Read::read(&mut std::fs::File::open(path).map_err(|e| bad(format!("{what} {}: {e}", path.display())))?, &mut head)
         .map_err(|e| bad(format!("{what} {}: {e}", path.display())))?;
-    if reader.format().is_none() {
-        return Err(bad(format!("{what} {} is not an image (PNG, JPEG, WebP, BMP or GIF)", path.display())));
-    }
+    let format = image::guess_format(&head[..n])
+        .map_err(|_| bad(format!("{what} {} is not an image (PNG, JPEG, WebP, BMP or GIF)", path.display())))?;
+    let mut reader = image::ImageReader::open(path).map_err(|e| bad(format!("{what} {}: {e}", path.display())))?;
+    reader.set_format(format);
     let (w, h) = reader.into_dimensions().map_err(|e| bad(format!("{what} {} is not a readable image: {e}", path.display())))?;
     if w > LIMITS.image_side || h > LIMITS.image_side {
         return Err(bad(format!("{what} {} is {w}x{h}; at most 16384 pixels a side", path.display())));

@@ -1,0 +1,181 @@
+//! The `admint` binary: exit codes, bad input, output formats, kill -9 and resume.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn admint(root: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_admint"));
+    c.env("ADMINT_DATA_DIR", root.join("data"))
+        .env("ADMINT_STATE_DIR", root.join("state"))
+        .env("ADMINT_CONFIG", root.join("config/config.toml"))
+        .env("ADMINT_PROFILE", "test")
+        .current_dir(root)
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(root: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = admint(root).args(args).output().unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+fn sessions_count(root: &Path) -> usize {
+    let (code, out, _) = run(root, &["sessions", "list", "--format", "json"]);
+    assert_eq!(code, 0);
+    serde_json::from_str::<Vec<serde_json::Value>>(&out).unwrap().len()
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("notes.png"), b"this is text, not a picture").unwrap();
+    let long = "x".repeat(5001);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--prompt", "   "], "prompt is empty"),
+        (vec!["--prompt", &long], "5001 characters"),
+        (vec!["--prompt", "shoes", "--product-image", "missing.png"], "missing.png"),
+        (vec!["--prompt", "shoes", "--product-image", "notes.png"], "not an image"),
+        (vec!["--prompt", "shoes", "--framework", "xyz"], "unknown framework"),
+        (vec!["--prompt", "shoes", "--template", "nope"], "unknown template"),
+        (vec!["--prompt", "shoes", "--aspect", "4:3"], "unknown aspect"),
+        (vec!["--prompt", "shoes", "--duration", "-5"], "out of range"),
+        (vec!["--prompt", "shoes", "--duration", "100000"], "out of range"),
+        (vec!["--prompt", "shoes", "--budget", "-1"], "budget"),
+        (vec!["--prompt", "shoes", "--output", "/proc/admint-cannot-write"], "output dir"),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec!["generate", "--auto"];
+        full.extend(args.iter());
+        let (code, _, err) = run(root, &full);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: expected '{needle}' in: {err}");
+    }
+    // Nothing half-written: no session was created by any of them.
+    assert_eq!(sessions_count(root), 0);
+    let (code, _, _) = run(root, &["generate", "--bogus-flag"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_big_image_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("huge.png");
+    // 16385 x 1: over the side limit, tiny on disk.
+    image::RgbImage::new(16385, 1).save(&big).unwrap();
+    let (code, _, err) = run(dir.path(), &["generate", "--auto", "--prompt", "shoes", "--logo", big.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("16384"), "{err}");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(dir.path(), &["generate", "--prompt", "solar lamps", "--dry-run", "--format", "json", "--budget", "5"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["estimated_cost_usd"], 0.0);
+    assert!(!dir.path().join("data").exists(), "a dry run must not create the store");
+}
+
+#[test]
+fn a_locked_store_is_reported_not_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = admint::store::Store::open(&dir.path().join("data")).unwrap();
+    let started = std::time::Instant::now();
+    let (code, _, err) = run(dir.path(), &["generate", "--auto", "--prompt", "shoes"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("in use by another admint"), "{err}");
+    assert!(started.elapsed().as_secs() < 20);
+}
+
+#[test]
+fn generate_json_manifest_aspect_and_a_visible_product_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // A product photo in a colour nothing else uses: pure green on white.
+    let mut img = image::RgbImage::from_pixel(400, 400, image::Rgb([255, 255, 255]));
+    for y in 60..340 {
+        for x in 100..300 {
+            img.put_pixel(x, y, image::Rgb([0, 200, 0]));
+        }
+    }
+    img.save(root.join("product.png")).unwrap();
+    let (code, out, err) = run(
+        root,
+        &["generate", "--prompt", "pink running shoes with white laces for Gen Z runners", "--product-name", "AirRun Pro",
+          "--cta", "Shop now: 20% off", "--auto", "--output", "out", "--format", "json", "--aspect", "9:16", "--duration", "6",
+          "--product-image", "product.png"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(m["status"], "done");
+    let scenes = m["scenes"].as_array().unwrap();
+    assert!(!scenes.is_empty());
+    assert_eq!(m["clips"].as_array().unwrap().len(), scenes.len());
+    let total: f64 = scenes.iter().map(|s| s["scene"]["duration_s"].as_f64().unwrap()).sum::<f64>() + 0.5 + 0.5;
+    let ff = admint::media::Ffmpeg::locate().unwrap();
+    let probe = ff.probe(&root.join("out/final.mp4")).unwrap();
+    assert_eq!((probe.width, probe.height), (180, 320), "9:16 canvas at the test size");
+    assert!((probe.duration_s - total).abs() <= 0.1);
+    // The product photo shows in the clips: sample a frame in the middle of scene 1.
+    let frame = root.join("f.png");
+    let st = Command::new(&ff.ffmpeg)
+        .args(["-v", "error", "-ss", "1.2", "-i"])
+        .arg(root.join("out/final.mp4"))
+        .args(["-frames:v", "1"])
+        .arg(&frame)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let f = image::open(&frame).unwrap().to_rgb8();
+    let green = f.pixels().filter(|p| p[1] > 150 && p[0] < 80 && p[2] < 80).count();
+    assert!(green * 20 > (f.width() * f.height()) as usize, "product green covers {green} px");
+}
+
+#[test]
+fn kill_9_during_clips_then_resume_finishes_without_rendering_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("config")).unwrap();
+    std::fs::write(root.join("config/config.toml"), "[pipeline]\nclip_concurrency = 1\n").unwrap();
+    let mut child = admint(root)
+        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut session = String::new();
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    for line in reader.lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        assert!(v["session"].is_string(), "every jsonl line carries the session id");
+        session = v["session"].as_str().unwrap().to_string();
+        if v["event"]["type"] == "clip_rendered" {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!session.is_empty());
+
+    let (code, _, err) = run(root, &["resume", &session, "--auto", "--output", "out"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(root.join("out/final.mp4").is_file());
+    let (_, log, _) = run(root, &["sessions", "show", &session, "--events", "--format", "jsonl"]);
+    let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut rendered = std::collections::HashMap::new();
+    let mut started = std::collections::HashMap::new();
+    for e in &events {
+        match e["event"]["type"].as_str().unwrap() {
+            "clip_rendered" => *rendered.entry(e["event"]["clip"]["scene_id"].as_u64().unwrap()).or_insert(0) += 1,
+            "stage_started" => *started.entry(e["event"]["stage"].as_str().unwrap().to_string()).or_insert(0) += 1,
+            _ => {}
+        }
+    }
+    assert!(rendered.len() >= 4 && rendered.values().all(|n| *n == 1), "{rendered:?}");
+    assert!(started.values().all(|n| *n == 1), "{started:?}");
+    assert!(events.iter().any(|e| e["event"]["type"] == "resumed"));
+}
