@@ -1,0 +1,195 @@
+//! `make bench`: ratios measured side by side in one run (these machines are noisy).
+//!
+//! (a) wall time of N parallel clips against a fixed-latency VideoModel ÷ that latency
+//! (b) our compose ÷ a bare ffmpeg encode of the same video (same length, size, encoder settings)
+//! (c) peak RSS of a 30 s offline `admint generate` at 1080p (admint alone, and its whole process tree)
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use admint::config::{Paths, Resources, Settings};
+use admint::domain::{CameraMove, Event, Stage};
+use admint::media::{animate_still, compose, paint_card, AnimateSpec, ComposeAudio, ComposeClip, ComposeSpec, Ffmpeg, Motif, PaintSpec};
+use admint::pipeline::{AutoDecider, BriefInput, Pipeline};
+use admint::providers::*;
+use admint::quality::Unscored;
+use admint::store::Store;
+use async_trait::async_trait;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// A video model that takes exactly `latency` and returns a ready clip (a remote job's shape).
+struct FixedLatency {
+    latency: Duration,
+    clip: PathBuf,
+}
+
+#[async_trait]
+impl VideoModel for FixedLatency {
+    fn id(&self) -> String {
+        "bench/fixed-latency".into()
+    }
+    async fn submit(&self, _req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError> {
+        tokio::time::sleep(self.latency).await;
+        let out = ctx.work_dir.join(format!("fixed-{}.mp4", uuid::Uuid::new_v4().simple()));
+        std::fs::copy(&self.clip, &out)?;
+        Ok(Submitted::Done(MediaRef::Local(out)))
+    }
+    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError> {
+        Err(ProviderError::NotFound(job.remote_id.clone()))
+    }
+    async fn cancel(&self, _job: &JobRef) -> Result<(), ProviderError> {
+        Ok(())
+    }
+}
+
+fn small_clip(ff: &Ffmpeg, dir: &Path, w: u32, h: u32, secs: f64, cam: CameraMove) -> PathBuf {
+    let still = dir.join(format!("still-{w}.png"));
+    if !still.exists() {
+        let spec = PaintSpec { width: w * 5 / 4, height: h * 5 / 4, colors: vec!["#ff6eb4".into(), "#19235a".into(), "#f5f5f5".into()], seed: 3, motif: Motif::Product, title: Some("AirRun Pro".into()), image: None, font: String::new() };
+        paint_card(ff, &spec, dir, &still).unwrap();
+    }
+    let out = dir.join(format!("clip-{w}-{}.mp4", cam.id()));
+    let spec = AnimateSpec { width: w, height: h, fps: 30, duration_s: secs, camera: cam, intensity: 0.6, x264_preset: "veryfast".into(), crf: 20 };
+    animate_still(ff, &still, &out, &spec, None, |_| {}).unwrap();
+    out
+}
+
+fn bench_parallel_clips(ff: &Ffmpeg, tmp: &Path) {
+    let n = 8usize;
+    let latency = Duration::from_millis(1500);
+    let clip = small_clip(ff, tmp, 320, 180, 5.0, CameraMove::ZoomIn);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut ratios = Vec::new();
+    for run in 0..3 {
+        let root = tmp.join(format!("par-{run}"));
+        let paths = Paths::under(&root);
+        let mut settings = Settings::default();
+        settings.apply_profile("test").unwrap();
+        settings.pipeline.clip_concurrency = n;
+        let store = Arc::new(Store::open(&paths.data_dir).unwrap());
+        let mut providers = ProviderSet::from_settings(&settings, ff).unwrap();
+        providers.video = Arc::new(FixedLatency { latency, clip: clip.clone() });
+        let p = Pipeline::new(&paths, settings, store.clone(), providers, Arc::new(Unscored), ff.clone());
+        let input = BriefInput { prompt: Some("pink running shoes for Gen Z runners".into()), duration_s: Some(5.0 * n as f64), seed: Some(run), ..Default::default() };
+        let (brief, _) = input.validate(&Resources::new(&paths.config_dir)).unwrap();
+        let id = rt.block_on(p.create_session(brief)).unwrap();
+        rt.block_on(p.run(&id, &mut AutoDecider { retry_failed: false }, None)).unwrap();
+        let events = store.events(&id).unwrap();
+        let clips = events.iter().filter(|e| matches!(e.event, Event::ClipRendered { .. })).count();
+        assert_eq!(clips, n, "the brief must give {n} scenes");
+        let at = |want: &dyn Fn(&Event) -> bool| events.iter().find(|e| want(&e.event)).map(|e| e.at_ms).unwrap();
+        let start = at(&|e| matches!(e, Event::StageStarted { stage: Stage::Clips }));
+        let end = at(&|e| matches!(e, Event::StageCompleted { stage: Stage::Clips }));
+        ratios.push((end - start) as f64 / latency.as_millis() as f64);
+    }
+    println!("(a) {n} parallel clips, {} ms fixed latency each: clips stage wall ÷ latency = {:.3} (median of {:?}; goal ≤ 1.05)", latency.as_millis(), median(ratios.clone()), ratios.iter().map(|r| (r * 1000.0).round() / 1000.0).collect::<Vec<_>>());
+}
+
+fn bench_compose(ff: &Ffmpeg, tmp: &Path) {
+    let cams = [CameraMove::ZoomIn, CameraMove::PanRight, CameraMove::Dolly, CameraMove::PanLeft, CameraMove::ZoomOut, CameraMove::Static, CameraMove::ZoomIn, CameraMove::PanRight];
+    let clips: Vec<ComposeClip> = cams
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ComposeClip { path: small_clip(ff, tmp, 1920, 1080, 3.75, *c), duration_s: 3.75, text: if i % 2 == 0 { format!("Scene {i}: 100% \"real\"") } else { String::new() } })
+        .collect();
+    let spec = ComposeSpec {
+        width: 1920, height: 1080, fps: 30, intro_s: 1.5, outro_s: 2.0,
+        product_name: "AirRun Pro".into(), call_to_action: "Shop now: 20% off".into(),
+        colors: ["#19235a".into(), "#ff6eb4".into()], logo: None, clips, audio: ComposeAudio::default(),
+        font: String::new(), x264_preset: "veryfast".into(), crf: 20,
+    };
+    let mut ours = Vec::new();
+    let mut bare = Vec::new();
+    let mut ratios = Vec::new();
+    for run in 0..3 {
+        let out = tmp.join(format!("final-{run}.mp4"));
+        let t = Instant::now();
+        compose(ff, &spec, &tmp.join(format!("compose-{run}")), &out, None, |_| {}).unwrap();
+        let a = t.elapsed().as_secs_f64();
+        // Baseline: the same video (length, size, content) through a bare ffmpeg encode, same settings.
+        let t = Instant::now();
+        let st = std::process::Command::new(&ff.ffmpeg)
+            .args(["-v", "error", "-y", "-i"])
+            .arg(&out)
+            .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k"])
+            .arg(tmp.join(format!("bare-{run}.mp4")))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let b = t.elapsed().as_secs_f64();
+        ours.push(a);
+        bare.push(b);
+        ratios.push(a / b);
+    }
+    println!("(b) compose of a {:.1} s 1080p advert: {:.2} s vs bare ffmpeg encode {:.2} s: ratio = {:.3} (median of 3; goal ≤ 1.3)", spec.total_s(), median(ours), median(bare), median(ratios));
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            if let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() {
+                let ppid = std::fs::read_to_string(format!("/proc/{p}/stat")).ok().and_then(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().nth(1)).and_then(|v| v.parse::<u32>().ok()));
+                if ppid == Some(pid) {
+                    out.push(p);
+                    out.extend(children(p));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn bench_rss(tmp: &Path) {
+    let root = tmp.join("rss");
+    std::fs::create_dir_all(&root).unwrap();
+    let t = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_admint"))
+        .args(["generate", "--prompt", "pink running shoes with white laces for Gen Z runners", "--product-name", "AirRun Pro", "--cta", "Shop now: 20% off", "--auto", "--duration", "30", "--format", "json", "--output"])
+        .arg(root.join("out"))
+        .env("ADMINT_DATA_DIR", root.join("data"))
+        .env("ADMINT_STATE_DIR", root.join("state"))
+        .env("ADMINT_CONFIG", root.join("none.toml"))
+        .env_remove("ADMINT_PROFILE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (mut own, mut tree) = (0u64, 0u64);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        let pid = child.id();
+        let me = rss_kb(pid);
+        own = own.max(me);
+        tree = tree.max(me + children(pid).into_iter().map(rss_kb).sum::<u64>());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(child.wait().unwrap().success());
+    println!("(c) 30 s offline generate at 1080p: {:.1} s wall, peak RSS admint {:.0} MB, with its ffmpeg children {:.0} MB (sampled every 50 ms)", t.elapsed().as_secs_f64(), own as f64 / 1024.0, tree as f64 / 1024.0);
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would not: skip heavy work then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let ff = Ffmpeg::locate().expect("ffmpeg is required");
+    let tmp = tempfile::tempdir().unwrap();
+    bench_parallel_clips(&ff, tmp.path());
+    bench_compose(&ff, tmp.path());
+    bench_rss(tmp.path());
+}
