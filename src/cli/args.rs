@@ -11,7 +11,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// Make an advert from a brief.
-    Generate(GenerateArgs),
+    Generate(Box<GenerateArgs>),
     /// Continue a session (after a stop, a crash, or to answer a gate).
     Resume(ResumeArgs),
     /// List, inspect, delete and export sessions.

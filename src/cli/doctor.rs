@@ -1,6 +1,6 @@
 use super::args::DoctorArgs;
 use super::CliError;
-use crate::config::{Paths, Resources, Settings, PROMPT_NAMES};
+use crate::config::{sample_prompt_vars, Paths, Resources, Settings, PROMPT_NAMES};
 use crate::media::Ffmpeg;
 use crate::providers::ProviderSet;
 use crate::store::Store;
@@ -49,12 +49,11 @@ pub async fn doctor(a: DoctorArgs) -> Result<(), CliError> {
     }
     all &= check(true, "log file", &paths.state_dir.join("admint.log").display().to_string());
     let res = Resources::new(&paths.config_dir);
+    let vars = sample_prompt_vars(&res);
     for name in PROMPT_NAMES {
-        match res.prompt_source(name) {
-            Ok((text, origin)) => {
-                let parses = minijinja::Environment::new().template_from_str(&text).is_ok();
-                all &= check(parses, &format!("prompt {name}"), &origin);
-            }
+        let origin = res.prompt_source(name).map(|(_, o)| o).unwrap_or_default();
+        match res.render_prompt(name, &vars) {
+            Ok(_) => all &= check(true, &format!("prompt {name}"), &origin),
             Err(e) => all &= check(false, &format!("prompt {name}"), &e.to_string()),
         }
     }

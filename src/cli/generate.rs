@@ -118,7 +118,8 @@ fn default_output(session: &str) -> PathBuf {
 /// Run a session to its end (or a gate) with the chosen decider and output format.
 async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliError> {
     let mut decider: Box<dyn Decider> = if run.interactive {
-        Box::new(StdinDecider)
+        let llm = p.providers.chat.clone().map(|chat| crate::providers::llm::LlmRoles { chat, resources: p.resources.clone() });
+        Box::new(StdinDecider { parser: crate::pipeline::intent::IntentParser { llm } })
     } else {
         Box::new(AutoDecider { retry_failed: false })
     };

@@ -4,10 +4,12 @@ use async_trait::async_trait;
 use std::io::Write;
 
 use crate::domain::{Approver, SessionState};
-use crate::pipeline::intent::{decision, parse};
+use crate::pipeline::intent::{decision, IntentParser};
 use crate::pipeline::{Decider, Decision, Gate};
 
-pub struct StdinDecider;
+pub struct StdinDecider {
+    pub parser: IntentParser,
+}
 
 fn show(state: &SessionState, gate: &Gate) -> String {
     let mut s = String::new();
@@ -67,7 +69,7 @@ impl Decider for StdinDecider {
                 }
                 Ok(Ok((_, l))) => l,
             };
-            match parse(&text).and_then(|i| decision(i, state, gate)) {
+            match self.parser.parse(&text, state, gate).await.and_then(|i| decision(i, state, gate)) {
                 Ok(d) => return d,
                 Err(m) => eprintln!("{m}"),
             }

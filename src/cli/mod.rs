@@ -57,7 +57,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         None => Err(CliError::usage(
             "the full-screen TUI is not part of this build yet; make an advert with `admint generate --prompt \"…\" --auto` (see `admint --help`)",
         )),
-        Some(Commands::Generate(a)) => generate::generate(a).await,
+        Some(Commands::Generate(a)) => generate::generate(*a).await,
         Some(Commands::Resume(a)) => generate::resume(a).await,
         Some(Commands::Sessions(a)) => sessions::sessions(a).await,
         Some(Commands::Doctor(a)) => doctor::doctor(a).await,

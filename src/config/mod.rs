@@ -7,6 +7,6 @@ mod settings;
 mod templates;
 
 pub use paths::Paths;
-pub use resources::{render_template, PromptError, Resources, PROMPT_NAMES};
+pub use resources::{render_template, sample_prompt_vars, PromptError, Resources, PROMPT_NAMES};
 pub use settings::*;
 pub use templates::*;

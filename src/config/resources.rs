@@ -122,3 +122,18 @@ pub fn render_template<S: serde::Serialize>(text: &str, vars: S) -> Result<Strin
         .and_then(|t| t.render(vars))
         .map_err(|e| e.to_string())
 }
+
+/// Representative variables every built-in prompt renders with: used by `admint doctor`
+/// and the tests to catch a prompt that cannot render before a model is called.
+pub fn sample_prompt_vars(resources: &Resources) -> serde_json::Value {
+    let fw = resources.framework(crate::domain::Framework::Aida).ok();
+    let tpl = resources.ad_template("product_showcase").ok();
+    serde_json::json!({
+        "brief": { "prompt": "p", "product_name": "X", "call_to_action": "Buy", "audience": "", "tone": "",
+                   "language": "en", "duration_s": 10.0, "aspect": "16:9" },
+        "framework": fw, "template": tpl, "story": { "beats": [] }, "scenes": [],
+        "context": { "palette": ["#ffffff"], "product_features": ["laces"], "style": "s" },
+        "scene_count": 3, "kind": "product", "product_name": "X", "palette": ["#ffffff"], "stage": "story", "text": "hi",
+        "previous": null, "critique": null, "feedback": null, "feedback_scene": null,
+    })
+}

@@ -154,3 +154,61 @@ mod tests {
         assert!(parse("edit scene 1 colour: red").is_err());
     }
 }
+
+/// The intent parser both front ends use: rules for the common answers; when a chat model
+/// is configured, free text the rules can only call "feedback" is classified by the model
+/// (prompt `intent`), falling back to the rules if the model fails.
+#[derive(Clone, Default)]
+pub struct IntentParser {
+    pub llm: Option<crate::providers::llm::LlmRoles>,
+}
+
+#[derive(serde::Deserialize)]
+struct IntentJson {
+    intent: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    scene: Option<u32>,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+fn from_json(j: IntentJson, original: &str) -> Option<Intent> {
+    Some(match j.intent.as_str() {
+        "approve" => Intent::Approve,
+        "regenerate" => Intent::Regenerate,
+        "feedback" => Intent::Feedback { scene: j.scene, text: j.text.unwrap_or_else(|| original.to_string()) },
+        "retry_clip" => Intent::RetryClip { scene: j.scene },
+        "edit_scene" => {
+            let field = match j.field.as_deref() {
+                Some("description") | None => String::new(),
+                Some(f) => format!(" {f}"),
+            };
+            return parse(&format!("edit scene {}{field}: {}", j.scene?, j.value?)).ok();
+        }
+        _ => return None,
+    })
+}
+
+impl IntentParser {
+    pub async fn parse(&self, text: &str, state: &SessionState, gate: &Gate) -> Result<Intent, String> {
+        let rule = parse(text)?;
+        let (Intent::Feedback { .. }, Some(llm)) = (&rule, &self.llm) else { return Ok(rule) };
+        let stage = match gate {
+            Gate::Story => "story",
+            Gate::Scenes => "scenes",
+            Gate::FailedClips(_) => "failed clips",
+        };
+        let vars = serde_json::json!({ "stage": stage, "scene_count": state.scenes.len(), "text": text });
+        match llm.ask::<IntentJson>("intent", vars, 0).await {
+            Ok(j) => Ok(from_json(j, text).unwrap_or(rule)),
+            Err(e) => {
+                tracing::warn!(error = %e, "intent model failed; using the rule-based reading");
+                Ok(rule)
+            }
+        }
+    }
+}

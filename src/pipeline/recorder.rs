@@ -7,7 +7,9 @@ use tokio::sync::{broadcast, Mutex};
 use crate::domain::{Event, EventEnvelope, SessionState};
 use crate::store::{Store, StoreError};
 
-/// What front ends hear about a run.
+/// What front ends hear about a run. (Events dominate the traffic; boxing them would
+/// only add an allocation per message.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Update {
     /// A persisted event.

@@ -7,6 +7,7 @@
 
 mod error;
 mod job;
+pub mod llm;
 mod models;
 pub mod offline;
 mod registry;

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, RubricCritic, TemplateWriter};
-use super::{Analyst, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
+use super::{Analyst, ChatModel, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
 use crate::config::Settings;
 use crate::media::Ffmpeg;
 
@@ -15,6 +15,8 @@ pub struct ProviderSet {
     pub image: Arc<dyn ImageModel>,
     pub video: Arc<dyn VideoModel>,
     pub speech: Option<Arc<dyn SpeechModel>>,
+    /// A chat model for free-text intents (none offline).
+    pub chat: Option<Arc<dyn ChatModel>>,
 }
 
 fn unknown(kind: &str, name: &str, known: &str) -> ProviderError {
@@ -57,6 +59,7 @@ impl ProviderSet {
             image,
             video,
             speech,
+            chat: None,
         })
     }
 }

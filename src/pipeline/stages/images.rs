@@ -62,7 +62,7 @@ pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kin
                 prompt: prompt.clone(),
                 width: even(render.width),
                 height: even(render.height),
-                seed: brief.seed ^ (kind as u64 + 1) * 0x51ED,
+                seed: brief.seed ^ ((kind as u64 + 1) * 0x51ED),
                 palette: prompt_palette(&brief.prompt),
                 title: (kind == ReferenceKind::Product).then(|| brief.product_name.clone()),
                 init_images: vec![],

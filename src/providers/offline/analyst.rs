@@ -46,8 +46,8 @@ pub fn palette_kmeans(pixels: &[[f32; 3]], k: usize) -> Vec<(String, f32)> {
         }
         let mut sums = vec![([0f32; 3], 0usize); centres.len()];
         for (p, &a) in pixels.iter().zip(&assign) {
-            for c in 0..3 {
-                sums[a].0[c] += p[c];
+            for (s, v) in sums[a].0.iter_mut().zip(p) {
+                *s += v;
             }
             sums[a].1 += 1;
         }

@@ -109,19 +109,6 @@ pub fn guess_audience(prompt: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[test]
-    fn names_colours_and_features() {
-        assert_eq!(colour_name("#ff6eb4"), "pink");
-        assert_eq!(colour_name("#1a2259"), "navy");
-        assert_eq!(palette_words(&["#ff6eb4".into(), "#f5f5f5".into()]), "pink and white");
-        assert_eq!(prompt_features("pink running shoes with white laces for Gen Z runners"), vec!["pink running shoes", "white laces"]);
-        assert_eq!(guess_audience("pink running shoes for Gen Z runners"), "gen z runners");
-    }
-}
-
 /// Colours named in the prompt as a palette (`"pink shoes with white laces"` → pink, white).
 pub fn prompt_palette(prompt: &str) -> Vec<String> {
     let lower = prompt.to_lowercase();
@@ -141,4 +128,17 @@ pub fn prompt_palette(prompt: &str) -> Vec<String> {
     found.sort();
     found.dedup_by(|a, b| a.1 == b.1);
     found.into_iter().map(|(_, h)| h).take(4).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn names_colours_and_features() {
+        assert_eq!(colour_name("#ff6eb4"), "pink");
+        assert_eq!(colour_name("#1a2259"), "navy");
+        assert_eq!(palette_words(&["#ff6eb4".into(), "#f5f5f5".into()]), "pink and white");
+        assert_eq!(prompt_features("pink running shoes with white laces for Gen Z runners"), vec!["pink running shoes", "white laces"]);
+        assert_eq!(guess_audience("pink running shoes for Gen Z runners"), "gen z runners");
+    }
 }

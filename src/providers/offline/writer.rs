@@ -158,7 +158,7 @@ pub fn allocate_durations(total: f64, weights: &[f64]) -> Vec<f64> {
     let mut diff = steps - parts.iter().sum::<i64>();
     let mut i = 0usize;
     while diff != 0 && i < 10_000 {
-        let k = (i % parts.len()) as usize;
+        let k = i % parts.len();
         if diff > 0 {
             parts[k] += 1;
             diff -= 1;

@@ -1,0 +1,8 @@
+//! The writing roles as prompts (from `prompts/`) sent to any `ChatModel`, with the
+//! answers parsed as JSON. A malformed answer gets one repair request, then a clear error.
+
+mod json;
+mod roles;
+
+pub use json::extract_json;
+pub use roles::{LlmAnalyst, LlmRoles};
