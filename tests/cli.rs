@@ -179,3 +179,76 @@ fn kill_9_during_clips_then_resume_finishes_without_rendering_twice() {
     assert!(started.values().all(|n| *n == 1), "{started:?}");
     assert!(events.iter().any(|e| e["event"]["type"] == "resumed"));
 }
+
+#[test]
+fn interactive_answers_on_stdin_steer_the_run() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut logo = image::RgbaImage::from_pixel(120, 60, image::Rgba([0, 0, 0, 0]));
+    for y in 10..50 {
+        for x in 10..110 {
+            logo.put_pixel(x, y, image::Rgba([255, 220, 0, 255]));
+        }
+    }
+    logo.save(root.join("logo.png")).unwrap();
+    let mut child = admint(root)
+        .args(["generate", "--prompt", "smart water bottles for hikers", "--product-name", "HydroPeak", "--interactive",
+               "--duration", "8", "--output", "out", "--logo", "logo.png"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Story: approve. Scenes: an edit with a colon in the value, a bad edit, then approve.
+    let answers = "looks good\nedit scene 2 text: Cold: 24 hours\nedit scene 9: nothing\napprove\n";
+    child.stdin.take().unwrap().write_all(answers.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Approve the story?") && err.contains("Approve the scenes?"), "{err}");
+    assert!(err.contains("scene 9 does not exist"), "a bad answer is explained and asked again: {err}");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["scenes"][1]["scene"]["on_screen_text"], "Cold: 24 hours");
+    assert!(m["brief"]["assets"]["logo"].is_object());
+    // The logo sits on the intro card: yellow pixels near the top.
+    let ff = admint::media::Ffmpeg::locate().unwrap();
+    let frame = root.join("intro.png");
+    assert!(Command::new(&ff.ffmpeg).args(["-v", "error", "-ss", "0.25", "-i"]).arg(root.join("out/final.mp4")).args(["-frames:v", "1"]).arg(&frame).status().unwrap().success());
+    let f = image::open(&frame).unwrap().to_rgb8();
+    let yellow = f.enumerate_pixels().filter(|(_, y, p)| *y < f.height() / 2 && p[0] > 180 && p[1] > 150 && p[2] < 90).count();
+    assert!(yellow > 50, "logo visible on the intro card ({yellow} px)");
+
+    // Stdin closed at a gate: the session waits, resumable, exit 1.
+    let mut child = admint(root)
+        .args(["generate", "--prompt", "trail socks", "--interactive", "--duration", "6"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("admint resume"), "{err}");
+}
+
+#[test]
+fn offline_voiceover_is_mixed_in_when_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("config")).unwrap();
+    std::fs::write(root.join("config/config.toml"), "[providers]\nspeech = \"offline\"\n").unwrap();
+    let (code, _, err) = run(root, &["generate", "--prompt", "noise cancelling headphones", "--auto", "--duration", "6", "--output", "out"]);
+    assert_eq!(code, 0, "{err}");
+    // The audio track is not silent: measure its peak level.
+    let ff = admint::media::Ffmpeg::locate().unwrap();
+    let o = Command::new(&ff.ffmpeg)
+        .args(["-hide_banner", "-i"])
+        .arg(root.join("out/final.mp4"))
+        .args(["-map", "0:a", "-af", "volumedetect", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    let max: f64 = log.lines().find_map(|l| l.split("max_volume:").nth(1)).and_then(|v| v.trim().trim_end_matches(" dB").parse().ok()).expect("volumedetect output");
+    assert!(max > -40.0, "voiceover audible, max {max} dB");
+}

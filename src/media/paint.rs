@@ -118,6 +118,7 @@ pub fn paint_card(ff: &Ffmpeg, spec: &PaintSpec, work: &Path, out: &Path) -> Res
     let mut graph = chain.join(",");
     let mut args: Vec<OsString> = Vec::new();
     let mut last = "[bg]".to_string();
+    let mut text_file = None;
     graph = format!("{graph}{last}");
     if let Some(img) = &spec.image {
         args.extend(["-i".into(), img.as_os_str().to_owned()]);
@@ -133,6 +134,7 @@ pub fn paint_card(ff: &Ffmpeg, spec: &PaintSpec, work: &Path, out: &Path) -> Res
         let lines = wrap_text(title, ((w * 31 / 100) as f64 / (size as f64 * 0.62)).max(6.0) as usize, 3);
         let tf = work.join(format!("title-{}.txt", uuid::Uuid::new_v4().simple()));
         std::fs::write(&tf, lines.join("\n"))?;
+        text_file = Some(tf.clone());
         let y = if spec.image.is_some() { "h*0.82".to_string() } else { "(h-text_h)/2".into() };
         graph.push_str(&format!(";{last}{}[txt]", drawtext_filter(&tf, &spec.font, size, "white", "(w-text_w)/2", &y, spec.image.is_some())));
         last = "[txt]".into();
@@ -145,5 +147,8 @@ pub fn paint_card(ff: &Ffmpeg, spec: &PaintSpec, work: &Path, out: &Path) -> Res
     args.push(out.as_os_str().to_owned());
     let r = ff.run("paint", &args, None, None, |_| {});
     let _ = std::fs::remove_file(&script);
+    if let Some(tf) = text_file {
+        let _ = std::fs::remove_file(tf);
+    }
     r
 }
