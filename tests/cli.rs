@@ -20,6 +20,14 @@ fn run(root: &Path, args: &[&str]) -> (i32, String, String) {
     (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
 }
 
+/// One frame of a video at `t` seconds, decoded.
+fn frame_at(video: &Path, t: f64, png: &Path) -> image::RgbImage {
+    let ff = admint::media::Ffmpeg::locate().unwrap();
+    let ok = Command::new(&ff.ffmpeg).args(["-v", "error", "-y", "-ss", &t.to_string(), "-i"]).arg(video).args(["-frames:v", "1"]).arg(png).status().unwrap();
+    assert!(ok.success());
+    image::open(png).unwrap().to_rgb8()
+}
+
 fn sessions_count(root: &Path) -> usize {
     let (code, out, _) = run(root, &["sessions", "list", "--format", "json"]);
     assert_eq!(code, 0);
@@ -121,16 +129,7 @@ fn generate_json_manifest_aspect_and_a_visible_product_image() {
     assert_eq!((probe.width, probe.height), (180, 320), "9:16 canvas at the test size");
     assert!((probe.duration_s - total).abs() <= 0.1);
     // The product photo shows in the clips: sample a frame in the middle of scene 1.
-    let frame = root.join("f.png");
-    let st = Command::new(&ff.ffmpeg)
-        .args(["-v", "error", "-ss", "1.2", "-i"])
-        .arg(root.join("out/final.mp4"))
-        .args(["-frames:v", "1"])
-        .arg(&frame)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let f = image::open(&frame).unwrap().to_rgb8();
+    let f = frame_at(&root.join("out/final.mp4"), 1.2, &root.join("f.png"));
     let green = f.pixels().filter(|p| p[1] > 150 && p[0] < 80 && p[2] < 80).count();
     assert!(green * 20 > (f.width() * f.height()) as usize, "product green covers {green} px");
 }
@@ -212,15 +211,12 @@ fn interactive_answers_on_stdin_steer_the_run() {
     assert_eq!(m["scenes"][1]["scene"]["on_screen_text"], "Cold: 24 hours");
     assert!(m["brief"]["assets"]["logo"].is_object());
     // The logo sits on the intro card: yellow pixels near the top.
-    let ff = admint::media::Ffmpeg::locate().unwrap();
-    let frame = root.join("intro.png");
-    assert!(Command::new(&ff.ffmpeg).args(["-v", "error", "-ss", "0.25", "-i"]).arg(root.join("out/final.mp4")).args(["-frames:v", "1"]).arg(&frame).status().unwrap().success());
-    let f = image::open(&frame).unwrap().to_rgb8();
+    let f = frame_at(&root.join("out/final.mp4"), 0.25, &root.join("intro.png"));
     let yellow = f.enumerate_pixels().filter(|(_, y, p)| *y < f.height() / 2 && p[0] > 180 && p[1] > 150 && p[2] < 90).count();
     assert!(yellow > 50, "logo visible on the intro card ({yellow} px)");
 
     // Stdin closed at a gate: the session waits, resumable, exit 1.
-    let mut child = admint(root)
+    let child = admint(root)
         .args(["generate", "--prompt", "trail socks", "--interactive", "--duration", "6"])
         .stdin(Stdio::null())
         .stderr(Stdio::piped())

@@ -161,18 +161,6 @@ async fn free_text_intent_goes_to_the_model_and_falls_back_to_rules() {
     );
 }
 
-struct Scripted(Vec<Decision>);
-
-#[async_trait]
-impl Decider for Scripted {
-    fn approver(&self) -> Approver {
-        Approver::User
-    }
-    async fn decide(&mut self, _s: &SessionState, _g: &Gate) -> Decision {
-        if self.0.is_empty() { Decision::Pause } else { self.0.remove(0) }
-    }
-}
-
 #[test]
 fn every_built_in_prompt_renders_with_its_variables() {
     let res = Resources::new(std::path::Path::new("/nonexistent"));

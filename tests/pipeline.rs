@@ -13,19 +13,6 @@ use admint::providers::*;
 use async_trait::async_trait;
 use common::*;
 
-/// Answers gates from a script, then pauses.
-struct Scripted(Vec<Decision>);
-
-#[async_trait]
-impl Decider for Scripted {
-    fn approver(&self) -> Approver {
-        Approver::User
-    }
-    async fn decide(&mut self, _s: &SessionState, _g: &Gate) -> Decision {
-        if self.0.is_empty() { Decision::Pause } else { self.0.remove(0) }
-    }
-}
-
 fn auto() -> AutoDecider {
     AutoDecider { retry_failed: false }
 }

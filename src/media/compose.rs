@@ -3,7 +3,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use super::paint::drawtext_filter;
+use super::paint::{drawtext_filter, ffmpeg_color};
 use super::{wrap_text, Ffmpeg, MediaError, Probe};
 
 /// One scene's clip in the final cut.
@@ -49,15 +49,6 @@ impl ComposeSpec {
     }
 }
 
-fn ffcolor(c: &str) -> String {
-    let t = c.trim().trim_start_matches('#');
-    if t.len() == 6 && t.chars().all(|c| c.is_ascii_hexdigit()) {
-        format!("0x{t}")
-    } else {
-        "0x202020".into()
-    }
-}
-
 /// Write `lines` to a fresh text file for drawtext.
 fn text_file(work: &Path, name: &str, lines: &[String]) -> Result<PathBuf, MediaError> {
     let p = work.join(name);
@@ -86,8 +77,8 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
         let _ = write!(
             g,
             "gradients=s={w}x{h}:c0={}:c1={}:x0=0:y0=0:x1={w}:y1={h}:speed=0.01:rate={fps}:duration={d},format=yuv420p",
-            ffcolor(&spec.colors[0]),
-            ffcolor(&spec.colors[1])
+            ffmpeg_color(&spec.colors[0], "0x202020"),
+            ffmpeg_color(&spec.colors[1], "0x202020")
         );
         for (tf, size, y) in &text_lines {
             let _ = write!(g, ",{}", drawtext_filter(tf, &spec.font, *size, "white", "(w-text_w)/2", y, false));

@@ -33,12 +33,13 @@ pub struct PaintSpec {
     pub font: String,
 }
 
-fn hex(c: &str) -> String {
+/// `#rrggbb` as ffmpeg's `0xrrggbb`, or `fallback` when it is not a colour.
+pub(super) fn ffmpeg_color(c: &str, fallback: &str) -> String {
     let t = c.trim().trim_start_matches('#');
     if t.len() == 6 && t.chars().all(|c| c.is_ascii_hexdigit()) {
         format!("0x{t}")
     } else {
-        "0x808080".into()
+        fallback.into()
     }
 }
 
@@ -65,7 +66,7 @@ pub fn drawtext_filter(textfile: &Path, font: &str, size: u32, color: &str, x: &
 pub fn paint_card(ff: &Ffmpeg, spec: &PaintSpec, work: &Path, out: &Path) -> Result<(), MediaError> {
     let (w, h) = (spec.width, spec.height);
     let mut rng = Rng::new(spec.seed);
-    let c = |i: usize| hex(&spec.colors[i % spec.colors.len().max(1)]);
+    let c = |i: usize| ffmpeg_color(&spec.colors[i % spec.colors.len().max(1)], "0x808080");
     let a = rng.unit() * std::f64::consts::TAU;
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
     let r = w.max(h) as f64 / 2.0;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use admint::config::{Paths, Resources, Settings};
 use admint::domain::{Event, EventEnvelope};
 use admint::media::Ffmpeg;
-use admint::pipeline::{BriefInput, Pipeline};
+use admint::domain::{Approver, SessionState};
+use admint::pipeline::{BriefInput, Decider, Decision, Gate, Pipeline};
+use async_trait::async_trait;
 use admint::providers::ProviderSet;
 use admint::quality::Unscored;
 use admint::store::Store;
@@ -91,3 +93,17 @@ pub fn assert_no_stage_repeated(events: &[EventEnvelope]) {
     assert!(started.values().all(|n| *n == 1), "a stage started twice: {started:?}");
     assert!(completed.values().all(|n| *n == 1), "a stage completed twice: {completed:?}");
 }
+
+/// Answers gates from a script, then pauses.
+pub struct Scripted(pub Vec<Decision>);
+
+#[async_trait]
+impl Decider for Scripted {
+    fn approver(&self) -> Approver {
+        Approver::User
+    }
+    async fn decide(&mut self, _s: &SessionState, _g: &Gate) -> Decision {
+        if self.0.is_empty() { Decision::Pause } else { self.0.remove(0) }
+    }
+}
+
