@@ -11,3 +11,4 @@ pub mod pipeline;
 pub mod providers;
 pub mod quality;
 pub mod store;
+pub mod tui;

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Commands>,
+    /// Full-screen UI without image previews.
+    #[arg(long, global = true)]
+    pub no_images: bool,
 }
 
 #[derive(Debug, Subcommand)]

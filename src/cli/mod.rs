@@ -54,9 +54,10 @@ impl From<PipelineError> for CliError {
 
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        None => Err(CliError::usage(
-            "the full-screen TUI is not part of this build yet; make an advert with `admint generate --prompt \"…\" --auto` (see `admint --help`)",
-        )),
+        None => match AppEnv::open() {
+            Ok(env) => crate::tui::run(env, crate::tui::TuiOptions { no_images: cli.no_images }).await,
+            Err(e) => Err(e),
+        },
         Some(Commands::Generate(a)) => generate::generate(*a).await,
         Some(Commands::Resume(a)) => generate::resume(a).await,
         Some(Commands::Sessions(a)) => sessions::sessions(a).await,

@@ -81,6 +81,8 @@ fn handle_one(
             }
         }
         (OutputFormat::Jsonl, Update::Note { session, text }) => println!("{}", json!({ "session": session, "note": text })),
+        (OutputFormat::Jsonl, Update::Waiting { session, gate }) => println!("{}", json!({ "session": session, "waiting": format!("{gate:?}") })),
+        (_, Update::Waiting { .. } | Update::Finished { .. }) => {}
         (OutputFormat::Text, Update::Event { envelope, .. }) => {
             state.apply(envelope);
             if let Some(t) = describe_event(&envelope.event, state) {

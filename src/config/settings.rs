@@ -95,12 +95,32 @@ impl Default for ProviderSettings {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TuiSettings {
+    /// `dark`, `light`, `high-contrast`, or a `themes/NAME.toml` of your own.
+    pub theme: String,
+    /// `auto`, `kitty`, `sixel`, `iterm2`, `halfblocks` or `off`.
+    pub image_protocol: String,
+    /// Quality scores (0..100) at or above this are good.
+    pub quality_good: f64,
+    /// At or above this, acceptable; below, poor.
+    pub quality_acceptable: f64,
+}
+
+impl Default for TuiSettings {
+    fn default() -> Self {
+        TuiSettings { theme: "dark".into(), image_protocol: "auto".into(), quality_good: 80.0, quality_acceptable: 60.0 }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub pipeline: PipelineSettings,
     pub render: RenderSettings,
     pub providers: ProviderSettings,
+    pub tui: TuiSettings,
 }
 
 impl Settings {
@@ -156,6 +176,9 @@ impl Settings {
         }
         if self.pipeline.clip_concurrency == 0 {
             return bad("pipeline.clip_concurrency must be at least 1".into());
+        }
+        if !["auto", "kitty", "sixel", "iterm2", "halfblocks", "off"].contains(&self.tui.image_protocol.as_str()) {
+            return bad(format!("tui.image_protocol = \"{}\": use auto, kitty, sixel, iterm2, halfblocks or off", self.tui.image_protocol));
         }
         if self.pipeline.clip_attempts == 0 {
             return bad("pipeline.clip_attempts must be at least 1".into());

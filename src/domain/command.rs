@@ -18,6 +18,8 @@ pub enum Command {
     RemoveScene { scene_id: u32 },
     MoveScene { scene_id: u32, index: usize },
     RetryClip { scene_id: u32 },
+    /// Set or clear the session's spending limit (US dollars).
+    SetBudget { usd: Option<f64> },
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -34,6 +36,8 @@ pub enum CommandError {
     BadDuration(f64),
     #[error("feedback is empty: say what to change")]
     EmptyFeedback,
+    #[error("a budget must be a positive amount of US dollars, not {0}")]
+    BadBudget(f64),
     #[error("an advert needs at least one scene")]
     LastScene,
 }
@@ -140,6 +144,14 @@ pub fn decide(state: &SessionState, cmd: &Command) -> Result<Vec<Event>, Command
         Command::MoveScene { scene_id, index } => {
             check_scene(*scene_id)?;
             vec![Event::SceneMoved { scene_id: *scene_id, index: (*index).min(state.scenes.len() - 1) }]
+        }
+        Command::SetBudget { usd } => {
+            if let Some(u) = usd {
+                if !u.is_finite() || *u < 0.0 {
+                    return Err(CommandError::BadBudget(*u));
+                }
+            }
+            vec![Event::BudgetSet { usd: *usd }]
         }
         Command::RetryClip { scene_id } => {
             check_scene(*scene_id)?;

@@ -107,6 +107,7 @@ pub enum Event {
     ScoreRecorded { record: ScoreRecord },
     Composed { video: FinalVideo },
     CostRecorded { entry: CostEntry },
+    BudgetSet { usd: Option<f64> },
     PipelineFailed { stage: Stage, error: String },
 }
 

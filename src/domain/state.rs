@@ -84,7 +84,8 @@ impl SessionState {
     }
 
     pub fn total_cost(&self) -> f64 {
-        self.costs.iter().map(|c| c.usd).sum()
+        // Start from +0.0: an empty f64 sum is -0.0, which prints as "-0.00".
+        self.costs.iter().fold(0.0, |a, c| a + c.usd)
     }
 
     pub fn scenes_duration(&self) -> f64 {
@@ -253,6 +254,11 @@ impl SessionState {
             }
             Event::Composed { video } => self.final_video = Some(video.clone()),
             Event::CostRecorded { entry } => self.costs.push(entry.clone()),
+            Event::BudgetSet { usd } => {
+                if let Some(b) = self.brief.as_mut() {
+                    b.budget_usd = *usd;
+                }
+            }
             Event::PipelineFailed { stage, error } => self.failure = Some((*stage, error.clone())),
         }
     }

@@ -56,6 +56,10 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
             format!("{what}: {}", describe_score(&record.score))
         }
         Event::Composed { video } => format!("composed: {:.2} s, {}x{}", video.duration_s, video.width, video.height),
+        Event::BudgetSet { usd } => match usd {
+            Some(u) => format!("budget set to ${u:.2}"),
+            None => "budget removed".into(),
+        },
         Event::CostRecorded { entry } => format!("cost: ${:.3} ({})", entry.usd, entry.stage),
         Event::PipelineFailed { stage, error } => format!("✗ {stage} failed: {error}"),
     })

@@ -18,6 +18,10 @@ pub enum Update {
     Progress { session: String, task: String, fraction: f32 },
     /// A human-readable note (e.g. "clip 3 served from cache").
     Note { session: String, text: String },
+    /// The run waits for the user at a gate (sent after every event before it).
+    Waiting { session: String, gate: super::Gate },
+    /// The run ended (after every event it recorded): done, paused, or failed.
+    Finished { session: String, result: Result<super::RunOutcome, String> },
 }
 
 pub struct Recorder {

@@ -33,6 +33,7 @@ pub struct Pipeline {
     pub scorer: Arc<dyn Scorer>,
     pub ffmpeg: Ffmpeg,
     pub work_root: PathBuf,
+    config_dir: PathBuf,
     pub tx: broadcast::Sender<Update>,
     pub cancel: Arc<AtomicBool>,
 }
@@ -55,9 +56,15 @@ impl Pipeline {
             scorer,
             ffmpeg,
             work_root: paths.data_dir.join("work"),
+            config_dir: paths.config_dir.clone(),
             tx,
             cancel: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Where the user's overrides (prompts, templates, themes, keymap) live.
+    pub fn paths_config_dir(&self) -> PathBuf {
+        self.config_dir.clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Update> {
@@ -130,8 +137,18 @@ impl Pipeline {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// Load, fold, plan, run — until done, paused at a gate, or failed.
+    /// Load, fold, plan, run — until done, paused at a gate, or failed. Listeners hear
+    /// `Update::Finished` after the last event of the run.
     pub async fn run(&self, session: &str, decider: &mut dyn Decider, output: Option<&Path>) -> Result<RunOutcome, PipelineError> {
+        let result = self.run_inner(session, decider, output).await;
+        let _ = self.tx.send(Update::Finished {
+            session: session.to_string(),
+            result: result.as_ref().map(|o| o.clone()).map_err(|e| e.to_string()),
+        });
+        result
+    }
+
+    async fn run_inner(&self, session: &str, decider: &mut dyn Decider, output: Option<&Path>) -> Result<RunOutcome, PipelineError> {
         let state = self.load(session).await?;
         std::fs::create_dir_all(self.work_dir(session))?;
         let rec = Arc::new(Recorder::new(self.store.clone(), state.clone(), self.tx.clone()));
@@ -192,6 +209,7 @@ impl Pipeline {
 
     /// Ask the decider at a gate and record its answer. `false` means pause.
     async fn gate(&self, rec: &Recorder, decider: &mut dyn Decider, state: &SessionState, gate: &Gate) -> Result<bool, PipelineError> {
+        let _ = self.tx.send(Update::Waiting { session: rec.session().to_string(), gate: gate.clone() });
         match decider.decide(state, gate).await {
             Decision::Pause => Ok(false),
             Decision::Approve => {

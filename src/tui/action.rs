@@ -1,0 +1,62 @@
+use crossterm::event::KeyEvent;
+
+use crate::domain::{Command, EventEnvelope, SessionState};
+use crate::pipeline::{Decision, Gate, Update};
+
+/// A row of the sessions screen (computed off the UI thread).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub id: String,
+    pub title: String,
+    pub created_at_ms: u64,
+    pub cost_usd: f64,
+    pub score: Option<f64>,
+    pub status: String,
+    pub resumable: bool,
+    pub error: Option<String>,
+}
+
+/// Everything that can change the App: input, pipeline news, results of effects.
+/// (Pipeline events dominate; boxing them would add an allocation per message.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// One second passed while something runs (elapsed time, ETA).
+    Tick,
+    Pipeline(Update),
+    GateReached { session: String, gate: Gate },
+    RunFinished { session: String, result: Result<String, String> },
+    SessionsLoaded(Vec<SessionRow>),
+    SessionOpened { state: Box<SessionState>, events: Vec<EventEnvelope> },
+    Interpreted { session: String, result: Result<Decision, String> },
+    Created { session: String },
+    Error(String),
+    Info(String),
+    /// A preview image finished decoding (the runtime holds it; this only redraws).
+    PreviewReady,
+}
+
+/// Work the App asks the runtime to do; results come back as Actions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadSessions,
+    OpenSession(String),
+    /// Create a session from a brief typed in the prompt, then run it.
+    CreateSession { text: String },
+    StartRun(String),
+    /// Answer the gate the running pipeline waits at.
+    Decide(Decision),
+    /// Interpret free text through the shared intent parser against this gate.
+    Interpret { session: String, text: String, gate: Gate },
+    /// Apply a command to a session that is not running; run it afterwards if asked.
+    Command { session: String, cmd: Command, then_run: bool },
+    DeleteSession(String),
+    Export { session: String, dir: String },
+    Stop,
+    Suspend,
+    Quit,
+    SetTheme(String),
+}

@@ -1,0 +1,216 @@
+//! The full-screen terminal UI. One `App` owns UI state; crossterm events and pipeline
+//! updates become `Action`s; `App::update` changes state and asks for `Effect`s;
+//! `view::view(&App, …)` draws. Redraws happen only when something changed, at most
+//! every 16 ms, inside synchronized output; nothing ticks while idle.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod runtime;
+pub mod theme;
+pub mod view;
+
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event as CtEvent, EventStream};
+use crossterm::terminal::{self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::ExecutableCommand;
+use futures::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::collections::HashSet;
+use std::io::{stdout, Stdout};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+use crate::cli::{AppEnv, CliError};
+use action::{Action, Effect};
+use app::App;
+use keymap::Keymap;
+use runtime::Runtime;
+use theme::Theme;
+use view::{preview_size, view, Images};
+
+pub struct TuiOptions {
+    pub no_images: bool,
+}
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+fn restore() {
+    let mut out = stdout();
+    let _ = out.execute(DisableBracketedPaste);
+    let _ = out.execute(LeaveAlternateScreen);
+    let _ = out.execute(crossterm::cursor::Show);
+    let _ = terminal::disable_raw_mode();
+}
+
+fn enter() -> std::io::Result<Term> {
+    terminal::enable_raw_mode()?;
+    let mut out = stdout();
+    out.execute(EnterAlternateScreen)?;
+    out.execute(EnableBracketedPaste)?;
+    Terminal::new(CrosstermBackend::new(stdout()))
+}
+
+/// Whether the environment names a terminal that may speak kitty, sixel or iTerm2
+/// graphics. Others are not queried at all: a query that gets no answer leaves a reader
+/// on stdin that would steal the first keystrokes.
+fn may_have_graphics() -> bool {
+    let var = |k: &str| std::env::var(k).unwrap_or_default().to_lowercase();
+    let term = var("TERM");
+    let program = var("TERM_PROGRAM");
+    std::env::var_os("KITTY_WINDOW_ID").is_some()
+        || std::env::var_os("WEZTERM_EXECUTABLE").is_some()
+        || std::env::var_os("KONSOLE_VERSION").is_some()
+        || ["kitty", "foot", "mlterm", "sixel", "ghostty", "wezterm"].iter().any(|t| term.contains(t))
+        || ["iterm.app", "wezterm", "ghostty", "vscode", "mintty"].iter().any(|p| program.contains(p))
+}
+
+/// Pick the image protocol once, before the event stream starts (it would swallow the
+/// terminal's replies otherwise). Plain terminals, tmux and SSH get half-blocks.
+fn probe_images(setting: &str) -> Option<ratatui_image::picker::Picker> {
+    use ratatui_image::picker::{Picker, ProtocolType};
+    let forced = match setting {
+        "off" => return None,
+        "halfblocks" => return Some(Picker::halfblocks()),
+        "kitty" => Some(ProtocolType::Kitty),
+        "sixel" => Some(ProtocolType::Sixel),
+        "iterm2" => Some(ProtocolType::Iterm2),
+        _ => None,
+    };
+    if forced.is_none() && !may_have_graphics() {
+        tracing::info!("no graphics terminal detected; image previews use half-blocks");
+        return Some(Picker::halfblocks());
+    }
+    // A short timeout: a terminal that answers does so at once, and keys typed meanwhile
+    // would be read by the query.
+    let options = ratatui_image::picker::cap_parser::QueryStdioOptions { timeout: Duration::from_millis(400), ..Default::default() };
+    let mut picker = Picker::from_query_stdio_with_options(options).unwrap_or_else(|e| {
+        tracing::info!(error = %e, "terminal image query failed; using half-blocks");
+        Picker::halfblocks()
+    });
+    if let Some(p) = forced {
+        picker.set_protocol_type(p);
+    }
+    tracing::info!(protocol = ?picker.protocol_type(), "image protocol");
+    Some(picker)
+}
+
+fn suspend(term: &mut Term) -> std::io::Result<()> {
+    restore();
+    // SAFETY: raising SIGTSTP on ourselves stops the process like a shell's Ctrl-Z.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    *term = enter()?;
+    term.clear()
+}
+
+pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), CliError> {
+    let pipeline = env.pipeline()?;
+    let tui = env.settings.tui.clone();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::load(&tui.theme, &env.paths.config_dir, no_color).map_err(CliError::usage)?;
+    let keymap = Keymap::load(&env.paths.config_dir).map_err(CliError::usage)?;
+    let images_on = !opts.no_images && tui.image_protocol != "off";
+    let mut app = App::new(theme, keymap, pipeline.rules(), images_on);
+    app.thresholds = (tui.quality_good, tui.quality_acceptable);
+
+    let prev_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        prev_hook(info);
+    }));
+    let mut term = enter().map_err(|e| CliError::failed(format!("cannot start the terminal UI: {e}")))?;
+    let mut images = Images { picker: if images_on { probe_images(&tui.image_protocol) } else { None }, ..Default::default() };
+    let result = event_loop(&mut term, &mut app, &mut images, pipeline).await;
+    restore();
+    result
+}
+
+async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipeline: crate::pipeline::Pipeline) -> Result<(), CliError> {
+    let (tx, mut rx) = mpsc::channel::<Action>(1024);
+    let (img_tx, mut img_rx) = mpsc::channel::<(String, Option<ratatui_image::protocol::Protocol>)>(8);
+    let blobs = pipeline.store.blobs.clone();
+    let mut runtime = Runtime::new(pipeline, tx.clone());
+    let mut events = EventStream::new();
+    let size = term.size().map_err(|e| CliError::failed(e.to_string()))?;
+    app.size = (size.width, size.height);
+    runtime.execute(Effect::LoadSessions);
+    let mut pending_images: HashSet<String> = HashSet::new();
+    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let mut quit_deadline: Option<Instant> = None;
+    loop {
+        if app.dirty {
+            let wait = Duration::from_millis(16).saturating_sub(last_draw.elapsed());
+            if wait.is_zero() {
+                let _ = stdout().execute(BeginSynchronizedUpdate);
+                term.draw(|f| view(app, images, f)).map_err(|e| CliError::failed(e.to_string()))?;
+                let _ = stdout().execute(EndSynchronizedUpdate);
+                app.dirty = false;
+                last_draw = Instant::now();
+            }
+        }
+        let redraw_in = Duration::from_millis(16).saturating_sub(last_draw.elapsed()).max(Duration::from_millis(1));
+        let action = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(CtEvent::Key(k))) => Some(Action::Key(k)),
+                Some(Ok(CtEvent::Paste(s))) => Some(Action::Paste(s)),
+                Some(Ok(CtEvent::Resize(w, h))) => Some(Action::Resize(w, h)),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(CliError::failed(format!("terminal input: {e}"))),
+                None => return Ok(()),
+            },
+            a = rx.recv() => a,
+            img = img_rx.recv() => {
+                if let Some((key, proto)) = img {
+                    pending_images.remove(&key);
+                    match proto {
+                        Some(p) => { images.ready.insert(key, p); }
+                        None => app.status = "this image could not be decoded".into(),
+                    }
+                }
+                Some(Action::PreviewReady)
+            }
+            _ = ticker.tick(), if app.is_running() => Some(Action::Tick),
+            _ = tokio::time::sleep(redraw_in), if app.dirty => None,
+            _ = tokio::time::sleep(Duration::from_millis(250)), if quit_deadline.is_some() => {
+                if quit_deadline.is_some_and(|d| Instant::now() > d) { return Ok(()); }
+                None
+            }
+        };
+        let Some(action) = action else { continue };
+        if matches!(action, Action::RunFinished { .. } | Action::Pipeline(crate::pipeline::Update::Finished { .. })) {
+            runtime.run_ended();
+        }
+        for effect in app.update(action) {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::Suspend => suspend(term).map_err(|e| CliError::failed(e.to_string()))?,
+                Effect::SetTheme(name) => match Theme::load(&name, &runtime.pipeline.paths_config_dir(), app.theme.no_color) {
+                    Ok(t) => app.theme = t,
+                    Err(e) => app.status = e,
+                },
+                Effect::Stop if app.quitting => {
+                    runtime.execute(Effect::Stop);
+                    quit_deadline = Some(Instant::now() + Duration::from_secs(5));
+                }
+                other => runtime.execute(other),
+            }
+        }
+        // Prepare the preview image off the UI thread, sized for where it will be drawn.
+        if let (Some(asset), Some(picker)) = (&app.preview, &images.picker) {
+            let (w, h) = preview_size(app);
+            let key = format!("{asset}:{w}x{h}");
+            if !images.ready.contains_key(&key) && pending_images.insert(key.clone()) {
+                let (picker, path, tx) = (picker.clone(), blobs.path(asset), img_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let proto = image::open(&path).ok().and_then(|img| {
+                        picker.new_protocol(img, ratatui::layout::Size::new(w, h), ratatui_image::Resize::Fit(None)).ok()
+                    });
+                    let _ = tx.blocking_send((key, proto));
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,350 @@
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::{block, Images};
+use crate::domain::{AssetId, Score, ScoreTarget, SessionState, Stage};
+use crate::media::wrap_text;
+use crate::tui::app::{App, Focus, RunState, SessionView, Who};
+
+fn fmt_time(ms: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+        .ok()
+        .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
+        .unwrap_or_else(|| "?".into())
+}
+
+fn fmt_secs(s: u64) -> String {
+    if s >= 60 { format!("{}m{:02}s", s / 60, s % 60) } else { format!("{s}s") }
+}
+
+pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let rows_area = Rect { height: area.height.saturating_sub(1), ..area };
+    let b = block(app, "Sessions", true);
+    if app.sessions.is_empty() {
+        let p = Paragraph::new(vec![
+            Line::from(""),
+            Line::from(Span::styled("  No sessions yet.", t.base)),
+            Line::from(Span::styled("  Press n to make an advert: describe the product, Enter, then approve the story and the scenes.", t.muted)),
+        ])
+        .block(b);
+        f.render_widget(p, rows_area);
+    } else {
+        let header = Row::new(["", "title", "created", "cost", "score", "status"]).style(t.muted);
+        let rows: Vec<Row> = app
+            .sessions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let sel = i == app.sessions_sel;
+                let status_style = if r.error.is_some() || r.status.starts_with("failed") {
+                    t.error
+                } else if r.status == "done" {
+                    t.good
+                } else {
+                    t.acceptable
+                };
+                Row::new(vec![
+                    Cell::from(if sel { "▶" } else { " " }),
+                    Cell::from(r.title.clone()),
+                    Cell::from(fmt_time(r.created_at_ms)),
+                    Cell::from(format!("${:.2}", r.cost_usd)),
+                    Cell::from(r.score.map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into())),
+                    Cell::from(Span::styled(r.error.clone().map(|e| format!("unreadable: {e}")).unwrap_or_else(|| r.status.clone()), status_style)),
+                ])
+                .style(if sel { t.selected } else { t.base })
+            })
+            .collect();
+        let table = Table::new(
+            rows,
+            [Constraint::Length(1), Constraint::Percentage(30), Constraint::Length(16), Constraint::Length(7), Constraint::Length(5), Constraint::Fill(1)],
+        )
+        .header(header)
+        .block(b);
+        f.render_widget(table, rows_area);
+    }
+    let hint_area = Rect { y: area.y + area.height.saturating_sub(1), height: 1, ..area };
+    let mut spans = Vec::new();
+    if !app.status.is_empty() {
+        spans.push(Span::styled(format!(" {} ", app.status), t.error));
+    }
+    for (k, d) in app.keymap.hints(app.ctx()) {
+        spans.push(Span::styled(format!(" {k}"), t.accent));
+        spans.push(Span::styled(format!(" {d} "), t.muted));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), hint_area);
+}
+
+/// The chat as wrapped lines (oldest first) for a given width.
+pub fn chat_lines<'a>(app: &App, v: &SessionView, width: u16) -> Vec<Line<'a>> {
+    let t = &app.theme;
+    let w = width.max(10) as usize;
+    let mut out = Vec::new();
+    for m in &v.chat {
+        let (prefix, style) = match m.who {
+            Who::User => ("you › ", t.user),
+            Who::System => ("• ", t.system),
+            Who::Error => ("✗ ", t.error),
+            Who::Good => ("✓ ", t.good),
+        };
+        let badge = m.badge.as_ref().map(|b| format!("[{b}] ")).unwrap_or_default();
+        let mut first = true;
+        for para in m.text.lines() {
+            let avail = w.saturating_sub(prefix.chars().count() + if first { badge.chars().count() } else { 0 }).max(4);
+            for chunk in wrap_text(para, avail, usize::MAX) {
+                let mut spans = Vec::new();
+                if first {
+                    spans.push(Span::styled(prefix, style.add_modifier(Modifier::BOLD)));
+                    if !badge.is_empty() {
+                        spans.push(Span::styled(badge.clone(), t.accent));
+                    }
+                    first = false;
+                } else {
+                    spans.push(Span::raw(" ".repeat(prefix.chars().count())));
+                }
+                spans.push(Span::styled(chunk, style));
+                out.push(Line::from(spans));
+            }
+        }
+        if m.image.is_some() {
+            out.push(Line::from(Span::styled("   ▣ image — focus Chat (Tab) and press p to preview", t.muted)));
+        }
+    }
+    out
+}
+
+pub fn chat(app: &App, f: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Chat;
+    let b = block(app, "Chat", focused);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let Some(v) = &app.session else {
+        let p = Paragraph::new(vec![
+            Line::from(Span::styled("Describe your advert below and press Enter.", app.theme.base)),
+            Line::from(""),
+            Line::from(Span::styled("Optional lines: name: AirRun Pro · cta: Shop now · aspect: 9:16 · duration: 15 · framework: pas · template: lifestyle_ad", app.theme.muted)),
+        ])
+        .wrap(ratatui::widgets::Wrap { trim: true });
+        f.render_widget(p, inner);
+        return;
+    };
+    let lines = chat_lines(app, v, inner.width);
+    let h = inner.height as usize;
+    let max_scroll = lines.len().saturating_sub(h);
+    let scroll = v.chat_scroll.min(max_scroll);
+    let end = lines.len() - scroll;
+    let start = end.saturating_sub(h);
+    let mut shown: Vec<Line> = lines[start..end].to_vec();
+    if scroll > 0 {
+        if let Some(last) = shown.last_mut() {
+            *last = Line::from(Span::styled(format!("── {scroll} more below: G to follow ──"), app.theme.accent));
+        }
+    }
+    f.render_widget(Paragraph::new(shown), inner);
+}
+
+pub fn preview(app: &App, images: &Images, asset: &AssetId, f: &mut Frame, area: Rect) {
+    let b = block(app, "Preview (Esc closes)", true);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    if !app.images {
+        f.render_widget(Paragraph::new(Span::styled(format!("images are off (--no-images); file {asset}"), app.theme.muted)), inner);
+        return;
+    }
+    let key = format!("{asset}:{}x{}", inner.width, inner.height);
+    match images.ready.get(&key) {
+        Some(p) => f.render_widget(ratatui_image::Image::new(p), inner),
+        None => f.render_widget(Paragraph::new(Span::styled("loading preview…", app.theme.muted)), inner),
+    }
+}
+
+pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Scenes;
+    let t = &app.theme;
+    let b = block(app, "Scenes", focused);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let Some(v) = &app.session else { return };
+    let s = &v.state;
+    if s.scenes.is_empty() {
+        f.render_widget(Paragraph::new(Span::styled("scenes appear after the story is approved", t.muted)), inner);
+        return;
+    }
+    let w = inner.width as usize;
+    let mut lines = Vec::new();
+    for (i, sc) in s.scenes.iter().enumerate() {
+        let sel = i == v.scene_sel;
+        let head = format!("{}{} {:>4.1}s {:<9} ", if sel { "▶" } else { " " }, i + 1, sc.duration_s, sc.camera.id());
+        let text = if sc.on_screen_text.is_empty() { "(no text)".to_string() } else { format!("\"{}\"", sc.on_screen_text) };
+        let style = if sel && focused { t.selected } else if sel { t.base.add_modifier(Modifier::BOLD) } else { t.base };
+        let room = w.saturating_sub(head.chars().count());
+        lines.push(Line::from(vec![Span::styled(head, style), Span::styled(text.chars().take(room).collect::<String>(), style)]));
+        if sel {
+            for l in wrap_text(&sc.description, w.saturating_sub(3).max(4), 2) {
+                lines.push(Line::from(Span::styled(format!("   {l}"), t.muted)));
+            }
+        }
+    }
+    // Keep the selected scene in view.
+    let sel_line = s.scenes.iter().take(v.scene_sel).count();
+    let h = inner.height as usize;
+    let skip = (sel_line + 3).saturating_sub(h);
+    f.render_widget(Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()), inner);
+}
+
+/// What a clip is doing, in words, and its progress 0..1.
+pub fn clip_status(v: &SessionView, scene_id: u32) -> (String, f32) {
+    let s = &v.state;
+    if let Some(f) = s.clip_failures.get(&scene_id) {
+        return (format!("failed: {}", f.error), 0.0);
+    }
+    if let Some(c) = s.clips.get(&scene_id) {
+        if !s.scores.contains_key(&ScoreTarget::Clip(scene_id)) && v.run != RunState::Idle {
+            return ("scoring…".into(), 1.0);
+        }
+        return (if c.cached { "done (cached)".into() } else { "done".into() }, 1.0);
+    }
+    if let Some(p) = v.live.get(&format!("clip:{scene_id}")) {
+        return (format!("rendering {:>3.0}%", p * 100.0), *p);
+    }
+    if s.clips_started.contains_key(&scene_id) && v.run == RunState::Running {
+        return ("submitting".into(), 0.0);
+    }
+    if s.keyframes.contains_key(&scene_id) || s.stages_started.contains(&Stage::Keyframes) {
+        return ("queued".into(), 0.0);
+    }
+    ("waiting".into(), 0.0)
+}
+
+fn bar(ratio: f32, width: usize) -> String {
+    let full = (ratio.clamp(0.0, 1.0) * width as f32).round() as usize;
+    format!("{}{}", "█".repeat(full), "░".repeat(width - full))
+}
+
+pub fn progress(app: &App, f: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Progress;
+    let t = &app.theme;
+    let b = block(app, "Progress", focused);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let Some(v) = &app.session else { return };
+    let s = &v.state;
+    let w = inner.width as usize;
+    let mut lines = Vec::new();
+    // Elapsed, ETA and cost against the budget.
+    let clip_total = s.scenes.len();
+    let clip_done = s.scenes.iter().filter(|sc| s.clips.contains_key(&sc.id)).count();
+    let now = app.now_ms.max(s.updated_at_ms);
+    let elapsed = v.run_started_ms.map(|st| now.saturating_sub(st) / 1000);
+    let eta = match (v.stage_started_ms.get(&Stage::Clips), clip_done) {
+        (Some(st), d) if d > 0 && d < clip_total && v.run == RunState::Running => {
+            let per = now.saturating_sub(*st) as f64 / d as f64;
+            Some(((clip_total - d) as f64 * per / 1000.0) as u64)
+        }
+        _ => None,
+    };
+    let cost = s.total_cost();
+    let budget = s.brief.as_ref().and_then(|b| b.budget_usd);
+    let mut head = format!("clips {clip_done}/{clip_total}");
+    if let Some(e) = elapsed {
+        head.push_str(&format!(" · {}", fmt_secs(e)));
+    }
+    if let Some(e) = eta {
+        head.push_str(&format!(" · ETA {}", fmt_secs(e)));
+    }
+    head.push_str(&match budget {
+        Some(b) => format!(" · ${cost:.2}/${b:.2}"),
+        None => format!(" · ${cost:.2}"),
+    });
+    let over = budget.is_some_and(|b| cost > b * 0.9);
+    lines.push(Line::from(Span::styled(head, if over { t.poor } else { t.muted })));
+    let label_w = 8;
+    let bar_w = w.saturating_sub(label_w + 18).clamp(4, 30);
+    for (i, sc) in s.scenes.iter().enumerate() {
+        let (text, ratio) = clip_status(v, sc.id);
+        let style = if text.starts_with("failed") {
+            t.error
+        } else if text.starts_with("done") {
+            t.good
+        } else {
+            t.gauge
+        };
+        let sel = focused && i == v.progress_sel;
+        let label = format!("{}clip {:<2}", if sel { "▶" } else { " " }, i + 1);
+        let room = w.saturating_sub(label.chars().count() + bar_w + 2);
+        lines.push(Line::from(vec![
+            Span::styled(label, if sel { t.selected } else { t.base }),
+            Span::styled(format!(" {} ", bar(ratio, bar_w)), style),
+            Span::styled(text.chars().take(room).collect::<String>(), style),
+        ]));
+    }
+    if let Some(p) = v.live.get("compose").filter(|_| s.final_video.is_none() || v.run == RunState::Running) {
+        lines.push(Line::from(vec![Span::styled(" compose ", t.base), Span::styled(format!("{} {:>3.0}%", bar(*p, bar_w), p * 100.0), t.gauge)]));
+    }
+    if let Some(fv) = &s.final_video {
+        lines.push(Line::from(Span::styled(format!(" final: {:.1}s {}x{} — path in the chat", fv.duration_s, fv.width, fv.height), t.good)));
+    }
+    let h = inner.height as usize;
+    let skip = if focused { (v.progress_sel + 2).saturating_sub(h) } else { 0 };
+    f.render_widget(Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()), inner);
+}
+
+fn grade(app: &App, v: f64) -> Style {
+    if v >= app.thresholds.0 {
+        app.theme.good
+    } else if v >= app.thresholds.1 {
+        app.theme.acceptable
+    } else {
+        app.theme.poor
+    }
+}
+
+fn score_spans(app: &App, score: Option<&Score>, pending: bool, width: usize) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    match score {
+        None if pending => vec![Span::styled("scoring…", t.muted)],
+        None => vec![Span::styled("—", t.muted)],
+        Some(Score::NotScored { .. }) => vec![Span::styled("not scored (no scorer configured)", t.muted)],
+        Some(Score::Failed { .. }) => vec![Span::styled("unavailable", t.poor)],
+        Some(Score::Scored { dimensions, aggregate, .. }) => {
+            let mut spans = vec![Span::styled(format!("{aggregate:>3.0} "), grade(app, *aggregate).add_modifier(Modifier::BOLD))];
+            let mut used = 4;
+            for (name, val) in dimensions {
+                let short: String = name.split('_').map(|w| w.chars().next().unwrap_or(' ')).collect();
+                let cell = format!("{short}:{val:.0} ");
+                if used + cell.len() > width {
+                    break;
+                }
+                used += cell.len();
+                spans.push(Span::styled(cell, grade(app, *val)));
+            }
+            spans
+        }
+    }
+}
+
+pub fn quality(app: &App, f: &mut Frame, area: Rect) {
+    let focused = app.focus == Focus::Quality;
+    let b = block(app, "Quality", focused);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let Some(v) = &app.session else { return };
+    let s: &SessionState = &v.state;
+    let w = inner.width as usize;
+    let mut lines = Vec::new();
+    let final_pending = s.final_video.is_some() && v.run != RunState::Idle;
+    let mut spans = vec![Span::styled("overall ", app.theme.base.add_modifier(Modifier::BOLD))];
+    spans.extend(score_spans(app, s.scores.get(&ScoreTarget::Final).map(|r| &r.score), final_pending, w.saturating_sub(8)));
+    lines.push(Line::from(spans));
+    for (i, sc) in s.scenes.iter().enumerate() {
+        let pending = s.clips.contains_key(&sc.id) && v.run != RunState::Idle;
+        let mut spans = vec![Span::styled(format!("clip {:<3}", i + 1), app.theme.base)];
+        let rec = s.scores.get(&ScoreTarget::Clip(sc.id)).filter(|r| s.clips.get(&sc.id).is_some_and(|c| c.video == r.video));
+        spans.extend(score_spans(app, rec.map(|r| &r.score), pending, w.saturating_sub(8)));
+        lines.push(Line::from(spans));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
