@@ -341,7 +341,16 @@ impl Keymap {
             .map(|b| (b.keys.first().map(|k| k.to_string()).unwrap_or_default(), b.cmd.describe()))
             .collect();
         for cmd in [Cmd::FocusNext, Cmd::Help, Cmd::Quit] {
-            out.push((self.keys_for(Ctx::Global, cmd).split('/').next().unwrap_or("").to_string(), cmd.describe()));
+            // In the prompt, plain characters type: show a key that works there.
+            let key = self
+                .bindings
+                .iter()
+                .find(|b| b.ctx == Ctx::Global && b.cmd == cmd)
+                .and_then(|b| b.keys.iter().find(|k| ctx != Ctx::Input || !matches!(k.code, KeyCode::Char(_)) || k.mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)))
+                .map(|k| k.to_string());
+            if let Some(k) = key {
+                out.push((k, cmd.describe()));
+            }
         }
         out
     }

@@ -104,6 +104,7 @@ fn session_screen(app: &App, images: &Images, f: &mut Frame, area: Rect) {
     };
     input.set_block(block(app, title, app.focus == Focus::Input));
     input.set_style(app.theme.base);
+    input.set_placeholder_style(app.theme.muted);
     if app.focus != Focus::Input {
         input.set_cursor_style(Style::default());
     }

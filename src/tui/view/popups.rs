@@ -18,10 +18,12 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
     match p {
         Popup::Help => {
             let mut lines = Vec::new();
-            for (ctx, binds) in app.keymap.help() {
+            let help = app.keymap.help();
+            let kw = help.iter().flat_map(|(_, b)| b.iter().map(|(k, _)| k.chars().count())).max().unwrap_or(10) + 2;
+            for (ctx, binds) in help {
                 lines.push(Line::from(Span::styled(ctx.title(), t.accent)));
                 for (keys, desc) in binds {
-                    lines.push(Line::from(vec![Span::styled(format!("  {keys:<18}"), t.base), Span::styled(desc, t.muted)]));
+                    lines.push(Line::from(vec![Span::styled(format!("  {keys:<kw$}"), t.base), Span::styled(desc, t.muted)]));
                 }
             }
             lines.push(Line::from(""));
@@ -68,6 +70,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
             let r = Rect { x: area.x, y: area.y + area.height.saturating_sub(3), width: area.width, height: 3 };
             f.render_widget(Clear, r);
             let mut e = editor.clone();
+            e.set_placeholder_style(t.muted);
             e.set_block(block(app, ":command (Enter runs, Esc cancels)", true));
             f.render_widget(&e, r);
         }

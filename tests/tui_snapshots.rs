@@ -1,0 +1,189 @@
+//! Every panel in its main states, rendered into a TestBackend and compared with
+//! reviewed snapshots (tests/snapshots). Styles (colours, NO_COLOR) are asserted on cells.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use admint::domain::*;
+use admint::tui::action::{Action, SessionRow};
+use admint::tui::app::{App, Focus, RunState, Screen, SessionView};
+use admint::tui::keymap::Keymap;
+use admint::tui::theme::Theme;
+use admint::tui::view::{view, Images};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
+use ratatui::Terminal;
+
+fn asset(n: u8) -> AssetId {
+    AssetId { sha256: format!("{n:02x}").repeat(32), ext: "png".into() }
+}
+
+fn scene(id: u32, d: f64, cam: CameraMove, text: &str) -> Scene {
+    Scene { id, description: format!("AirRun Pro shot {id} on a pink track"), duration_s: d, shot_type: "wide".into(), camera: cam, motion_intensity: 0.5, on_screen_text: text.into(), voiceover: String::new() }
+}
+
+fn brief() -> Brief {
+    Brief {
+        prompt: "pink running shoes".into(), product_name: "AirRun Pro".into(), call_to_action: "Shop now: 20% off".into(),
+        audience: String::new(), tone: String::new(), language: "en".into(), framework: Framework::Aida, template: "product_showcase".into(),
+        aspect: Aspect::Landscape, duration_s: 10.0, assets: BrandAssets::default(), budget_usd: Some(5.0), seed: 0,
+    }
+}
+
+/// A session's events up to a point, with fixed ids and times.
+fn events(upto: &str) -> Vec<EventEnvelope> {
+    let mut ev = vec![
+        Event::SessionCreated { id: "20261122-000000-abcdef".into(), brief: brief(), render: RenderSpec { width: 320, height: 180, fps: 30, intro_s: 0.5, outro_s: 0.5 } },
+        Event::StageStarted { stage: Stage::Story },
+        Event::StoryDrafted { story: Story { title: "AirRun Pro — AIDA".into(), framework: Framework::Aida, template: "product_showcase".into(), logline: "A bold reveal.".into(), beats: vec![Beat { stage: "Attention".into(), text: "Meet AirRun Pro.".into() }, Beat { stage: "Action".into(), text: "Shop now: 20% off.".into() }], revision: 1 }, provider: "offline".into() },
+        Event::StoryCritiqued { revision: 1, critique: Critique { score: 8.5, reasons: vec!["clear hook".into()], suggestions: vec![] } },
+    ];
+    if upto != "story" {
+        ev.extend([
+            Event::StoryApproved { by: Approver::User },
+            Event::StageCompleted { stage: Stage::Story },
+            Event::ReferenceReady { reference: Reference { kind: ReferenceKind::Product, image: asset(1), source: "offline".into(), prompt: "p".into(), analysis: Analysis { palette: vec!["#ff6eb4".into()], ..Default::default() }, key: "k".into() } },
+            Event::ScenesDrafted { scenes: vec![scene(1, 3.0, CameraMove::ZoomIn, "Meet AirRun Pro"), scene(2, 3.0, CameraMove::PanRight, ""), scene(3, 2.0, CameraMove::Dolly, "Feel it"), scene(4, 2.0, CameraMove::ZoomOut, "Shop now: 20% off")], revision: 1, provider: "offline".into() },
+            Event::ScenesApproved { by: Approver::User },
+            Event::StageStarted { stage: Stage::Clips },
+            Event::ClipRendered { clip: Clip { scene_id: 1, video: asset(11), duration_s: 3.0, width: 320, height: 180, fps: 30, provider: "offline".into(), key: "c1".into(), cached: false } },
+            Event::ClipFailed { scene_id: 2, key: "c2".into(), error: "simulated 503".into() },
+            Event::ClipStarted { scene_id: 3, key: "c3".into() },
+        ]);
+    }
+    if upto == "scored" {
+        let mut dims = BTreeMap::new();
+        dims.insert("temporal_flickering".to_string(), 97.0);
+        dims.insert("motion_smoothness".to_string(), 72.0);
+        dims.insert("dynamic_degree".to_string(), 40.0);
+        ev.extend([
+            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(1), video: asset(11), score: Score::Scored { dimensions: dims.clone(), aggregate: 85.0, scorer: "test".into() } } },
+            Event::ClipRendered { clip: Clip { scene_id: 3, video: asset(13), duration_s: 2.0, width: 320, height: 180, fps: 30, provider: "offline".into(), key: "c3".into(), cached: true } },
+            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(3), video: asset(13), score: Score::Failed { error: "decode".into() } } },
+            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Final, video: asset(20), score: Score::Scored { dimensions: dims, aggregate: 55.0, scorer: "test".into() } } },
+        ]);
+    }
+    ev.into_iter().enumerate().map(|(i, event)| EventEnvelope { v: EVENT_VERSION, seq: i as u64 + 1, at_ms: 1_790_000_000_000 + i as u64 * 1000, event }).collect()
+}
+
+fn app(no_color: bool) -> App {
+    let h = common::Harness::new();
+    let p = h.pipeline(h.store());
+    let mut a = App::new(Theme::default_dark(no_color), Keymap::default(), p.rules(), true);
+    a.now_ms = 1_790_000_030_000;
+    a
+}
+
+fn with_session(mut a: App, upto: &str, run: RunState) -> App {
+    let mut v = SessionView::new("20261122-000000-abcdef".into());
+    for e in events(upto) {
+        v.apply(&e);
+    }
+    v.run = run;
+    v.run_started_ms = Some(1_790_000_000_000);
+    if upto != "story" {
+        v.live.insert("clip:3".into(), 0.4);
+    }
+    a.session = Some(v);
+    a.screen = Screen::Session;
+    a
+}
+
+fn render(a: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view(a, &Images::default(), f)).unwrap();
+    t
+}
+
+fn snap(name: &str, a: &App, w: u16, h: u16) {
+    let t = render(a, w, h);
+    insta::assert_snapshot!(name, t.backend());
+}
+
+#[test]
+fn sessions_screen_empty_and_listed() {
+    let mut a = app(false);
+    snap("sessions_empty", &a, 100, 12);
+    a.update(Action::SessionsLoaded(vec![
+        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 1_790_000_000_000, cost_usd: 0.0, score: Some(82.0), status: "done".into(), resumable: false, error: None },
+        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 1_789_900_000_000, cost_usd: 1.25, score: None, status: "resumable: clips 2/6".into(), resumable: true, error: None },
+        SessionRow { id: "20261120-000000-999999".into(), title: String::new(), created_at_ms: 0, cost_usd: 0.0, score: None, status: String::new(), resumable: false, error: Some("event #2 is corrupt".into()) },
+    ]));
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)));
+    snap("sessions_listed", &a, 100, 12);
+}
+
+#[test]
+fn session_screen_states() {
+    let mut a = app(false);
+    a.screen = Screen::Session;
+    snap("session_new", &a, 120, 30);
+    let a = with_session(app(false), "story", RunState::AtGate(admint::pipeline::Gate::Story));
+    snap("session_story_gate", &a, 120, 30);
+    let mut a = with_session(app(false), "clips", RunState::Running);
+    a.focus = Focus::Scenes;
+    snap("session_running_failed_clip", &a, 120, 30);
+    let mut a = with_session(app(false), "scored", RunState::Idle);
+    a.focus = Focus::Quality;
+    snap("session_scored", &a, 120, 30);
+}
+
+#[test]
+fn popups_narrow_and_too_small() {
+    let mut a = with_session(app(false), "clips", RunState::Running);
+    // In the prompt '?' types; F1 opens help there (and '?' in every other panel).
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
+    assert_eq!(a.input.lines(), ["?"]);
+    a.update(Action::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+    a.update(Action::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
+    snap("popup_help", &a, 120, 40);
+    a.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    a.update(Action::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    a.update(Action::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE)));
+    snap("popup_edit_scene", &a, 120, 30);
+    a.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)));
+    snap("popup_confirm_quit", &a, 120, 30);
+    let a = with_session(app(false), "scored", RunState::Idle);
+    snap("narrow_80x24", &a, 80, 24);
+    snap("too_small", &a, 50, 12);
+}
+
+#[test]
+fn quality_colours_follow_thresholds_and_no_color_keeps_selection_visible() {
+    let a = with_session(app(false), "scored", RunState::Idle);
+    let t = render(&a, 120, 30);
+    let buf = t.backend().buffer();
+    let find = |needle: &str| -> (u16, u16) {
+        for y in 0..buf.area.height {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            if let Some(i) = line.find(needle) {
+                return (line[..i].chars().count() as u16, y);
+            }
+        }
+        panic!("{needle} not on screen");
+    };
+    let (x, y) = find(" 85 ");
+    assert_eq!(buf[(x + 2, y)].fg, a.theme.good.fg.unwrap(), "85 ≥ 80 is good");
+    let (x, y) = find(" 55 ");
+    assert_eq!(buf[(x + 2, y)].fg, a.theme.poor.fg.unwrap(), "55 < 60 is poor");
+    let (x, y) = find("ms:72");
+    assert_eq!(buf[(x, y)].fg, a.theme.acceptable.fg.unwrap(), "72 is acceptable");
+
+    let mut nc = with_session(app(true), "scored", RunState::Idle);
+    nc.focus = Focus::Scenes;
+    let t = render(&nc, 120, 30);
+    let buf = t.backend().buffer();
+    let mut reversed = false;
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            let c = &buf[(x, y)];
+            assert!(c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset, "NO_COLOR: no colours at {x},{y}");
+            reversed |= c.modifier.contains(Modifier::REVERSED) && c.symbol() == "▶";
+        }
+    }
+    assert!(reversed, "the selected scene is shown in reverse video");
+}
