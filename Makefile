@@ -1,20 +1,22 @@
 # admint — the two commands a newcomer needs:
-#   make run    build and make a demo advert offline (no API keys), in out/demo/
-#   make test   install what is missing (ffmpeg) and run the whole test suite
+#   make run    build and open the full-screen UI (make an advert offline, no API keys)
+#   make test   install what is missing (ffmpeg, tmux) and run the whole test suite
+#   make demo   headless: a demo advert straight to out/demo/final.mp4
 
 CARGO ?= cargo
 DEMO_DIR ?= out/demo
 
-.PHONY: run test bench deps build lint clean
+.PHONY: run demo test bench deps build lint clean
 
-# ffmpeg (with ffprobe and fonts for drawtext) from the system's packages, if missing.
+# ffmpeg (with ffprobe and fonts for drawtext) from the system's packages, if missing;
+# tmux for the end-to-end terminal tests.
 deps:
-	@if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q .; then \
-	  echo "installing ffmpeg and a font (Debian/Ubuntu packages)"; \
+	@if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q . || ! command -v tmux >/dev/null 2>&1; then \
+	  echo "installing ffmpeg, a font and tmux (Debian/Ubuntu packages)"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  if command -v apt-get >/dev/null 2>&1; then \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg fonts-dejavu-core >/dev/null; \
-	  elif command -v brew >/dev/null 2>&1; then brew install ffmpeg; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg fonts-dejavu-core tmux >/dev/null; \
+	  elif command -v brew >/dev/null 2>&1; then brew install ffmpeg tmux; \
 	  else echo "please install ffmpeg with your package manager" >&2; exit 1; fi; \
 	fi
 	@ffmpeg -hide_banner -version | head -1
@@ -23,6 +25,9 @@ build:
 	$(CARGO) build --release
 
 run: deps build
+	./target/release/admint
+
+demo: deps build
 	./target/release/admint generate \
 	  --prompt "pink running shoes with white laces for Gen Z runners" \
 	  --product-name "AirRun Pro" --cta "Shop now: 20% off" \

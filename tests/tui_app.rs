@@ -35,3 +35,93 @@ fn typing_a_new_brief_keeps_every_character() {
     let effects = a.update(code(KeyCode::Enter));
     assert_eq!(effects, vec![Effect::CreateSession { text: "pink shoes".into() }]);
 }
+
+use admint::tui::app::RunState;
+use admint::tui::runtime::Runtime;
+use std::time::Duration;
+
+/// Feed runtime results back into the App until `done(app)` or the time runs out.
+async fn pump(a: &mut App, rt: &mut Runtime, rx: &mut tokio::sync::mpsc::Receiver<Action>, done: impl Fn(&App) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while !done(a) {
+        let act = tokio::time::timeout_at(deadline, rx.recv()).await.expect("timed out waiting for the pipeline").expect("channel open");
+        if matches!(act, Action::Pipeline(admint::pipeline::Update::Finished { .. })) {
+            rt.run_ended();
+        }
+        let effects = a.update(act);
+        for e in effects {
+            rt.execute(e);
+        }
+    }
+}
+
+fn send(a: &mut App, rt: &mut Runtime, actions: Vec<Action>) {
+    for act in actions {
+        for e in a.update(act) {
+            rt.execute(e);
+        }
+    }
+}
+
+fn typed(s: &str) -> Vec<Action> {
+    let mut v: Vec<Action> = s.chars().map(key).collect();
+    v.push(code(KeyCode::Enter));
+    v
+}
+
+fn at_gate(a: &App) -> bool {
+    a.session.as_ref().is_some_and(|v| matches!(v.run, RunState::AtGate(_)))
+}
+
+fn idle_with(a: &App, needle: &str) -> bool {
+    a.session.as_ref().is_some_and(|v| v.run == RunState::Idle && v.chat.iter().any(|l| l.text.contains(needle)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_offline_session_driven_through_actions() {
+    let h = common::Harness::new();
+    let store = h.store();
+    let p = h.pipeline(store.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let mut rt = Runtime::new(p.clone(), tx);
+    let mut a = App::new(Theme::default_dark(false), Keymap::default(), p.rules(), false);
+    a.size = (120, 35);
+
+    send(&mut a, &mut rt, vec![key('n')]);
+    let mut brief: Vec<Action> = "pink running shoes for Gen Z runners".chars().map(key).collect();
+    brief.push(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)));
+    brief.extend("duration: 8".chars().map(key));
+    brief.push(code(KeyCode::Enter));
+    send(&mut a, &mut rt, brief);
+    pump(&mut a, &mut rt, &mut rx, at_gate).await;
+    assert!(a.session.as_ref().unwrap().state.story.is_some());
+
+    send(&mut a, &mut rt, typed("approve"));
+    pump(&mut a, &mut rt, &mut rx, |a| at_gate(a) && !a.session.as_ref().unwrap().state.scenes.is_empty()).await;
+
+    // Scene editor: focus Scenes, select scene 2, edit its on-screen text in place.
+    send(&mut a, &mut rt, vec![code(KeyCode::Tab), code(KeyCode::Tab), key('j'), key('e')]);
+    assert!(a.popup.is_some(), "the edit popup is open");
+    let mut edit: Vec<Action> = (0..60).map(|_| code(KeyCode::Backspace)).collect();
+    edit.extend(typed("Run: 100% faster"));
+    send(&mut a, &mut rt, edit);
+    pump(&mut a, &mut rt, &mut rx, |a| at_gate(a) && a.session.as_ref().unwrap().state.scenes[1].on_screen_text == "Run: 100% faster").await;
+
+    send(&mut a, &mut rt, vec![key('A')]);
+    pump(&mut a, &mut rt, &mut rx, |a| idle_with(a, "advert ready")).await;
+    let v = a.session.as_ref().unwrap();
+    let id = v.id.clone();
+    assert!(v.state.is_done());
+    assert_eq!(v.state.clips.len(), v.state.scenes.len());
+    let rendered = store.events(&id).unwrap().iter().filter(|e| matches!(e.event, admint::domain::Event::ClipRendered { .. })).count();
+
+    // After the video is done: edit scene 1's text → only a recompose, no clip re-render.
+    send(&mut a, &mut rt, vec![key('k'), key('e'), key('!'), code(KeyCode::Enter)]);
+    pump(&mut a, &mut rt, &mut rx, |a| idle_with(a, "advert ready") && a.session.as_ref().unwrap().chat.iter().filter(|l| l.text.contains("advert ready")).count() == 2).await;
+    let events = store.events(&id).unwrap();
+    let rendered_after = events.iter().filter(|e| matches!(e.event, admint::domain::Event::ClipRendered { .. })).count();
+    assert_eq!(rendered_after, rendered, "a text edit re-renders no clip");
+    assert_eq!(events.iter().filter(|e| matches!(e.event, admint::domain::Event::Composed { .. })).count(), 2);
+    assert!(a.session.as_ref().unwrap().state.scenes[0].on_screen_text.ends_with('!'));
+    std::fs::remove_dir_all(std::path::Path::new("admint-out").join(&id)).ok();
+}

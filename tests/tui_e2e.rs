@@ -1,0 +1,136 @@
+//! The real binary in a real pseudo-terminal (tmux): start `admint`, type a brief,
+//! approve the story, edit scene 2, approve the scenes, wait for the advert, quit.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(dir: &Path, w: u16, h: u16, extra_env: &[(&str, &str)]) -> Tmux {
+        let name = format!("admint-e2e-{}-{w}x{h}", std::process::id());
+        let mut env = format!(
+            "env ADMINT_DATA_DIR={0}/data ADMINT_STATE_DIR={0}/state ADMINT_CONFIG={0}/config.toml ADMINT_PROFILE=test TERM=xterm-256color",
+            dir.display()
+        );
+        for (k, v) in extra_env {
+            env.push_str(&format!(" {k}={v}"));
+        }
+        let cmd = format!("{env} {} ; echo \"EXIT=$?\" > {}/exit; sleep 30", env!("CARGO_BIN_EXE_admint"), dir.display());
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", &w.to_string(), "-y", &h.to_string(), "-c"])
+            .arg(dir)
+            .arg(cmd)
+            .status()
+            .expect("tmux must be installed for the end-to-end test (make test installs it)");
+        assert!(ok.success());
+        Tmux { name }
+    }
+
+    fn screen(&self) -> String {
+        let o = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.name];
+        args.extend(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    fn text(&self, text: &str) {
+        assert!(Command::new("tmux").args(["send-keys", "-t", &self.name, "-l", text]).status().unwrap().success());
+    }
+
+    fn wait_for(&self, needle: &str, secs: u64) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(Instant::now() < end, "waited {secs}s for '{needle}'; the screen is:\n{s}");
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
+    }
+}
+
+fn make_an_advert(w: u16, h: u16, quit: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(dir.path(), w, h, &[]);
+    t.wait_for("No sessions yet", 20);
+    t.keys(&["n"]);
+    t.wait_for("New advert", 5);
+    t.text("pink running shoes for Gen Z runners");
+    t.keys(&["M-Enter"]);
+    t.text("duration: 8");
+    t.keys(&["Enter"]);
+    t.wait_for("Approve the story?", 60);
+    t.text("approve");
+    t.keys(&["Enter"]);
+    t.wait_for("Approve the scenes?", 60);
+    // Scenes panel: second scene, edit its on-screen text.
+    t.keys(&["Tab", "Tab", "j", "e"]);
+    t.wait_for("on-screen text", 5);
+    for _ in 0..50 {
+        t.keys(&["BSpace"]);
+    }
+    t.text("Gen Z: 100% ready");
+    t.keys(&["Enter"]);
+    t.wait_for("Gen Z: 100%", 30);
+    t.keys(&["A"]);
+    let s = t.wait_for("advert ready", 120);
+    assert!(s.contains("clips✓") || s.contains("clip 1"), "{s}");
+    // The final video exists where the chat says.
+    let out = std::fs::read_dir(dir.path().join("admint-out")).unwrap().next().unwrap().unwrap().path();
+    assert!(out.join("final.mp4").is_file());
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["scenes"][1]["scene"]["on_screen_text"], "Gen Z: 100% ready");
+    // Quit cleanly: the terminal is handed back and the exit code is 0.
+    // Separate keystrokes: Esc followed at once by a key reads as Alt-key.
+    for k in quit {
+        t.keys(&[k]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let end = Instant::now() + Duration::from_secs(10);
+    while !dir.path().join("exit").exists() {
+        assert!(Instant::now() < end, "admint did not quit: {}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_to_string(dir.path().join("exit")).unwrap().trim(), "EXIT=0");
+    assert!(!t.screen().contains("Prompt"), "the alternate screen is left on exit");
+}
+
+#[test]
+fn makes_an_advert_in_a_real_terminal_120x35() {
+    // `q` quits from a panel.
+    make_an_advert(120, 35, &["q"]);
+}
+
+#[test]
+fn makes_an_advert_in_a_real_terminal_80x24() {
+    // Esc returns to the prompt, where `q` would type: Ctrl-C quits from anywhere.
+    make_an_advert(80, 24, &["Escape", "C-c"]);
+}
+
+#[test]
+fn a_small_terminal_says_so_and_no_images_is_respected() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(dir.path(), 50, 12, &[]);
+    t.wait_for("terminal too small", 20);
+    t.keys(&["q"]);
+    let end = Instant::now() + Duration::from_secs(10);
+    while !dir.path().join("exit").exists() {
+        assert!(Instant::now() < end, "admint did not quit: {}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
