@@ -39,6 +39,7 @@ test: deps
 
 bench: deps
 	$(CARGO) bench --locked --bench pipeline
+	$(CARGO) bench --locked --bench tui_frame
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -11,7 +11,9 @@ struct Tmux {
 
 impl Tmux {
     fn start(dir: &Path, w: u16, h: u16, extra_env: &[(&str, &str)]) -> Tmux {
-        let name = format!("admint-e2e-{}-{w}x{h}", std::process::id());
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("admint-e2e-{}-{n}-{w}x{h}", std::process::id());
         let mut env = format!(
             "env ADMINT_DATA_DIR={0}/data ADMINT_STATE_DIR={0}/state ADMINT_CONFIG={0}/config.toml ADMINT_PROFILE=test TERM=xterm-256color",
             dir.display()
@@ -133,4 +135,97 @@ fn a_small_terminal_says_so_and_no_images_is_respected() {
         assert!(Instant::now() < end, "admint did not quit: {}", t.screen());
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// CPU ticks (user + system) the process has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    rest[11].parse::<u64>().unwrap() + rest[12].parse::<u64>().unwrap()
+}
+
+/// The admint process inside the tmux pane (the pane runs `sh -c "env … admint"`).
+fn admint_pid(t: &Tmux) -> u32 {
+    let o = Command::new("tmux").args(["display-message", "-p", "-t", &t.name, "#{pane_pid}"]).output().unwrap();
+    let shell: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+            if fields[1] == shell.to_string() && stat.contains("(admint)") {
+                return pid;
+            }
+        }
+    }
+    panic!("no admint process under the pane");
+}
+
+#[test]
+fn killed_mid_render_the_session_is_resumable_and_finishes_without_rerendering() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[pipeline]\nclip_concurrency = 1\n[render]\nshort_side = 360\n").unwrap();
+    {
+        let t = Tmux::start(dir.path(), 120, 35, &[]);
+        t.wait_for("No sessions yet", 20);
+        // Idle means idle: no redraw loop burning CPU.
+        let pid = admint_pid(&t);
+        let before = cpu_ticks(pid);
+        std::thread::sleep(Duration::from_secs(3));
+        let idle = cpu_ticks(pid) - before;
+        assert!(idle <= 3, "admint used {idle} CPU ticks in 3 s of idling");
+        t.keys(&["n"]);
+        t.wait_for("New advert", 5);
+        t.text("a cordless vacuum for pet owners");
+        t.keys(&["M-Enter"]);
+        t.text("duration: 30");
+        t.keys(&["Enter"]);
+        t.wait_for("Approve the story?", 60);
+        t.text("approve");
+        t.keys(&["Enter"]);
+        t.wait_for("Approve the scenes?", 60);
+        t.keys(&["Tab", "Tab", "A"]);
+        t.wait_for("done ", 120);
+        // The terminal goes away mid-render (tmux kills the pane: SIGHUP).
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Tmux::start(dir.path(), 120, 35, &[]);
+    let s = t.wait_for("resumable", 20);
+    assert!(s.contains("Cordless Vacuum") || s.contains("A Cordless"), "{s}");
+    t.keys(&["Enter"]);
+    t.wait_for("advert ready", 180);
+    t.keys(&["C-c"]);
+    let end = Instant::now() + Duration::from_secs(10);
+    while !dir.path().join("exit").exists() {
+        assert!(Instant::now() < end, "admint did not quit: {}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(t);
+    // The log: every clip rendered once, some of them after the resume.
+    let list = Command::new(env!("CARGO_BIN_EXE_admint"))
+        .args(["sessions", "list", "--format", "json"])
+        .env("ADMINT_DATA_DIR", dir.path().join("data"))
+        .env("ADMINT_STATE_DIR", dir.path().join("state"))
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let id = rows[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(rows[0]["status"], "done");
+    let log = Command::new(env!("CARGO_BIN_EXE_admint"))
+        .args(["sessions", "show", &id, "--events", "--format", "jsonl"])
+        .env("ADMINT_DATA_DIR", dir.path().join("data"))
+        .env("ADMINT_STATE_DIR", dir.path().join("state"))
+        .output()
+        .unwrap();
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&log.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let resumed_at = events.iter().position(|e| e["event"]["type"] == "resumed").expect("the session was resumed");
+    let mut per_scene = std::collections::HashMap::new();
+    for e in &events {
+        if e["event"]["type"] == "clip_rendered" {
+            *per_scene.entry(e["event"]["clip"]["scene_id"].as_u64().unwrap()).or_insert(0) += 1;
+        }
+    }
+    assert!(per_scene.values().all(|n| *n == 1), "{per_scene:?}");
+    let before = events[..resumed_at].iter().filter(|e| e["event"]["type"] == "clip_rendered").count();
+    let after = events[resumed_at..].iter().filter(|e| e["event"]["type"] == "clip_rendered").count();
+    assert!(before >= 1 && after >= 1, "killed mid-render: {before} clips before, {after} after the resume");
 }

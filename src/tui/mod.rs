@@ -206,7 +206,7 @@ async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipelin
                 let (picker, path, tx) = (picker.clone(), blobs.path(asset), img_tx.clone());
                 tokio::task::spawn_blocking(move || {
                     let proto = image::open(&path).ok().and_then(|img| {
-                        picker.new_protocol(img, ratatui::layout::Size::new(w, h), ratatui_image::Resize::Fit(None)).ok()
+                        picker.new_protocol(img, ratatui::layout::Size::new(w, h), ratatui_image::Resize::Scale(Some(image::imageops::FilterType::Triangle))).ok()
                     });
                     let _ = tx.blocking_send((key, proto));
                 });
