@@ -339,3 +339,24 @@ fn a_second_store_open_is_refused_not_hung() {
     let err = admint::store::Store::open(&h.paths.data_dir).err().expect("second open must fail");
     assert!(err.to_string().contains("in use by another admint"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regenerating_one_scene_changes_only_that_scene() {
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    let id = new_session(&p, brief_input("trail running shoes for hikers", 10.0)).await;
+    p.run(&id, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    let before = p.load(&id).await.unwrap().scenes;
+    let target = before[1].id;
+    p.command(&id, &Command::RefineScenes { feedback: "regenerate this scene".into(), scene_id: Some(target) }).await.unwrap();
+    p.run(&id, &mut Scripted(vec![]), None).await.unwrap();
+    let after = p.load(&id).await.unwrap().scenes;
+    assert_eq!(after.len(), before.len());
+    assert_ne!((&after[1].description, after[1].camera), (&before[1].description, before[1].camera), "a new take");
+    assert!(!after[1].description.contains("regenerate"), "the instruction is not pasted into the scene");
+    assert_eq!(after[1].on_screen_text, before[1].on_screen_text);
+    for i in [0, 2, 3] {
+        assert_eq!(after[i].camera, before[i].camera);
+        assert_eq!(after[i].duration_s, before[i].duration_s);
+    }
+}

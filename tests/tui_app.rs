@@ -125,3 +125,31 @@ async fn a_whole_offline_session_driven_through_actions() {
     assert!(a.session.as_ref().unwrap().state.scenes[0].on_screen_text.ends_with('!'));
     std::fs::remove_dir_all(std::path::Path::new("admint-out").join(&id)).ok();
 }
+
+#[test]
+fn thumbnails_are_half_block_text_in_the_chat() {
+    use admint::tui::runtime::halfblock_thumbnail;
+    use ratatui::style::Color;
+    // Top half red, bottom half blue, 16:9.
+    let mut img = image::RgbImage::from_pixel(160, 90, image::Rgb([0, 0, 255]));
+    for y in 0..45 {
+        for x in 0..160 {
+            img.put_pixel(x, y, image::Rgb([255, 0, 0]));
+        }
+    }
+    let lines = halfblock_thumbnail(&img, 16);
+    assert_eq!(lines.len(), 4, "16 columns of a 16:9 image are 4 text rows");
+    assert!(lines.iter().all(|l| l.spans.len() == 16 && l.spans.iter().all(|s| s.content == "▀")));
+    assert_eq!(lines[0].spans[0].style.fg, Some(Color::Rgb(255, 0, 0)));
+    assert_eq!(lines[3].spans[0].style.bg, Some(Color::Rgb(0, 0, 255)));
+
+    let mut a = app();
+    let asset = admint::domain::AssetId { sha256: "ab".repeat(32), ext: "png".into() };
+    let mut v = admint::tui::app::SessionView::new("s".into());
+    v.chat.push(admint::tui::app::ChatLine { who: admint::tui::app::Who::System, text: "product reference ready".into(), badge: None, image: Some(asset.clone()) });
+    a.session = Some(v);
+    let before = admint::tui::view::chat_lines(&a, a.session.as_ref().unwrap(), 60).len();
+    a.update(Action::Thumbnail { asset, lines: lines.clone() });
+    let after = admint::tui::view::chat_lines(&a, a.session.as_ref().unwrap(), 60);
+    assert_eq!(after.len(), before - 1 + 4, "the marker line is replaced by the 4 thumbnail rows");
+}

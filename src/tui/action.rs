@@ -37,6 +37,8 @@ pub enum Action {
     Info(String),
     /// A preview image finished decoding (the runtime holds it; this only redraws).
     PreviewReady,
+    /// A chat thumbnail, as half-block text lines.
+    Thumbnail { asset: crate::domain::AssetId, lines: Vec<ratatui::text::Line<'static>> },
 }
 
 /// Work the App asks the runtime to do; results come back as Actions.
@@ -59,4 +61,6 @@ pub enum Effect {
     Suspend,
     Quit,
     SetTheme(String),
+    /// Make a small half-block thumbnail of an image for the chat, off the UI thread.
+    Thumbnail(crate::domain::AssetId),
 }

@@ -180,6 +180,8 @@ pub struct App {
     pub images: bool,
     /// Preview shown instead of the chat (scene keyframe or chat image).
     pub preview: Option<AssetId>,
+    /// Chat thumbnails (half-block text), by image.
+    pub thumbs: HashMap<AssetId, Vec<ratatui::text::Line<'static>>>,
     pub dirty: bool,
     pub quitting: bool,
 }
@@ -246,6 +248,7 @@ impl App {
             now_ms: 0,
             images,
             preview: None,
+            thumbs: HashMap::new(),
             dirty: true,
             quitting: false,
         }
@@ -331,6 +334,11 @@ impl App {
                 for e in &events {
                     v.apply(e);
                 }
+                let mut effects: Vec<Effect> = if self.images && !self.theme.no_color {
+                    v.chat.iter().filter_map(|l| l.image.clone()).filter(|a| !self.thumbs.contains_key(a)).map(Effect::Thumbnail).collect()
+                } else {
+                    vec![]
+                };
                 let status = crate::pipeline::narrate::status(&v.state, &self.rules);
                 v.chat.push(ChatLine::system(format!("status: {status}")));
                 let resumable = status != "done";
@@ -340,9 +348,9 @@ impl App {
                 self.focus = Focus::Input;
                 if resumable && !status.starts_with("failed") {
                     // Continue where it stopped: finished work is kept.
-                    return self.start_run(id);
+                    effects.extend(self.start_run(id));
                 }
-                vec![]
+                effects
             }
             Action::Interpreted { session, result } => {
                 let Some(v) = self.session.as_mut().filter(|v| v.id == session) else { return vec![] };
@@ -395,6 +403,10 @@ impl App {
                 vec![]
             }
             Action::PreviewReady => vec![],
+            Action::Thumbnail { asset, lines } => {
+                self.thumbs.insert(asset, lines);
+                vec![]
+            }
         }
     }
 
@@ -419,6 +431,12 @@ impl App {
                     return vec![];
                 }
                 v.apply(&envelope);
+                let wants_thumb = self.images && !self.theme.no_color;
+                if let (true, Event::ReferenceReady { reference: crate::domain::Reference { image, .. }, .. } | Event::KeyframeReady { keyframe: crate::domain::Keyframe { image, .. } }) = (wants_thumb, &envelope.event) {
+                    if !self.thumbs.contains_key(image) {
+                        return vec![Effect::Thumbnail(image.clone())];
+                    }
+                }
                 if let Event::ClipRendered { clip } = &envelope.event {
                     v.live.remove(&format!("clip:{}", clip.scene_id));
                 }

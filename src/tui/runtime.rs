@@ -272,7 +272,39 @@ impl Runtime {
                 // A run waiting at a gate stops by pausing.
                 self.decisions = None;
             }
+            Effect::Thumbnail(asset) => {
+                let path = p.store.blobs.path(&asset);
+                tokio::task::spawn_blocking(move || {
+                    if let Ok(img) = image::open(&path) {
+                        let lines = halfblock_thumbnail(&img.to_rgb8(), 24);
+                        let _ = ui.blocking_send(Action::Thumbnail { asset, lines });
+                    }
+                });
+            }
             Effect::Suspend | Effect::Quit | Effect::SetTheme(_) => {}
         }
     }
+}
+
+/// An image as text: each cell is `▀` with the upper pixel as foreground and the lower as
+/// background, `cols` wide. Text scrolls with the chat and never tears.
+pub fn halfblock_thumbnail(img: &image::RgbImage, cols: u32) -> Vec<ratatui::text::Line<'static>> {
+    use ratatui::style::{Color, Style};
+    use ratatui::text::{Line, Span};
+    let rows2 = ((cols as f64 * img.height() as f64 / img.width().max(1) as f64).round() as u32).max(2) & !1;
+    let small = image::imageops::thumbnail(img, cols, rows2);
+    let (w, h) = small.dimensions();
+    (0..h / 2)
+        .map(|r| {
+            Line::from(
+                (0..w)
+                    .map(|x| {
+                        let top = small.get_pixel(x, 2 * r);
+                        let bot = small.get_pixel(x, (2 * r + 1).min(h - 1));
+                        Span::styled("▀", Style::default().fg(Color::Rgb(top[0], top[1], top[2])).bg(Color::Rgb(bot[0], bot[1], bot[2])))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
 }

@@ -215,6 +215,19 @@ fn apply_scene_feedback(scene: &mut Scene, feedback: &str, palette: &str) {
     }
 }
 
+/// A new take on one scene: the template's next shot (framing, camera, description);
+/// timing and the words on screen stay.
+fn new_take(scene: &mut Scene, template: &crate::config::AdTemplate, vars: &Value) -> Result<(), ProviderError> {
+    let shots = &template.shots;
+    let current = shots.iter().position(|s| s.shot_type == scene.shot_type && s.camera == scene.camera);
+    let next = &shots[current.map_or(scene.id as usize, |i| i + 1) % shots.len()];
+    scene.shot_type = next.shot_type.clone();
+    scene.camera = if next.camera == scene.camera { CameraMove::ALL[(CameraMove::ALL.iter().position(|c| *c == scene.camera).unwrap_or(0) + 1) % CameraMove::ALL.len()] } else { next.camera };
+    scene.motion_intensity = next.motion;
+    scene.description = fill(&next.description, vars)?;
+    Ok(())
+}
+
 /// Apply the scene rules the critic checks.
 fn fix_scenes(mut scenes: Vec<Scene>, brief: &Brief) -> Vec<Scene> {
     for s in scenes.iter_mut() {
@@ -263,8 +276,14 @@ impl SceneWriter for TemplateWriter {
         // Feedback on existing scenes changes those scenes; it does not start over.
         if let (Some(prev), Some((target, text))) = (input.previous, input.feedback) {
             let mut scenes = prev.to_vec();
+            let regenerate = text.to_lowercase().contains("regenerate");
+            let vars = brief_vars(input.brief, input.context);
             for s in scenes.iter_mut().filter(|s| target.is_none_or(|t| t == s.id)) {
-                apply_scene_feedback(s, text, &palette);
+                if regenerate {
+                    new_take(s, input.template, &vars)?;
+                } else {
+                    apply_scene_feedback(s, text, &palette);
+                }
             }
             return Ok(fix_scenes(scenes, input.brief));
         }

@@ -109,8 +109,17 @@ pub fn chat_lines<'a>(app: &App, v: &SessionView, width: u16) -> Vec<Line<'a>> {
                 out.push(Line::from(spans));
             }
         }
-        if m.image.is_some() {
-            out.push(Line::from(Span::styled("   ▣ image — focus Chat (Tab) and press p to preview", t.muted)));
+        if let Some(img) = &m.image {
+            match app.thumbs.get(img) {
+                Some(thumb) => {
+                    for l in thumb {
+                        let mut spans = vec![Span::raw("   ")];
+                        spans.extend(l.spans.iter().cloned());
+                        out.push(Line::from(spans));
+                    }
+                }
+                None => out.push(Line::from(Span::styled("   ▣ image — focus Chat (Tab) and press p to preview", t.muted))),
+            }
         }
     }
     out
