@@ -1,12 +1,13 @@
 # admint — the two commands a newcomer needs:
-#   make run    build and open the full-screen UI (make an advert offline, no API keys)
+#   make run    build and open the full-screen UI (make an advert offline, no API keys);
+#               without a terminal it renders the demo advert headless instead
 #   make test   install what is missing (ffmpeg, tmux) and run the whole test suite
 #   make demo   headless: a demo advert straight to out/demo/final.mp4
 
 CARGO ?= cargo
 DEMO_DIR ?= out/demo
 
-.PHONY: run demo test bench deps build lint clean
+.PHONY: run demo demo-advert test bench deps build lint clean
 
 # ffmpeg (with ffprobe and fonts for drawtext) from the system's packages, if missing;
 # tmux for the end-to-end terminal tests.
@@ -24,10 +25,14 @@ deps:
 build:
 	$(CARGO) build --release
 
+# On a terminal: the full-screen UI. Without one (a script, CI): the headless demo advert.
 run: deps build
-	./target/release/admint
+	@if [ -t 0 ] && [ -t 1 ]; then ./target/release/admint; else $(MAKE) --no-print-directory demo-advert; fi
 
 demo: deps build
+	@$(MAKE) --no-print-directory demo-advert
+
+demo-advert:
 	./target/release/admint generate \
 	  --prompt "pink running shoes with white laces for Gen Z runners" \
 	  --product-name "AirRun Pro" --cta "Shop now: 20% off" \
