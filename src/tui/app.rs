@@ -346,8 +346,8 @@ impl App {
                 self.session = Some(v);
                 self.screen = Screen::Session;
                 self.focus = Focus::Input;
-                if resumable && !status.starts_with("failed") {
-                    // Continue where it stopped: finished work is kept.
+                if resumable {
+                    // Continue where it stopped (or retry what failed): finished work is kept.
                     effects.extend(self.start_run(id));
                 }
                 effects
