@@ -66,6 +66,15 @@ impl Drop for Tmux {
     }
 }
 
+/// Wait until admint has exited (the pane writes its exit code to `dir/exit`).
+fn wait_exit(t: &Tmux, dir: &Path) {
+    let end = Instant::now() + Duration::from_secs(10);
+    while !dir.join("exit").exists() {
+        assert!(Instant::now() < end, "admint did not quit: {}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn make_an_advert(w: u16, h: u16, quit: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let t = Tmux::start(dir.path(), w, h, &[]);
@@ -103,11 +112,7 @@ fn make_an_advert(w: u16, h: u16, quit: &[&str]) {
         t.keys(&[k]);
         std::thread::sleep(Duration::from_millis(300));
     }
-    let end = Instant::now() + Duration::from_secs(10);
-    while !dir.path().join("exit").exists() {
-        assert!(Instant::now() < end, "admint did not quit: {}", t.screen());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_exit(&t, dir.path());
     assert_eq!(std::fs::read_to_string(dir.path().join("exit")).unwrap().trim(), "EXIT=0");
     assert!(!t.screen().contains("Prompt"), "the alternate screen is left on exit");
 }
@@ -130,11 +135,7 @@ fn a_small_terminal_says_so_and_no_images_is_respected() {
     let t = Tmux::start(dir.path(), 50, 12, &[]);
     t.wait_for("terminal too small", 20);
     t.keys(&["q"]);
-    let end = Instant::now() + Duration::from_secs(10);
-    while !dir.path().join("exit").exists() {
-        assert!(Instant::now() < end, "admint did not quit: {}", t.screen());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_exit(&t, dir.path());
 }
 
 /// CPU ticks (user + system) the process has used.
@@ -194,11 +195,7 @@ fn killed_mid_render_the_session_is_resumable_and_finishes_without_rerendering()
     t.keys(&["Enter"]);
     t.wait_for("advert ready", 180);
     t.keys(&["C-c"]);
-    let end = Instant::now() + Duration::from_secs(10);
-    while !dir.path().join("exit").exists() {
-        assert!(Instant::now() < end, "admint did not quit: {}", t.screen());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_exit(&t, dir.path());
     drop(t);
     // The log: every clip rendered once, some of them after the resume.
     let list = Command::new(env!("CARGO_BIN_EXE_admint"))

@@ -3,15 +3,8 @@ use std::io::{BufRead, Write};
 use super::args::{SessionsArgs, SessionsCommand};
 use super::{AppEnv, CliError, OutputFormat};
 use crate::domain::{ScoreTarget, SessionState};
-use crate::pipeline::narrate::{describe_event, describe_score, status};
+use crate::pipeline::narrate::{describe_event, describe_score, format_time, status};
 use crate::pipeline::{manifest, storyboard, write_outputs};
-
-fn fmt_time(ms: u64) -> String {
-    time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
-        .ok()
-        .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
-        .unwrap_or_else(|| "?".into())
-}
 
 fn final_score(s: &SessionState) -> String {
     s.scores.get(&ScoreTarget::Final).map(|r| match &r.score {
@@ -42,7 +35,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             println!("{:<23} {:<24} {:<16} {:>7} {:>6}  status", "id", "title", "created", "cost", "score");
             for r in rows {
                 match r.state {
-                    Ok(s) => println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, s.brief().title().chars().take(24).collect::<String>(), fmt_time(s.created_at_ms), format!("${:.2}", s.total_cost()), final_score(&s), status(&s, &rules)),
+                    Ok(s) => println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, s.brief().title().chars().take(24).collect::<String>(), format_time(s.created_at_ms), format!("${:.2}", s.total_cost()), final_score(&s), status(&s, &rules)),
                     Err(e) => println!("{:<23} unreadable: {e}", r.id),
                 }
             }
@@ -54,7 +47,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             if events {
                 for e in &evs {
                     match format {
-                        OutputFormat::Text => println!("#{:<4} {}  {:<22} {}", e.seq, fmt_time(e.at_ms), e.event.kind(), describe_event(&e.event, &state).unwrap_or_default()),
+                        OutputFormat::Text => println!("#{:<4} {}  {:<22} {}", e.seq, format_time(e.at_ms), e.event.kind(), describe_event(&e.event, &state).unwrap_or_default()),
                         _ => println!("{}", serde_json::to_string(e).unwrap_or_default()),
                     }
                 }

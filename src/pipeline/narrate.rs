@@ -88,3 +88,11 @@ pub fn status(state: &SessionState, rules: &PlanRules) -> String {
         (Some(stage), _, _) => format!("resumable: {stage}"),
     }
 }
+
+/// A Unix time in milliseconds as `YYYY-MM-DD HH:MM` (UTC), for lists.
+pub fn format_time(ms: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+        .ok()
+        .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
+        .unwrap_or_else(|| "?".into())
+}

@@ -138,7 +138,8 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn hints(app: &App, f: &mut Frame, area: Rect) {
+/// The status message and the focused panel's keys.
+pub(super) fn hints(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let mut spans = Vec::new();
     if !app.status.is_empty() {

@@ -7,14 +7,8 @@ use ratatui::Frame;
 use super::{block, Images};
 use crate::domain::{AssetId, Score, ScoreTarget, SessionState, Stage};
 use crate::media::wrap_text;
+use crate::pipeline::narrate::format_time;
 use crate::tui::app::{App, Focus, RunState, SessionView, Who};
-
-fn fmt_time(ms: u64) -> String {
-    time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
-        .ok()
-        .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
-        .unwrap_or_else(|| "?".into())
-}
 
 fn fmt_secs(s: u64) -> String {
     if s >= 60 { format!("{}m{:02}s", s / 60, s % 60) } else { format!("{s}s") }
@@ -50,7 +44,7 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
                 Row::new(vec![
                     Cell::from(if sel { "▶" } else { " " }),
                     Cell::from(r.title.clone()),
-                    Cell::from(fmt_time(r.created_at_ms)),
+                    Cell::from(format_time(r.created_at_ms)),
                     Cell::from(format!("${:.2}", r.cost_usd)),
                     Cell::from(r.score.map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into())),
                     Cell::from(Span::styled(r.error.clone().map(|e| format!("unreadable: {e}")).unwrap_or_else(|| r.status.clone()), status_style)),
@@ -66,16 +60,7 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
         .block(b);
         f.render_widget(table, rows_area);
     }
-    let hint_area = Rect { y: area.y + area.height.saturating_sub(1), height: 1, ..area };
-    let mut spans = Vec::new();
-    if !app.status.is_empty() {
-        spans.push(Span::styled(format!(" {} ", app.status), t.error));
-    }
-    for (k, d) in app.keymap.hints(app.ctx()) {
-        spans.push(Span::styled(format!(" {k}"), t.accent));
-        spans.push(Span::styled(format!(" {d} "), t.muted));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), hint_area);
+    super::hints(app, f, Rect { y: area.y + area.height.saturating_sub(1), height: 1, ..area });
 }
 
 /// The chat as wrapped lines (oldest first) for a given width.
