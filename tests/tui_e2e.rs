@@ -226,3 +226,37 @@ fn killed_mid_render_the_session_is_resumable_and_finishes_without_rerendering()
     let after = events[resumed_at..].iter().filter(|e| e["event"]["type"] == "clip_rendered").count();
     assert!(before >= 1 && after >= 1, "killed mid-render: {before} clips before, {after} after the resume");
 }
+
+#[test]
+fn quitting_while_clips_render_asks_then_stops_cleanly_and_leaves_it_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[pipeline]\nclip_concurrency = 1\n[render]\nshort_side = 360\n").unwrap();
+    let t = Tmux::start(dir.path(), 120, 35, &[]);
+    t.wait_for("No sessions yet", 20);
+    t.keys(&["n"]);
+    t.wait_for("New advert", 5);
+    t.text("a standing desk for remote workers");
+    t.keys(&["M-Enter"]);
+    t.text("duration: 30");
+    t.keys(&["Enter"]);
+    t.wait_for("Approve the story?", 60);
+    t.text("approve");
+    t.keys(&["Enter"]);
+    t.wait_for("Approve the scenes?", 60);
+    t.keys(&["Tab", "Tab", "A"]);
+    t.wait_for("clip 1 done", 60);
+    t.keys(&["C-c"]);
+    t.wait_for("Clips are rendering. Quit now?", 10);
+    t.keys(&["y"]);
+    wait_exit(&t, dir.path());
+    assert_eq!(std::fs::read_to_string(dir.path().join("exit")).unwrap().trim(), "EXIT=0");
+    let list = Command::new(env!("CARGO_BIN_EXE_admint"))
+        .args(["sessions", "list", "--format", "json"])
+        .env("ADMINT_DATA_DIR", dir.path().join("data"))
+        .env("ADMINT_STATE_DIR", dir.path().join("state"))
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    let status = rows[0]["status"].as_str().unwrap();
+    assert!(status.starts_with("resumable"), "{status}");
+}
