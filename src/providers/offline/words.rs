@@ -99,10 +99,11 @@ pub fn brief_vars(brief: &Brief, ctx: &ConsistencyContext) -> Value {
 
 /// A reasonable audience from the prompt: the words after "for", else "everyone".
 pub fn guess_audience(prompt: &str) -> String {
-    let lower = prompt.to_lowercase();
-    match lower.split_once(" for ") {
-        Some((_, rest)) => {
-            let a = first_words(rest.trim_end_matches('.'), 5);
+    let lower = prompt.to_ascii_lowercase();
+    // ASCII lowercasing keeps byte offsets, so the user's own casing can be cut out.
+    match lower.find(" for ") {
+        Some(i) => {
+            let a = first_words(prompt[i + 5..].trim_end_matches('.'), 5);
             if a.is_empty() { "everyone".into() } else { a }
         }
         None => "everyone".into(),
@@ -139,6 +140,6 @@ mod tests {
         assert_eq!(colour_name("#1a2259"), "navy");
         assert_eq!(palette_words(&["#ff6eb4".into(), "#f5f5f5".into()]), "pink and white");
         assert_eq!(prompt_features("pink running shoes with white laces for Gen Z runners"), vec!["pink running shoes", "white laces"]);
-        assert_eq!(guess_audience("pink running shoes for Gen Z runners"), "gen z runners");
+        assert_eq!(guess_audience("pink running shoes for Gen Z runners"), "Gen Z runners");
     }
 }
