@@ -132,6 +132,20 @@ fn generate_json_manifest_aspect_and_a_visible_product_image() {
     let f = frame_at(&root.join("out/final.mp4"), 1.2, &root.join("f.png"));
     let green = f.pixels().filter(|p| p[1] > 150 && p[0] < 80 && p[2] < 80).count();
     assert!(green * 20 > (f.width() * f.height()) as usize, "product green covers {green} px");
+
+    // `admint show` prints the session's final video frame, a keyframe, or a file.
+    let id = m["session_id"].as_str().unwrap();
+    for args in [vec!["show", id, "--width", "40"], vec!["show", id, "--scene", "1", "--width", "40"], vec!["show", "product.png", "--width", "20"]] {
+        let (code, out, err) = run(root, &args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains('▀') || out.contains('▄') || out.contains("\x1b_G") || out.contains("\x1bP"), "{args:?} printed no image");
+    }
+    let (code, _, err) = run(root, &["show", id, "--scene", "99"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("scene 99"), "{err}");
+    let (code, _, err) = run(root, &["show", "no-such-thing"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("neither a file nor a session"), "{err}");
 }
 
 #[test]

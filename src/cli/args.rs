@@ -21,6 +21,9 @@ pub enum Commands {
     Sessions(SessionsArgs),
     /// Check ffmpeg, the data dir, the config and the providers.
     Doctor(DoctorArgs),
+    /// Print an image to the terminal: a file, a frame of a video, or a session's keyframe
+    /// or final video (outside the full-screen UI).
+    Show(ShowArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -144,6 +147,18 @@ pub enum SessionsCommand {
     },
     /// Write manifest.json, storyboard.md, events.jsonl (and final.mp4 if done) to DIR.
     Export { id: String, dir: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// An image or video file, or a session id.
+    pub target: String,
+    /// With a session: that scene's keyframe instead of the final video.
+    #[arg(long)]
+    pub scene: Option<u32>,
+    /// Width in terminal columns [default: the terminal's width].
+    #[arg(long)]
+    pub width: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod generate;
 mod interactive;
 mod report;
 mod sessions;
+mod show;
 
 pub use args::{Cli, Commands, OutputFormat};
 pub use env::AppEnv;
@@ -62,6 +63,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Some(Commands::Resume(a)) => generate::resume(a).await,
         Some(Commands::Sessions(a)) => sessions::sessions(a).await,
         Some(Commands::Doctor(a)) => doctor::doctor(a).await,
+        Some(Commands::Show(a)) => show::show(a).await,
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
