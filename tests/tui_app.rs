@@ -123,6 +123,15 @@ async fn a_whole_offline_session_driven_through_actions() {
     assert_eq!(rendered_after, rendered, "a text edit re-renders no clip");
     assert_eq!(events.iter().filter(|e| matches!(e.event, admint::domain::Event::Composed { .. })).count(), 2);
     assert!(a.session.as_ref().unwrap().state.scenes[0].on_screen_text.ends_with('!'));
+
+    // `:export DIR` from the command line writes the output folder.
+    let export = h.out("exported");
+    let mut cmd = vec![Action::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE))];
+    cmd.extend(format!("export {}", export.display()).chars().map(key));
+    cmd.push(code(KeyCode::Enter));
+    send(&mut a, &mut rt, cmd);
+    pump(&mut a, &mut rt, &mut rx, |a| a.status.starts_with("exported to")).await;
+    assert!(export.join("final.mp4").is_file() && export.join("manifest.json").is_file() && export.join("storyboard.md").is_file());
     std::fs::remove_dir_all(std::path::Path::new("admint-out").join(&id)).ok();
 }
 
