@@ -138,6 +138,21 @@ fn a_small_terminal_says_so_and_no_images_is_respected() {
     wait_exit(&t, dir.path());
 }
 
+/// From the sessions screen: a new 30 s brief, story and scenes approved; clips start.
+fn start_30s_advert(t: &Tmux, prompt: &str) {
+    t.keys(&["n"]);
+    t.wait_for("New advert", 5);
+    t.text(prompt);
+    t.keys(&["M-Enter"]);
+    t.text("duration: 30");
+    t.keys(&["Enter"]);
+    t.wait_for("Approve the story?", 60);
+    t.text("approve");
+    t.keys(&["Enter"]);
+    t.wait_for("Approve the scenes?", 60);
+    t.keys(&["Tab", "Tab", "A"]);
+}
+
 /// CPU ticks (user + system) the process has used.
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -174,17 +189,7 @@ fn killed_mid_render_the_session_is_resumable_and_finishes_without_rerendering()
         std::thread::sleep(Duration::from_secs(3));
         let idle = cpu_ticks(pid) - before;
         assert!(idle <= 3, "admint used {idle} CPU ticks in 3 s of idling");
-        t.keys(&["n"]);
-        t.wait_for("New advert", 5);
-        t.text("a cordless vacuum for pet owners");
-        t.keys(&["M-Enter"]);
-        t.text("duration: 30");
-        t.keys(&["Enter"]);
-        t.wait_for("Approve the story?", 60);
-        t.text("approve");
-        t.keys(&["Enter"]);
-        t.wait_for("Approve the scenes?", 60);
-        t.keys(&["Tab", "Tab", "A"]);
+        start_30s_advert(&t, "a cordless vacuum for pet owners");
         t.wait_for("done ", 120);
         // The terminal goes away mid-render (tmux kills the pane: SIGHUP).
     }
@@ -233,17 +238,7 @@ fn quitting_while_clips_render_asks_then_stops_cleanly_and_leaves_it_resumable()
     std::fs::write(dir.path().join("config.toml"), "[pipeline]\nclip_concurrency = 1\n[render]\nshort_side = 360\n").unwrap();
     let t = Tmux::start(dir.path(), 120, 35, &[]);
     t.wait_for("No sessions yet", 20);
-    t.keys(&["n"]);
-    t.wait_for("New advert", 5);
-    t.text("a standing desk for remote workers");
-    t.keys(&["M-Enter"]);
-    t.text("duration: 30");
-    t.keys(&["Enter"]);
-    t.wait_for("Approve the story?", 60);
-    t.text("approve");
-    t.keys(&["Enter"]);
-    t.wait_for("Approve the scenes?", 60);
-    t.keys(&["Tab", "Tab", "A"]);
+    start_30s_advert(&t, "a standing desk for remote workers");
     t.wait_for("clip 1 done", 60);
     t.keys(&["C-c"]);
     t.wait_for("Clips are rendering. Quit now?", 10);
