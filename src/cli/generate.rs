@@ -43,13 +43,26 @@ fn check_output_dir(dir: &Path) -> Result<(), CliError> {
         .map_err(|e| CliError::usage(format!("output dir {} is not writable: {e}", dir.display())))
 }
 
-fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputFormat) {
+/// What the planned media calls would cost, as the configured models price them.
+fn estimate_cost(brief: &crate::domain::Brief, settings: &Settings, scenes: usize) -> Result<(f64, bool), CliError> {
+    use crate::providers::{ImagePurpose, ImageRequest, VideoRequest};
+    let ff = crate::media::Ffmpeg::locate().map_err(|e| CliError::usage(e.to_string()))?;
+    let providers = crate::providers::ProviderSet::from_settings(settings, &ff).map_err(|e| CliError::usage(e.to_string()))?;
+    let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
+    let image = |purpose| ImageRequest { purpose, prompt: brief.prompt.clone(), width: w, height: h, seed: brief.seed, palette: vec![], title: None, init_images: vec![] };
+    let per_clip = brief.duration_s / scenes as f64;
+    let clip = VideoRequest { image: Default::default(), prompt: brief.prompt.clone(), camera: Default::default(), motion_intensity: 0.5, duration_s: per_clip, fps: settings.render.fps, width: w, height: h, seed: brief.seed };
+    let refs: f64 = crate::domain::ReferenceKind::ALL.iter().map(|k| providers.image.estimate_usd(&image(ImagePurpose::Reference { reference: *k }))).sum();
+    let per_scene = providers.image.estimate_usd(&image(ImagePurpose::Keyframe { scene_id: 1 })) + providers.video.estimate_usd(&clip);
+    let paid = providers.image.is_remote() || providers.video.is_remote();
+    Ok((refs + per_scene * scenes as f64, paid))
+}
+
+fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputFormat) -> Result<(), CliError> {
     let scenes = ((brief.duration_s / 5.0).round() as usize).clamp(1, 12);
     let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
     let p = &settings.providers;
-    // Every configured provider is offline in this build: the estimate is honestly zero.
-    let paid = [&p.image, &p.video, &p.writer, &p.vision].iter().any(|x| x.as_str() != "offline");
-    let cost = 0.0;
+    let (cost, paid) = estimate_cost(brief, settings, scenes)?;
     let plan = serde_json::json!({
         "dry_run": true,
         "brief": brief,
@@ -75,6 +88,7 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
         }
         _ => println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default()),
     }
+    Ok(())
 }
 
 pub async fn generate(a: GenerateArgs) -> Result<(), CliError> {
@@ -83,8 +97,7 @@ pub async fn generate(a: GenerateArgs) -> Result<(), CliError> {
     let settings = Settings::load(&paths.config_file).map_err(|e| CliError::usage(e.to_string()))?;
     let (mut brief, files) = input.validate(&Resources::new(&paths.config_dir))?;
     if a.dry_run {
-        dry_run(&brief, &settings, a.run.format);
-        return Ok(());
+        return dry_run(&brief, &settings, a.run.format);
     }
     if let Some(dir) = &a.run.output {
         check_output_dir(dir)?;

@@ -552,14 +552,9 @@ impl App {
         }
     }
 
-    /// An edit from the scene editor: answered at the gate when the run waits, applied
-    /// directly (then the run continues) when idle, refused while rendering.
-    fn scene_command(&mut self, cmd: Command) -> Vec<Effect> {
-        self.session_change(cmd, true)
-    }
-
-    /// A change to the open session, through the one writer that may record it: the
-    /// waiting run (at a gate), or the store directly when nothing runs.
+    /// A change to the open session (a scene edit, a budget), through the one writer that
+    /// may record it: the waiting run (at a gate), or the store directly when nothing runs
+    /// (then run on, if asked). Refused while rendering.
     fn session_change(&mut self, cmd: Command, then_run: bool) -> Vec<Effect> {
         let Some(v) = self.session.as_mut() else { return vec![] };
         match &v.run {
@@ -711,33 +706,33 @@ impl App {
                 let i = CameraMove::ALL.iter().position(|m| *m == scene.camera).unwrap_or(0);
                 let next = CameraMove::ALL[(i + 1) % CameraMove::ALL.len()];
                 let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { camera: Some(next), ..Default::default() } };
-                return self.scene_command(cmd);
+                return self.session_change(cmd, true);
             }
             (Focus::Scenes, Cmd::DurationUp | Cmd::DurationDown) => {
                 let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
                 let d = if c == Cmd::DurationUp { 0.5 } else { -0.5 };
                 let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { duration_s: Some((scene.duration_s + d).clamp(0.5, 60.0)), ..Default::default() } };
-                return self.scene_command(cmd);
+                return self.session_change(cmd, true);
             }
             (Focus::Scenes, Cmd::MoveUp | Cmd::MoveDown) => {
                 let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
                 let to = if c == Cmd::MoveUp { v.scene_sel.saturating_sub(1) } else { (v.scene_sel + 1).min(scenes - 1) };
                 let id = scene.id;
                 v.scene_sel = to;
-                return self.scene_command(Command::MoveScene { scene_id: id, index: to });
+                return self.session_change(Command::MoveScene { scene_id: id, index: to }, true);
             }
             (Focus::Scenes, Cmd::AddScene) => {
                 let after = v.selected_scene_id();
                 v.scene_sel += 1;
-                return self.scene_command(Command::AddScene { after, description: "New scene: describe it (E)".into(), duration_s: 3.0 });
+                return self.session_change(Command::AddScene { after, description: "New scene: describe it (E)".into(), duration_s: 3.0 }, true);
             }
             (Focus::Scenes, Cmd::RemoveScene) => {
                 let Some(id) = v.selected_scene_id() else { return vec![] };
-                return self.scene_command(Command::RemoveScene { scene_id: id });
+                return self.session_change(Command::RemoveScene { scene_id: id }, true);
             }
             (Focus::Scenes, Cmd::RegenerateScene) => {
                 let Some(id) = v.selected_scene_id() else { return vec![] };
-                return self.scene_command(Command::RefineScenes { feedback: "regenerate this scene".into(), scene_id: Some(id) });
+                return self.session_change(Command::RefineScenes { feedback: "regenerate this scene".into(), scene_id: Some(id) }, true);
             }
             (Focus::Scenes | Focus::Progress, Cmd::RetryClip) => {
                 let idx = if self.focus == Focus::Scenes { v.scene_sel } else { v.progress_sel };
@@ -746,7 +741,7 @@ impl App {
                     self.status = format!("clip {} has not failed", idx + 1);
                     return vec![];
                 }
-                return self.scene_command(Command::RetryClip { scene_id: id });
+                return self.session_change(Command::RetryClip { scene_id: id }, true);
             }
             _ => {}
         }
@@ -803,7 +798,7 @@ impl App {
                         }
                         EditField::Description => ScenePatch { description: Some(text), ..Default::default() },
                     };
-                    return self.scene_command(Command::EditScene { scene_id, patch });
+                    return self.session_change(Command::EditScene { scene_id, patch }, true);
                 }
                 editor.input(k);
                 self.popup = Some(Popup::EditScene { scene_id, field, editor });
