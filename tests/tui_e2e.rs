@@ -79,16 +79,7 @@ fn make_an_advert(w: u16, h: u16, quit: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let t = Tmux::start(dir.path(), w, h, &[]);
     t.wait_for("No sessions yet", 20);
-    t.keys(&["n"]);
-    t.wait_for("New advert", 5);
-    t.text("pink running shoes for Gen Z runners");
-    t.keys(&["M-Enter"]);
-    t.text("duration: 8");
-    t.keys(&["Enter"]);
-    t.wait_for("Approve the story?", 60);
-    t.text("approve");
-    t.keys(&["Enter"]);
-    t.wait_for("Approve the scenes?", 60);
+    brief_to_scenes_gate(&t, "pink running shoes for Gen Z runners", 8);
     // Scenes panel: second scene, edit its on-screen text.
     t.keys(&["Tab", "Tab", "j", "e"]);
     t.wait_for("on-screen text", 5);
@@ -138,18 +129,23 @@ fn a_small_terminal_says_so_and_no_images_is_respected() {
     wait_exit(&t, dir.path());
 }
 
-/// From the sessions screen: a new 30 s brief, story and scenes approved; clips start.
-fn start_30s_advert(t: &Tmux, prompt: &str) {
+/// From the sessions screen: a new brief, the story approved, waiting at the scenes.
+fn brief_to_scenes_gate(t: &Tmux, prompt: &str, duration: u32) {
     t.keys(&["n"]);
     t.wait_for("New advert", 5);
     t.text(prompt);
     t.keys(&["M-Enter"]);
-    t.text("duration: 30");
+    t.text(&format!("duration: {duration}"));
     t.keys(&["Enter"]);
     t.wait_for("Approve the story?", 60);
     t.text("approve");
     t.keys(&["Enter"]);
     t.wait_for("Approve the scenes?", 60);
+}
+
+/// From the sessions screen: a new 30 s brief, story and scenes approved; clips start.
+fn start_30s_advert(t: &Tmux, prompt: &str) {
+    brief_to_scenes_gate(t, prompt, 30);
     t.keys(&["Tab", "Tab", "A"]);
 }
 
