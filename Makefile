@@ -1,13 +1,13 @@
 # admint — the two commands a newcomer needs:
 #   make run    build and open the full-screen UI (make an advert offline, no API keys);
 #               without a terminal it renders the demo advert headless instead
-#   make test   install what is missing (ffmpeg, tmux) and run the whole test suite
+#   make test   install what is missing (ffmpeg, tmux, OpenCV for Python) and run the whole test suite
 #   make demo   headless: a demo advert straight to out/demo/final.mp4
 
 CARGO ?= cargo
 DEMO_DIR ?= out/demo
 
-.PHONY: run demo demo-advert test bench deps build lint clean
+.PHONY: run demo demo-advert test test-deps bench deps build lint clean
 
 # ffmpeg (with ffprobe and fonts for drawtext) from the system's packages, if missing;
 # tmux for the end-to-end terminal tests.
@@ -39,12 +39,20 @@ demo-advert:
 	  --auto --output $(DEMO_DIR)
 	@echo "advert: $(DEMO_DIR)/final.mp4 (storyboard: $(DEMO_DIR)/storyboard.md)"
 
-test: deps
+# VBench's own temporal_flickering (tests/vbench_reference) runs on Python with OpenCV.
+test-deps:
+	@python3 -c "import cv2, numpy" 2>/dev/null || python3 -m pip install --quiet opencv-python-headless numpy 2>/dev/null || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-opencv python3-numpy >/dev/null; }
+	@python3 -c "import cv2; print('opencv', cv2.__version__, 'for the VBench reference test')"
+
+test: deps test-deps
 	$(CARGO) test --locked
 
 bench: deps
 	$(CARGO) bench --locked --bench pipeline
 	$(CARGO) bench --locked --bench tui_frame
+	$(CARGO) bench --locked --bench quality
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

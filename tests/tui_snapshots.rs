@@ -55,14 +55,19 @@ fn events(upto: &str) -> Vec<EventEnvelope> {
     }
     if upto == "scored" {
         let mut dims = BTreeMap::new();
-        dims.insert("temporal_flickering".to_string(), 97.0);
-        dims.insert("motion_smoothness".to_string(), 72.0);
-        dims.insert("dynamic_degree".to_string(), 40.0);
+        let d = |value, method| DimensionScore { value, method, fraction: None };
+        dims.insert("temporal_flickering".to_string(), d(0.97, Method::Exact));
+        dims.insert("motion_smoothness".to_string(), d(0.72, Method::Approximation));
+        dims.insert("dynamic_degree".to_string(), DimensionScore { value: 0.0, method: Method::Approximation, fraction: Some(0.25) });
+        let gates = vec![
+            GateResult { gate: "black".into(), verdict: Verdict::Pass, value: Some(0.0), detail: "no black frames".into() },
+            GateResult { gate: "frozen".into(), verdict: Verdict::Warn, value: Some(1.2), detail: "longest frozen stretch 1.20s".into() },
+        ];
         ev.extend([
-            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(1), video: asset(11), score: Score::Scored { dimensions: dims.clone(), aggregate: 85.0, scorer: "test".into() } } },
+            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(1), video: asset(11), score: Score::Scored { dimensions: dims.clone(), quality: 85.0, gates: gates.clone(), scorer: "test".into(), version: "t".into() } } },
             Event::ClipRendered { clip: Clip { scene_id: 3, video: asset(13), duration_s: 2.0, width: 320, height: 180, fps: 30, provider: "offline".into(), key: "c3".into(), cached: true } },
-            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(3), video: asset(13), score: Score::Failed { error: "decode".into() } } },
-            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Final, video: asset(20), score: Score::Scored { dimensions: dims, aggregate: 55.0, scorer: "test".into() } } },
+            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(3), video: asset(13), score: Score::Unavailable { reason: "decode".into() } } },
+            Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Final, video: asset(20), score: Score::Scored { dimensions: dims, quality: 55.0, gates: vec![], scorer: "test".into(), version: "t".into() } } },
         ]);
     }
     ev.into_iter().enumerate().map(|(i, event)| EventEnvelope { v: EVENT_VERSION, seq: i as u64 + 1, at_ms: 1_790_000_000_000 + i as u64 * 1000, event }).collect()

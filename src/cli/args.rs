@@ -24,6 +24,8 @@ pub enum Commands {
     /// Print an image to the terminal: a file, a frame of a video, or a session's keyframe
     /// or final video (outside the full-screen UI).
     Show(ShowArgs),
+    /// Score any video: VBench-style dimensions and QC gates.
+    Score(ScoreArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -159,6 +161,41 @@ pub struct ShowArgs {
     /// Width in terminal columns [default: the terminal's width].
     #[arg(long)]
     pub width: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoreFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoreBackend {
+    /// On this machine's CPU, no Python or GPU.
+    Native,
+    /// The external VBench command of the config (scoring.vbench_command).
+    Vbench,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Video files.
+    #[arg(required = true)]
+    pub files: Vec<std::path::PathBuf>,
+    #[arg(long, value_enum, default_value_t = ScoreFormat::Text)]
+    pub format: ScoreFormat,
+    /// [default: scoring.backend of the config, else native]
+    #[arg(long, value_enum)]
+    pub backend: Option<ScoreBackend>,
+    /// Comma-separated dimensions (e.g. temporal_flickering,motion_smoothness) [default: all seven]
+    #[arg(long, value_delimiter = ',')]
+    pub dimensions: Vec<String>,
+    /// The planned length in seconds, for the duration gate.
+    #[arg(long)]
+    pub expect_duration: Option<f64>,
+    /// Skip the QC gates.
+    #[arg(long)]
+    pub no_gates: bool,
 }
 
 #[derive(Debug, Args)]

@@ -64,7 +64,7 @@ pub async fn doctor(a: DoctorArgs) -> Result<(), CliError> {
     if let Ok(ff) = Ffmpeg::locate() {
         let p = &settings.providers;
         let r = ProviderSet::from_settings(&settings, &ff);
-        all &= check(r.is_ok(), "providers", &r.err().map(|e| e.to_string()).unwrap_or_else(|| format!("writer={} image={} video={} vision={} speech={} scorer={}", p.writer, p.image, p.video, p.vision, p.speech, p.scorer)));
+        all &= check(r.is_ok(), "providers", &r.err().map(|e| e.to_string()).unwrap_or_else(|| format!("writer={} image={} video={} vision={} speech={} scoring={}", p.writer, p.image, p.video, p.vision, p.speech, settings.scoring.backend)));
     }
     if all {
         println!("\nadmint is ready: `admint generate --prompt \"…\" --auto` makes an advert offline.");

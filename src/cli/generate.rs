@@ -51,7 +51,7 @@ fn estimate_cost(brief: &crate::domain::Brief, settings: &Settings, scenes: usiz
     let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
     let image = |purpose| ImageRequest { purpose, prompt: brief.prompt.clone(), width: w, height: h, seed: brief.seed, palette: vec![], title: None, init_images: vec![] };
     let per_clip = brief.duration_s / scenes as f64;
-    let clip = VideoRequest { image: Default::default(), prompt: brief.prompt.clone(), camera: Default::default(), motion_intensity: 0.5, duration_s: per_clip, fps: settings.render.fps, width: w, height: h, seed: brief.seed };
+    let clip = VideoRequest { image: Default::default(), prompt: brief.prompt.clone(), camera: Default::default(), motion_intensity: 0.5, duration_s: per_clip, fps: settings.render.fps, width: w, height: h, seed: brief.seed, take: 0 };
     let refs: f64 = crate::domain::ReferenceKind::ALL.iter().map(|k| providers.image.estimate_usd(&image(ImagePurpose::Reference { reference: *k }))).sum();
     let per_scene = providers.image.estimate_usd(&image(ImagePurpose::Keyframe { scene_id: 1 })) + providers.video.estimate_usd(&clip);
     let paid = providers.image.is_remote() || providers.video.is_remote();
@@ -83,7 +83,7 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
             for s in plan["stages"].as_array().into_iter().flatten() {
                 println!("  - {}", s.as_str().unwrap_or_default());
             }
-            println!("  providers: writer={} image={} video={} vision={} speech={} scorer={}", p.writer, p.image, p.video, p.vision, p.speech, p.scorer);
+            println!("  providers: writer={} image={} video={} vision={} speech={} scoring={}", p.writer, p.image, p.video, p.vision, p.speech, settings.scoring.backend);
             println!("  estimated cost: ${cost:.2}{}", brief.budget_usd.map(|b| format!(" of ${b:.2} budget")).unwrap_or_default());
         }
         _ => println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default()),

@@ -7,6 +7,7 @@ mod generate;
 mod interactive;
 mod report;
 mod sessions;
+mod score;
 mod show;
 
 pub use args::{Cli, Commands, OutputFormat};
@@ -64,6 +65,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Some(Commands::Sessions(a)) => sessions::sessions(a).await,
         Some(Commands::Doctor(a)) => doctor::doctor(a).await,
         Some(Commands::Show(a)) => show::show(a).await,
+        Some(Commands::Score(a)) => score::score(a).await,
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),

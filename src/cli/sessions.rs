@@ -7,10 +7,7 @@ use crate::pipeline::narrate::{describe_event, describe_score, format_time, stat
 use crate::pipeline::{manifest, storyboard, write_outputs};
 
 fn final_score(s: &SessionState) -> String {
-    s.scores.get(&ScoreTarget::Final).map(|r| match &r.score {
-        crate::domain::Score::Scored { aggregate, .. } => format!("{aggregate:.1}"),
-        _ => "—".into(),
-    }).unwrap_or_else(|| "—".into())
+    s.scores.get(&ScoreTarget::Final).and_then(|r| r.score.quality()).map(|q| format!("{q:.1}")).unwrap_or_else(|| "—".into())
 }
 
 pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {

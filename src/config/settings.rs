@@ -78,8 +78,6 @@ pub struct ProviderSettings {
     pub vision: String,
     /// Voiceover: `offline` (ffmpeg's flite voice) or `none`.
     pub speech: String,
-    /// Quality scorer: `none` until a scorer is configured.
-    pub scorer: String,
 }
 
 impl Default for ProviderSettings {
@@ -90,7 +88,85 @@ impl Default for ProviderSettings {
             video: "offline".into(),
             vision: "offline".into(),
             speech: "none".into(),
-            scorer: "none".into(),
+        }
+    }
+}
+
+/// Thresholds of the QC gates (seconds unless named otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GateSettings {
+    pub black_warn_s: f64,
+    pub black_fail_s: f64,
+    pub frozen_warn_s: f64,
+    pub frozen_fail_s: f64,
+    /// Clip or advert length against its plan.
+    pub duration_warn_s: f64,
+    pub duration_fail_s: f64,
+    /// Integrated loudness target (EBU R128; −14 LUFS suits social platforms).
+    pub loudness_target_lufs: f64,
+    /// Within ± this of the target passes…
+    pub loudness_tolerance_lu: f64,
+    /// …within ± this warns; further off fails.
+    pub loudness_fail_lu: f64,
+    /// A silent stretch inside a soundtrack longer than this warns.
+    pub silence_warn_s: f64,
+}
+
+impl Default for GateSettings {
+    fn default() -> Self {
+        GateSettings {
+            black_warn_s: 0.5,
+            black_fail_s: 1.0,
+            frozen_warn_s: 1.0,
+            frozen_fail_s: 2.0,
+            duration_warn_s: 0.1,
+            duration_fail_s: 0.5,
+            loudness_target_lufs: -14.0,
+            loudness_tolerance_lu: 1.0,
+            loudness_fail_lu: 3.0,
+            silence_warn_s: 2.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoringSettings {
+    /// `native` (on the CPU, no Python), `vbench` (an external VBench install) or `none`.
+    pub backend: String,
+    /// Videos scored at once, in the background, beside rendering.
+    pub workers: usize,
+    /// Dimensions to compute; empty means all seven.
+    pub dimensions: Vec<String>,
+    /// The external VBench command, one dimension per call. `{videos}` (a folder),
+    /// `{dimension}` and `{output}` (a fresh folder) are filled in.
+    pub vbench_command: Vec<String>,
+    /// Seconds one VBench call may take.
+    pub vbench_timeout_s: u64,
+    /// Score natively when VBench is missing or fails.
+    pub fallback_to_native: bool,
+    /// Re-render a clip whose Quality (0..100) is below this; 0 turns the gate off.
+    pub regenerate_below: f64,
+    /// Renders of one clip at most when regenerating, the first included.
+    pub max_attempts: u32,
+    pub gates: GateSettings,
+}
+
+impl Default for ScoringSettings {
+    fn default() -> Self {
+        ScoringSettings {
+            backend: "native".into(),
+            workers: 1,
+            dimensions: Vec::new(),
+            vbench_command: ["vbench", "evaluate", "--videos_path", "{videos}", "--dimension", "{dimension}", "--mode=custom_input", "--output_path", "{output}"]
+                .map(String::from)
+                .to_vec(),
+            vbench_timeout_s: 1800,
+            fallback_to_native: true,
+            regenerate_below: 0.0,
+            max_attempts: 2,
+            gates: GateSettings::default(),
         }
     }
 }
@@ -120,6 +196,7 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     pub render: RenderSettings,
     pub providers: ProviderSettings,
+    pub scoring: ScoringSettings,
     pub tui: TuiSettings,
 }
 

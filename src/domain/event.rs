@@ -104,6 +104,8 @@ pub enum Event {
     ClipRendered { clip: Clip },
     ClipFailed { scene_id: u32, key: String, error: String },
     ClipRetryRequested { scene_id: u32 },
+    /// The quality gate asks for another take of a clip (or goes back to its best take).
+    ClipRetakeRequested { scene_id: u32, take: u32, reason: String },
     ScoreRecorded { record: ScoreRecord },
     Composed { video: FinalVideo },
     CostRecorded { entry: CostEntry },

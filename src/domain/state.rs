@@ -53,6 +53,10 @@ pub struct SessionState {
     pub keyframes: BTreeMap<u32, Keyframe>,
     pub clips: BTreeMap<u32, Clip>,
     pub clip_failures: BTreeMap<u32, ClipFailure>,
+    /// The take each scene's clip should be (absent = 0, the first render).
+    pub clip_takes: BTreeMap<u32, u32>,
+    /// Quality (0..100) of every scored take of each scene's clip.
+    pub take_quality: BTreeMap<u32, BTreeMap<u32, f64>>,
     /// Clips whose render started (scene id → key), for progress displays and audits.
     pub clips_started: BTreeMap<u32, String>,
     pub jobs: BTreeMap<String, JobRecord>,
@@ -211,6 +215,8 @@ impl SessionState {
                 self.keyframes.remove(scene_id);
                 self.clips.remove(scene_id);
                 self.clip_failures.remove(scene_id);
+                self.clip_takes.remove(scene_id);
+                self.take_quality.remove(scene_id);
                 self.scores.remove(&ScoreTarget::Clip(*scene_id));
                 self.after_scene_change();
             }
@@ -249,7 +255,16 @@ impl SessionState {
                 self.clip_failures.remove(scene_id);
                 self.stages_completed.remove(&Stage::Clips);
             }
+            Event::ClipRetakeRequested { scene_id, take, .. } => {
+                self.clip_takes.insert(*scene_id, *take);
+                self.clip_failures.remove(scene_id);
+                self.stages_completed.remove(&Stage::Clips);
+            }
             Event::ScoreRecorded { record } => {
+                if let (ScoreTarget::Clip(id), Some(q)) = (&record.target, record.score.quality()) {
+                    let take = self.take(*id);
+                    self.take_quality.entry(*id).or_default().insert(take, q);
+                }
                 self.scores.insert(record.target.clone(), record.clone());
             }
             Event::Composed { video } => self.final_video = Some(video.clone()),
@@ -261,6 +276,11 @@ impl SessionState {
             }
             Event::PipelineFailed { stage, error } => self.failure = Some((*stage, error.clone())),
         }
+    }
+
+    /// The take a scene's clip should be.
+    pub fn take(&self, scene_id: u32) -> u32 {
+        self.clip_takes.get(&scene_id).copied().unwrap_or(0)
     }
 
     fn note_scene_ids(&mut self) {

@@ -56,11 +56,123 @@ fn text_file(work: &Path, name: &str, lines: &[String]) -> Result<PathBuf, Media
     Ok(p)
 }
 
+/// Where a block of text sits vertically.
+#[derive(Debug, Clone, Copy)]
+enum Anchor {
+    Centre,
+    /// Top edge at this fraction of the height.
+    TopAt(f64),
+    /// Bottom edge at this fraction of the height.
+    BottomAt(f64),
+}
+
+impl Anchor {
+    fn expr(self) -> String {
+        match self {
+            Anchor::Centre => "(h-text_h)/2".into(),
+            Anchor::TopAt(f) => format!("h*{f:.2}"),
+            Anchor::BottomAt(f) => format!("h*{f:.2}-text_h"),
+        }
+    }
+}
+
+/// One drawtext block: wrapped lines at a size and an anchor.
+#[derive(Debug, Clone)]
+struct TextLayer {
+    label: String,
+    lines: Vec<String>,
+    size: u32,
+    anchor: Anchor,
+}
+
+/// A text overlay's estimated box on screen, for the safe-area check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverlayBox {
+    pub label: String,
+    /// (x0, y0, x1, y1) as fractions of the frame.
+    pub rect: (f64, f64, f64, f64),
+}
+
+/// The text of the advert, laid out once for both the filter graph and the safe-area
+/// check: (intro title, each clip's caption, outro call to action and name).
+struct Layout {
+    intro: Vec<TextLayer>,
+    clips: Vec<Option<TextLayer>>,
+    outro: Vec<TextLayer>,
+}
+
+fn layout(spec: &ComposeSpec) -> Layout {
+    let w = spec.width;
+    let s = spec.width.min(spec.height);
+    let chars_per_line = |size: u32, frac: f64| ((w as f64 * frac) / (size as f64 * 0.58)).max(8.0) as usize;
+    let vertical = spec.height > spec.width;
+    let intro = if spec.intro_s > 0.0 {
+        let size = (s / 9).max(8);
+        vec![TextLayer { label: "intro title".into(), lines: wrap_text(&spec.product_name, chars_per_line(size, 0.8), 2), size, anchor: Anchor::Centre }]
+    } else {
+        vec![]
+    };
+    // Captions sit above the platforms' button area on vertical video.
+    let caption_bottom = if vertical { 0.78 } else { 0.80 };
+    let clips = spec
+        .clips
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let size = (s / 16).max(8);
+            (!c.text.trim().is_empty()).then(|| TextLayer {
+                label: format!("scene {} caption", k + 1),
+                lines: wrap_text(c.text.trim(), chars_per_line(size, 0.8), 3),
+                size,
+                anchor: Anchor::BottomAt(caption_bottom),
+            })
+        })
+        .collect();
+    let outro = if spec.outro_s > 0.0 {
+        let size = (s / 12).max(8);
+        vec![
+            TextLayer { label: "call to action".into(), lines: wrap_text(&spec.call_to_action, chars_per_line(size, 0.8), 3), size, anchor: Anchor::Centre },
+            TextLayer {
+                label: "outro name".into(),
+                lines: wrap_text(&spec.product_name, chars_per_line(size / 2, 0.8), 1),
+                size: (size / 2).max(8),
+                anchor: Anchor::TopAt(0.72),
+            },
+        ]
+    } else {
+        vec![]
+    };
+    Layout { intro, clips, outro }
+}
+
+/// Estimated boxes of every overlay, from the layout and DejaVu Sans' metrics (average
+/// advance 0.58 em, line height 1.17 em); drawtext centres each block horizontally.
+pub fn overlay_boxes(spec: &ComposeSpec) -> Vec<OverlayBox> {
+    let l = layout(spec);
+    let (w, h) = (spec.width as f64, spec.height as f64);
+    l.intro
+        .iter()
+        .chain(l.clips.iter().flatten())
+        .chain(l.outro.iter())
+        .map(|t| {
+            let chars = t.lines.iter().map(|x| x.chars().count()).max().unwrap_or(0) as f64;
+            let tw = (chars * t.size as f64 * 0.58 / w).min(1.0);
+            let th = t.lines.len() as f64 * t.size as f64 * 1.17 / h;
+            let (y0, y1) = match t.anchor {
+                Anchor::Centre => (0.5 - th / 2.0, 0.5 + th / 2.0),
+                Anchor::TopAt(f) => (f, f + th),
+                Anchor::BottomAt(f) => (f - th, f),
+            };
+            OverlayBox { label: t.label.clone(), rect: (0.5 - tw / 2.0, y0, 0.5 + tw / 2.0, y1) }
+        })
+        .collect()
+}
+
 /// Build the filter graph and the input arguments for one ffmpeg run.
 pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, String), MediaError> {
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
     let s = w.min(h);
-    let chars_per_line = |size: u32, frac: f64| ((w as f64 * frac) / (size as f64 * 0.58)).max(8.0) as usize;
+    let text = layout(spec);
     let mut inputs: Vec<OsString> = Vec::new();
     let mut g = String::new();
     let mut segs = Vec::new();
@@ -73,15 +185,16 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
     });
     let mut next_input = inputs.iter().filter(|a| *a == "-i").count();
 
-    let card = |g: &mut String, label: &str, d: f64, text_lines: Vec<(PathBuf, u32, String)>, logo: Option<usize>| {
+    let card = |g: &mut String, label: &str, d: f64, layers: &[TextLayer], logo: Option<usize>| -> Result<(), MediaError> {
         let _ = write!(
             g,
             "gradients=s={w}x{h}:c0={}:c1={}:x0=0:y0=0:x1={w}:y1={h}:speed=0.01:rate={fps}:duration={d},format=yuv420p",
             ffmpeg_color(&spec.colors[0], "0x202020"),
             ffmpeg_color(&spec.colors[1], "0x202020")
         );
-        for (tf, size, y) in &text_lines {
-            let _ = write!(g, ",{}", drawtext_filter(tf, &spec.font, *size, "white", "(w-text_w)/2", y, false));
+        for (n, t) in layers.iter().enumerate() {
+            let tf = text_file(work, &format!("{label}-{n}.txt"), &t.lines)?;
+            let _ = write!(g, ",{}", drawtext_filter(&tf, &spec.font, t.size, "white", "(w-text_w)/2", &t.anchor.expr(), false));
         }
         let f = fade(d);
         let _ = write!(g, ",fade=t=in:st=0:d={f:.3},fade=t=out:st={:.3}:d={f:.3}", d - f);
@@ -97,13 +210,11 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
                 let _ = writeln!(g, ",setsar=1[{label}];");
             }
         }
+        Ok(())
     };
 
     if spec.intro_s > 0.0 {
-        let size = (s / 9).max(8);
-        let lines = wrap_text(&spec.product_name, chars_per_line(size, 0.85), 2);
-        let tf = text_file(work, "intro.txt", &lines)?;
-        card(&mut g, "intro", spec.intro_s, vec![(tf, size, "(h-text_h)/2".into())], logo_idx);
+        card(&mut g, "intro", spec.intro_s, &text.intro, logo_idx)?;
         segs.push("[intro]".to_string());
     }
 
@@ -116,11 +227,9 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
             g,
             "[{i}:v]scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},setsar=1,fps={fps},format=yuv420p,tpad=stop_mode=clone:stop_duration={d},trim=duration={d},setpts=PTS-STARTPTS"
         );
-        if !clip.text.trim().is_empty() {
-            let size = (s / 16).max(8);
-            let lines = wrap_text(clip.text.trim(), chars_per_line(size, 0.8), 3);
-            let tf = text_file(work, &format!("scene-{k}.txt"), &lines)?;
-            let _ = write!(g, ",{}", drawtext_filter(&tf, &spec.font, size, "white", "(w-text_w)/2", "h*0.80-text_h", true));
+        if let Some(t) = &text.clips[k] {
+            let tf = text_file(work, &format!("scene-{k}.txt"), &t.lines)?;
+            let _ = write!(g, ",{}", drawtext_filter(&tf, &spec.font, t.size, "white", "(w-text_w)/2", &t.anchor.expr(), true));
         }
         let f = fade(d).min(0.2);
         let _ = writeln!(g, ",fade=t=in:st=0:d={f:.3},fade=t=out:st={:.3}:d={f:.3}[c{k}];", d - f);
@@ -128,18 +237,7 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
     }
 
     if spec.outro_s > 0.0 {
-        let size = (s / 12).max(8);
-        let cta = wrap_text(&spec.call_to_action, chars_per_line(size, 0.85), 3);
-        let name = wrap_text(&spec.product_name, chars_per_line(size / 2, 0.85), 1);
-        let tf = text_file(work, "outro-cta.txt", &cta)?;
-        let tn = text_file(work, "outro-name.txt", &name)?;
-        card(
-            &mut g,
-            "outro",
-            spec.outro_s,
-            vec![(tf, size, "(h-text_h)/2".into()), (tn, (size / 2).max(8), "h*0.72".into())],
-            logo_idx,
-        );
+        card(&mut g, "outro", spec.outro_s, &text.outro, logo_idx)?;
         segs.push("[outro]".to_string());
     }
 

@@ -25,6 +25,8 @@ pub struct Probe {
     pub video_codec: String,
     pub pix_fmt: String,
     pub has_audio: bool,
+    /// Channels of the first audio stream (0 without audio).
+    pub audio_channels: u32,
 }
 
 fn which(name: &str) -> Option<PathBuf> {
@@ -167,6 +169,7 @@ impl Ffmpeg {
             video_codec: video.and_then(|s| s["codec_name"].as_str()).unwrap_or("").to_string(),
             pix_fmt: video.and_then(|s| s["pix_fmt"].as_str()).unwrap_or("").to_string(),
             has_audio: streams.iter().any(|s| s["codec_type"] == "audio"),
+            audio_channels: streams.iter().find(|s| s["codec_type"] == "audio").and_then(|s| s["channels"].as_u64()).unwrap_or(0) as u32,
         })
     }
 }

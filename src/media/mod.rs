@@ -6,13 +6,15 @@ mod animate;
 mod compose;
 mod escape;
 mod ffmpeg;
+mod frames;
 mod paint;
 mod text;
 
 pub use animate::{animate_still, camera_window, AnimateSpec, Window};
-pub use compose::{compose, ComposeAudio, ComposeClip, ComposeSpec};
+pub use compose::{compose, overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec, OverlayBox};
 pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
+pub use frames::{for_each_audio_chunk, FrameStream, RgbFrame};
 pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
 pub use text::wrap_text;
 

@@ -60,13 +60,17 @@ pub fn keyframe_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> Str
 
 pub fn clip_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> Option<String> {
     let kf = state.keyframes.get(&scene.id)?;
-    Some(key_of(
-        "clip",
-        &json!({
-            "keyframe": kf.image.sha256, "camera": scene.camera, "motion": scene.motion_intensity,
-            "duration": scene.duration_s, "render": state.render, "seed": state.brief().seed, "video": p.video,
-        }),
-    ))
+    let mut req = json!({
+        "keyframe": kf.image.sha256, "camera": scene.camera, "motion": scene.motion_intensity,
+        "duration": scene.duration_s, "render": state.render, "seed": state.brief().seed, "video": p.video,
+    });
+    // Later takes (the quality gate's re-renders) are different requests; take 0 keeps
+    // the key it always had.
+    let take = state.take(scene.id);
+    if take > 0 {
+        req["take"] = json!(take);
+    }
+    Some(key_of("clip", &req))
 }
 
 /// Key of the final cut: every clip in order with its text and voiceover, and the cards.

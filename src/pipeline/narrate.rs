@@ -1,7 +1,7 @@
 //! Human sentences for events and session status: shared by the text CLI and the TUI.
 
 use super::{plan, Blocked, PlanRules, Task};
-use crate::domain::{Event, Score, ScoreTarget, SessionState, Stage};
+use crate::domain::{Event, Score, ScoreTarget, SessionState, Stage, Verdict};
 
 /// One line describing an event, or `None` for events not worth a line.
 pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
@@ -48,6 +48,7 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
         Event::ClipRendered { clip } => format!("clip {} done{}", num(clip.scene_id), if clip.cached { " (from cache)" } else { "" }),
         Event::ClipFailed { scene_id, error, .. } => format!("clip {} failed: {error}", num(*scene_id)),
         Event::ClipRetryRequested { scene_id } => format!("retrying clip {}", num(*scene_id)),
+        Event::ClipRetakeRequested { scene_id, take, reason } => format!("clip {}: take {} — {reason}", num(*scene_id), take + 1),
         Event::ScoreRecorded { record } => {
             let what = match record.target {
                 ScoreTarget::Clip(id) => format!("clip {}", num(id)),
@@ -67,9 +68,18 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
 
 pub fn describe_score(score: &Score) -> String {
     match score {
-        Score::Scored { aggregate, .. } => format!("quality {aggregate:.1}/100"),
+        Score::Scored { quality, gates, .. } => {
+            let flagged: Vec<String> = gates.iter().filter(|g| g.verdict != Verdict::Pass).map(|g| format!("{} {}", g.gate, g.verdict.label())).collect();
+            if gates.is_empty() {
+                format!("quality {quality:.1}/100")
+            } else if flagged.is_empty() {
+                format!("quality {quality:.1}/100, QC gates pass")
+            } else {
+                format!("quality {quality:.1}/100, QC: {}", flagged.join(", "))
+            }
+        }
         Score::NotScored { reason } => format!("not scored ({reason})"),
-        Score::Failed { error } => format!("scoring unavailable: {error}"),
+        Score::Unavailable { reason } => format!("scoring unavailable: {reason}"),
     }
 }
 

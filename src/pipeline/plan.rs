@@ -147,3 +147,46 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
     }
     Plan { stage: None, tasks: vec![], blocked: None }
 }
+
+/// The quality gate's next step for a scene's clip, once its current take is scored:
+/// another take while it scores under `threshold` (0..100) and fewer than `max_attempts`
+/// takes were tried; when the attempts are spent, back to the best take if that is not
+/// the current one; otherwise nothing.
+pub fn quality_retake(state: &SessionState, scene_id: u32, threshold: f64, max_attempts: u32) -> Option<(u32, String)> {
+    if threshold <= 0.0 {
+        return None;
+    }
+    let tried = state.take_quality.get(&scene_id)?;
+    let current = state.take(scene_id);
+    let q = *tried.get(&current)?;
+    if q >= threshold {
+        return None;
+    }
+    if (tried.len() as u32) < max_attempts.max(1) {
+        let next = tried.keys().max().map_or(0, |m| m + 1);
+        return Some((next, format!("quality {q:.0} is under {threshold:.0}: rendering take {} of {max_attempts}", next + 1)));
+    }
+    let (best, bq) = tried.iter().max_by(|a, b| a.1.total_cmp(b.1)).map(|(t, q)| (*t, *q))?;
+    (best != current).then(|| (best, format!("no take reached {threshold:.0}: keeping the best (take {}, quality {bq:.0})", best + 1)))
+}
+
+#[cfg(test)]
+mod retake_tests {
+    use super::*;
+
+    fn with_takes(takes: &[(u32, f64)], current: u32) -> SessionState {
+        let mut s = SessionState::default();
+        s.take_quality.insert(1, takes.iter().copied().collect());
+        s.clip_takes.insert(1, current);
+        s
+    }
+
+    #[test]
+    fn off_good_enough_retake_then_keep_the_best() {
+        assert_eq!(quality_retake(&with_takes(&[(0, 40.0)], 0), 1, 0.0, 3), None, "off by default");
+        assert_eq!(quality_retake(&with_takes(&[(0, 70.0)], 0), 1, 60.0, 3), None);
+        assert_eq!(quality_retake(&with_takes(&[(0, 40.0)], 0), 1, 60.0, 3).map(|r| r.0), Some(1));
+        assert_eq!(quality_retake(&with_takes(&[(0, 50.0), (1, 45.0)], 1), 1, 60.0, 2).map(|r| r.0), Some(0), "back to the best");
+        assert_eq!(quality_retake(&with_takes(&[(0, 50.0), (1, 45.0)], 0), 1, 60.0, 2), None, "best already chosen: stop");
+    }
+}

@@ -250,15 +250,30 @@ impl Pipeline {
     ) -> Result<Option<Gate>, PipelineError> {
         let parallel = matches!(stage, Stage::References | Stage::Keyframes | Stage::Clips);
         if parallel {
-            let sem = Arc::new(Semaphore::new(self.settings.pipeline.clip_concurrency));
+            // Renders and scoring have their own limits: a clip is scored as soon as it
+            // lands, on the scoring pool, while the render pool moves on.
+            let render_sem = Arc::new(Semaphore::new(self.settings.pipeline.clip_concurrency));
+            let score_sem = Arc::new(Semaphore::new(self.settings.scoring.workers.max(1)));
             let futs = tasks.into_iter().map(|task| {
-                let (me, rec, sem, state) = (self.clone(), rec.clone(), sem.clone(), state.clone());
+                let (me, rec, state) = (self.clone(), rec.clone(), state.clone());
+                let (render_sem, score_sem) = (render_sem.clone(), score_sem.clone());
                 tokio::spawn(async move {
-                    let _permit = sem.acquire_owned().await.map_err(|e| PipelineError::Config(e.to_string()))?;
+                    let closed = |e: tokio::sync::AcquireError| PipelineError::Config(e.to_string());
+                    let sem = if matches!(task, Task::ScoreClip(_)) { score_sem.clone() } else { render_sem };
+                    let permit = sem.acquire_owned().await.map_err(closed)?;
                     if me.cancel.load(Ordering::Relaxed) {
                         return Err(PipelineError::Cancelled(state.id.clone()));
                     }
-                    stages::run_task(&me, &rec, &state, &task).await
+                    stages::run_task(&me, &rec, &state, &task).await?;
+                    drop(permit);
+                    if let Task::Clip(id) = task {
+                        let now = rec.state().await;
+                        if now.clips.contains_key(&id) && !now.clip_failures.contains_key(&id) {
+                            let _permit = score_sem.acquire_owned().await.map_err(closed)?;
+                            stages::run_task(&me, &rec, &now, &Task::ScoreClip(id)).await?;
+                        }
+                    }
+                    Ok(())
                 })
             });
             let mut first_err = None;

@@ -71,6 +71,8 @@ pub struct VideoRequest {
     pub width: u32,
     pub height: u32,
     pub seed: u64,
+    /// 0 for the first render; later takes ask for a different result.
+    pub take: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

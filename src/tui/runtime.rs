@@ -53,10 +53,7 @@ pub fn session_rows(p: &Pipeline) -> Result<Vec<SessionRow>, String> {
                     title: s.brief.as_ref().map(|b| b.title()).unwrap_or_default(),
                     created_at_ms: s.created_at_ms,
                     cost_usd: s.total_cost(),
-                    score: match s.scores.get(&ScoreTarget::Final).map(|r| &r.score) {
-                        Some(crate::domain::Score::Scored { aggregate, .. }) => Some(*aggregate),
-                        _ => None,
-                    },
+                    score: s.scores.get(&ScoreTarget::Final).and_then(|r| r.score.quality()),
                     resumable: st != "done",
                     status: st,
                     error: None,

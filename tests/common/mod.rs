@@ -45,6 +45,22 @@ impl Harness {
         Pipeline::new(&self.paths, s, store, providers, Arc::new(Unscored), ff)
     }
 
+    /// A pipeline with the scorer and scoring settings that `s` configures.
+    pub fn pipeline_scored(&self, store: Arc<Store>, f: impl FnOnce(&mut Settings)) -> Pipeline {
+        self.pipeline_scored_with(store, f, |_| {})
+    }
+
+    /// As `pipeline_scored`, with the providers changed by `g`.
+    pub fn pipeline_scored_with(&self, store: Arc<Store>, f: impl FnOnce(&mut Settings), g: impl FnOnce(&mut ProviderSet)) -> Pipeline {
+        let mut s = settings();
+        f(&mut s);
+        let ff = Ffmpeg::locate().expect("ffmpeg is required for the tests");
+        let mut providers = ProviderSet::from_settings(&s, &ff).unwrap();
+        g(&mut providers);
+        let scorer = admint::quality::scorer_from_settings(&s.scoring, &ff).unwrap();
+        Pipeline::new(&self.paths, s, store, providers, scorer, ff)
+    }
+
     pub fn pipeline(&self, store: Arc<Store>) -> Pipeline {
         self.pipeline_with(store, |_| {})
     }

@@ -5,8 +5,28 @@ use std::sync::Arc;
 use super::super::keys::clip_key;
 use super::super::{Pipeline, PipelineError, Recorder};
 use super::{blob_path, check_budget, ingest, job_ctx, run_job};
-use crate::domain::{Clip, CostEntry, Event, ScoreRecord, ScoreTarget, SessionState};
+use crate::domain::{Clip, CostEntry, Event, Scene, ScoreRecord, ScoreTarget, SessionState};
 use crate::providers::VideoRequest;
+use crate::quality::{GateContext, ScoreRequest};
+
+/// What the video model is asked for a scene's current take.
+fn video_request(p: &Pipeline, st: &SessionState, scene: &Scene) -> Result<VideoRequest, PipelineError> {
+    let render = st.render.clone().expect("render spec is set at creation");
+    let keyframe = st.keyframes.get(&scene.id).ok_or_else(|| PipelineError::Config(format!("scene {} has no keyframe", scene.id)))?;
+    let take = st.take(scene.id);
+    Ok(VideoRequest {
+        image: blob_path(p, &keyframe.image)?,
+        prompt: scene.description.clone(),
+        camera: scene.camera,
+        motion_intensity: scene.motion_intensity,
+        duration_s: scene.duration_s,
+        fps: render.fps,
+        width: render.width,
+        height: render.height,
+        seed: st.brief().seed.wrapping_add(take as u64),
+        take,
+    })
+}
 
 pub async fn clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id: u32) -> Result<(), PipelineError> {
     let scene = st.scene(scene_id).ok_or_else(|| PipelineError::Config(format!("scene {scene_id} is gone")))?.clone();
@@ -18,18 +38,7 @@ pub async fn clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id
         return Ok(());
     }
     let render = st.render.clone().expect("render spec is set at creation");
-    let keyframe = st.keyframes.get(&scene_id).ok_or_else(|| PipelineError::Config(format!("scene {scene_id} has no keyframe")))?;
-    let req = VideoRequest {
-        image: blob_path(p, &keyframe.image)?,
-        prompt: scene.description.clone(),
-        camera: scene.camera,
-        motion_intensity: scene.motion_intensity,
-        duration_s: scene.duration_s,
-        fps: render.fps,
-        width: render.width,
-        height: render.height,
-        seed: st.brief().seed,
-    };
+    let req = video_request(p, st, &scene)?;
     let model = p.providers.video.clone();
     let est = model.estimate_usd(&req);
     rec.record(Event::ClipStarted { scene_id, key: key.clone() }).await?;
@@ -88,11 +97,28 @@ pub async fn clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id
     Ok(())
 }
 
+/// Score a rendered clip; with the quality gate on, ask for another take when it scores
+/// under the threshold (or go back to the best take once the attempts are spent).
 pub async fn score_clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id: u32) -> Result<(), PipelineError> {
     let clip = st.clips.get(&scene_id).ok_or_else(|| PipelineError::Config(format!("clip {scene_id} is gone")))?;
-    let path = blob_path(p, &clip.video)?;
-    rec.progress(&format!("score:{scene_id}"), 0.0);
-    let score = p.scorer.score(&path).await;
+    let scene = st.scene(scene_id).ok_or_else(|| PipelineError::Config(format!("scene {scene_id} is gone")))?.clone();
+    let task = format!("score:{scene_id}");
+    rec.progress(&task, 0.0);
+    let req = ScoreRequest {
+        video: blob_path(p, &clip.video)?,
+        gates: GateContext { expected_duration_s: Some(scene.duration_s), ..GateContext::default() },
+    };
+    let score = p.scorer.score(&req).await;
     rec.record(Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(scene_id), video: clip.video.clone(), score } }).await?;
+    rec.progress(&task, 1.0);
+    let s = &p.settings.scoring;
+    let now = rec.state().await;
+    if let Some((take, why)) = super::super::plan::quality_retake(&now, scene_id, s.regenerate_below, s.max_attempts) {
+        let mut next = now.clone();
+        next.clip_takes.insert(scene_id, take);
+        let est = p.providers.video.estimate_usd(&video_request(p, &next, &scene)?);
+        let reason = if now.take_quality.get(&scene_id).is_some_and(|t| t.contains_key(&take)) { why } else { format!("{why}; estimated ${est:.2}") };
+        rec.record(Event::ClipRetakeRequested { scene_id, take, reason }).await?;
+    }
     Ok(())
 }

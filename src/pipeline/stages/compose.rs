@@ -6,7 +6,8 @@ use super::super::keys::{compose_key, key_of};
 use super::super::{Pipeline, PipelineError, Recorder};
 use super::{blob_path, ingest, job_ctx};
 use crate::domain::{AssetId, Event, FinalVideo, ReferenceKind, ScoreRecord, ScoreTarget, SessionState};
-use crate::media::{ComposeAudio, ComposeClip, ComposeSpec};
+use crate::media::{overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec};
+use crate::quality::{GateContext, ScoreRequest};
 use crate::providers::{MediaRef, SpeechRequest};
 
 fn brand_colors(st: &SessionState) -> [String; 2] {
@@ -58,20 +59,16 @@ async fn voiceover(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Resu
     Ok(out)
 }
 
-pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
-    let key = compose_key(st, &p.provider_ids()).ok_or_else(|| PipelineError::Config("a clip is missing".into()))?;
-    if let Some(v) = p.store.cache_get::<FinalVideo>(&key)?.filter(|v| p.store.blobs.contains(&v.video)) {
-        rec.record(Event::Composed { video: FinalVideo { key, ..v } }).await?;
-        return Ok(());
-    }
+/// The final cut as ffmpeg will make it (voiceover lines given).
+fn compose_spec(p: &Pipeline, st: &SessionState, voiceover: Vec<(f64, std::path::PathBuf)>) -> Result<ComposeSpec, PipelineError> {
     let brief = st.brief();
     let render = st.render.clone().expect("render spec is set at creation");
     let mut clips = Vec::new();
     for s in &st.scenes {
-        let c = &st.clips[&s.id];
+        let c = st.clips.get(&s.id).ok_or_else(|| PipelineError::Config(format!("clip {} is missing", s.id)))?;
         clips.push(ComposeClip { path: blob_path(p, &c.video)?, duration_s: s.duration_s, text: s.on_screen_text.clone() });
     }
-    let spec = ComposeSpec {
+    Ok(ComposeSpec {
         width: render.width,
         height: render.height,
         fps: render.fps,
@@ -82,14 +79,20 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
         colors: brand_colors(st),
         logo: brief.assets.logo.as_ref().map(|a| blob_path(p, a)).transpose()?,
         clips,
-        audio: ComposeAudio {
-            music: brief.assets.music.as_ref().map(|a| blob_path(p, a)).transpose()?,
-            voiceover: voiceover(p, rec, st).await?,
-        },
+        audio: ComposeAudio { music: brief.assets.music.as_ref().map(|a| blob_path(p, a)).transpose()?, voiceover },
         font: p.settings.render.font.clone(),
         x264_preset: p.settings.render.x264_preset.clone(),
         crf: p.settings.render.crf,
-    };
+    })
+}
+
+pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
+    let key = compose_key(st, &p.provider_ids()).ok_or_else(|| PipelineError::Config("a clip is missing".into()))?;
+    if let Some(v) = p.store.cache_get::<FinalVideo>(&key)?.filter(|v| p.store.blobs.contains(&v.video)) {
+        rec.record(Event::Composed { video: FinalVideo { key, ..v } }).await?;
+        return Ok(());
+    }
+    let spec = compose_spec(p, st, voiceover(p, rec, st).await?)?;
     let work = p.work_dir(&st.id).join(format!("compose-{}", &key[..12]));
     let out = work.join("final.mp4");
     let (ff, cancel, rec2) = (p.ffmpeg.clone(), p.cancel.clone(), rec.clone());
@@ -111,10 +114,24 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
     Ok(())
 }
 
+/// Score the advert: dimensions, and the gates with what compose knows — the planned
+/// length, the title cards (meant to be still), the overlays (safe area) and the audio.
 pub async fn score_final(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
     let fv = st.final_video.as_ref().ok_or_else(|| PipelineError::Config("nothing composed to score".into()))?;
-    let path = blob_path(p, &fv.video)?;
-    let score = p.scorer.score(&path).await;
+    let spec = compose_spec(p, st, Vec::new())?;
+    let total = spec.total_s();
+    rec.progress("score:final", 0.0);
+    let req = ScoreRequest {
+        video: blob_path(p, &fv.video)?,
+        gates: GateContext {
+            expected_duration_s: Some(total),
+            exempt: vec![(0.0, spec.intro_s), (total - spec.outro_s, total + 1.0)],
+            overlays: Some(overlay_boxes(&spec)),
+            audio: true,
+        },
+    };
+    let score = p.scorer.score(&req).await;
     rec.record(Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Final, video: fv.video.clone(), score } }).await?;
+    rec.progress("score:final", 1.0);
     Ok(())
 }

@@ -12,6 +12,9 @@ pub struct CameraAnimator {
     pub crf: u32,
 }
 
+/// Motion intensity of each take, relative to the scene's.
+const TAKE_INTENSITY: [f32; 4] = [1.0, 0.7, 0.5, 1.25];
+
 #[async_trait]
 impl VideoModel for CameraAnimator {
     fn id(&self) -> String {
@@ -25,7 +28,8 @@ impl VideoModel for CameraAnimator {
             fps: req.fps,
             duration_s: req.duration_s,
             camera: req.camera,
-            intensity: req.motion_intensity,
+            // A new take of a camera move is the same move, calmer or livelier.
+            intensity: (req.motion_intensity * TAKE_INTENSITY[req.take as usize % TAKE_INTENSITY.len()]).clamp(0.0, 1.0),
             x264_preset: self.x264_preset.clone(),
             crf: self.crf,
         };

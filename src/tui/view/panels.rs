@@ -5,7 +5,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use super::{block, Images};
-use crate::domain::{AssetId, Score, ScoreTarget, SessionState, Stage};
+use crate::domain::{AssetId, Method, Score, ScoreTarget, SessionState, Stage, Verdict};
 use crate::media::wrap_text;
 use crate::pipeline::narrate::format_time;
 use crate::tui::app::{App, Focus, RunState, SessionView, Who};
@@ -301,19 +301,38 @@ fn score_spans(app: &App, score: Option<&Score>, pending: bool, width: usize) ->
     match score {
         None if pending => vec![Span::styled("scoring…", t.muted)],
         None => vec![Span::styled("—", t.muted)],
-        Some(Score::NotScored { .. }) => vec![Span::styled("not scored (no scorer configured)", t.muted)],
-        Some(Score::Failed { .. }) => vec![Span::styled("unavailable", t.poor)],
-        Some(Score::Scored { dimensions, aggregate, .. }) => {
-            let mut spans = vec![Span::styled(format!("{aggregate:>3.0} "), grade(app, *aggregate).add_modifier(Modifier::BOLD))];
-            let mut used = 4;
-            for (name, val) in dimensions {
+        Some(Score::NotScored { .. }) => vec![Span::styled("not scored (scoring is off)", t.muted)],
+        Some(Score::Unavailable { .. }) => vec![Span::styled("unavailable", t.poor)],
+        Some(Score::Scored { dimensions, quality, gates, .. }) => {
+            let mut spans = vec![Span::styled(format!("{quality:>3.0} "), grade(app, *quality).add_modifier(Modifier::BOLD))];
+            let worst = gates.iter().map(|g| g.verdict).max();
+            let flagged: Vec<&str> = gates.iter().filter(|g| g.verdict != Verdict::Pass).map(|g| g.gate.as_str()).collect();
+            let (badge, style) = match worst {
+                None => (String::new(), t.muted),
+                Some(Verdict::Pass) => ("QC ok ".to_string(), t.good),
+                Some(v) => (format!("QC {}: {} ", v.label(), flagged.join(",")), if v == Verdict::Fail { t.poor } else { t.acceptable }),
+            };
+            let mut used = 4 + badge.chars().count();
+            if !badge.is_empty() {
+                spans.push(Span::styled(badge, style));
+            }
+            for (name, d) in dimensions {
                 let short: String = name.split('_').map(|w| w.chars().next().unwrap_or(' ')).collect();
-                let cell = format!("{short}:{val:.0} ");
+                let mark = match d.method {
+                    Method::Approximation => "~",
+                    Method::Heuristic => "*",
+                    _ => "",
+                };
+                let (cell, val) = if name == "dynamic_degree" {
+                    (format!("{short}:{}{mark} ", if d.value >= 0.5 { "yes" } else { "no" }), 100.0)
+                } else {
+                    (format!("{short}:{:.0}{mark} ", d.value * 100.0), d.value * 100.0)
+                };
                 if used + cell.len() > width {
                     break;
                 }
                 used += cell.len();
-                spans.push(Span::styled(cell, grade(app, *val)));
+                spans.push(Span::styled(cell, grade(app, val)));
             }
             spans
         }
