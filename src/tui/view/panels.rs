@@ -359,5 +359,15 @@ pub fn quality(app: &App, f: &mut Frame, area: Rect) {
         spans.extend(score_spans(app, rec.map(|r| &r.score), pending, w.saturating_sub(8)));
         lines.push(Line::from(spans));
     }
+    // What the advert's gates flagged, then a legend, while there is room.
+    if let Some(Score::Scored { gates, .. }) = s.scores.get(&ScoreTarget::Final).map(|r| &r.score) {
+        for g in gates.iter().filter(|g| g.verdict != Verdict::Pass) {
+            let style = if g.verdict == Verdict::Fail { app.theme.poor } else { app.theme.acceptable };
+            lines.push(Line::from(Span::styled(format!(" {} {}: {}", g.gate, g.verdict.label(), g.detail), style)));
+        }
+    }
+    if s.scores.values().any(|r| matches!(r.score, Score::Scored { .. })) {
+        lines.push(Line::from(Span::styled(" ~ approximation of VBench · * heuristic · dd dynamic degree", app.theme.muted)));
+    }
     f.render_widget(Paragraph::new(lines), inner);
 }
