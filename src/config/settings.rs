@@ -78,6 +78,9 @@ pub struct ProviderSettings {
     pub vision: String,
     /// Voiceover: `offline` (ffmpeg's flite voice) or `none`.
     pub speech: String,
+    /// Deprecated: the old name of `scoring.backend`, still read from older configs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scorer: Option<String>,
 }
 
 impl Default for ProviderSettings {
@@ -88,6 +91,7 @@ impl Default for ProviderSettings {
             video: "offline".into(),
             vision: "offline".into(),
             speech: "none".into(),
+            scorer: None,
         }
     }
 }
@@ -213,6 +217,9 @@ impl Settings {
                 return Err(ConfigError::Read { path: config_file.display().to_string(), source: e })
             }
         };
+        if let Some(old) = s.providers.scorer.take() {
+            s.scoring.backend = old;
+        }
         if let Ok(p) = std::env::var("ADMINT_PROFILE") {
             s.apply_profile(&p)?;
         }
@@ -261,5 +268,21 @@ impl Settings {
             return bad("pipeline.clip_attempts must be at least 1".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod scoring_compat_tests {
+    use super::*;
+
+    #[test]
+    fn the_old_providers_scorer_key_still_picks_the_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("config.toml");
+        std::fs::write(&f, "[providers]\nscorer = \"none\"\n").unwrap();
+        let s = Settings::load(&f).unwrap();
+        assert_eq!(s.scoring.backend, "none");
+        assert_eq!(s.providers.scorer, None);
+        assert_eq!(Settings::default().scoring.backend, "native");
     }
 }
