@@ -67,6 +67,23 @@ impl Drop for Tmux {
 }
 
 /// Wait until admint has exited (the pane writes its exit code to `dir/exit`).
+/// The admint binary on the same data as the UI under test.
+fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_admint"))
+        .args(args)
+        .env("ADMINT_DATA_DIR", dir.join("data"))
+        .env("ADMINT_STATE_DIR", dir.join("state"))
+        .output()
+        .unwrap()
+}
+
+/// A temp dir whose config renders one small clip at a time.
+fn one_clip_at_a_time() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[pipeline]\nclip_concurrency = 1\n[render]\nshort_side = 360\n").unwrap();
+    dir
+}
+
 fn wait_exit(t: &Tmux, dir: &Path) {
     let end = Instant::now() + Duration::from_secs(10);
     while !dir.join("exit").exists() {
@@ -174,8 +191,7 @@ fn admint_pid(t: &Tmux) -> u32 {
 
 #[test]
 fn killed_mid_render_the_session_is_resumable_and_finishes_without_rerendering() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("config.toml"), "[pipeline]\nclip_concurrency = 1\n[render]\nshort_side = 360\n").unwrap();
+    let dir = one_clip_at_a_time();
     {
         let t = Tmux::start(dir.path(), 120, 35, &[]);
         t.wait_for("No sessions yet", 20);
@@ -199,21 +215,11 @@ fn killed_mid_render_the_session_is_resumable_and_finishes_without_rerendering()
     wait_exit(&t, dir.path());
     drop(t);
     // The log: every clip rendered once, some of them after the resume.
-    let list = Command::new(env!("CARGO_BIN_EXE_admint"))
-        .args(["sessions", "list", "--format", "json"])
-        .env("ADMINT_DATA_DIR", dir.path().join("data"))
-        .env("ADMINT_STATE_DIR", dir.path().join("state"))
-        .output()
-        .unwrap();
+    let list = cli(dir.path(), &["sessions", "list", "--format", "json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
     let id = rows[0]["id"].as_str().unwrap().to_string();
     assert_eq!(rows[0]["status"], "done");
-    let log = Command::new(env!("CARGO_BIN_EXE_admint"))
-        .args(["sessions", "show", &id, "--events", "--format", "jsonl"])
-        .env("ADMINT_DATA_DIR", dir.path().join("data"))
-        .env("ADMINT_STATE_DIR", dir.path().join("state"))
-        .output()
-        .unwrap();
+    let log = cli(dir.path(), &["sessions", "show", &id, "--events", "--format", "jsonl"]);
     let events: Vec<serde_json::Value> = String::from_utf8_lossy(&log.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let resumed_at = events.iter().position(|e| e["event"]["type"] == "resumed").expect("the session was resumed");
     let mut per_scene = std::collections::HashMap::new();
@@ -230,8 +236,7 @@ fn killed_mid_render_the_session_is_resumable_and_finishes_without_rerendering()
 
 #[test]
 fn quitting_while_clips_render_asks_then_stops_cleanly_and_leaves_it_resumable() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("config.toml"), "[pipeline]\nclip_concurrency = 1\n[render]\nshort_side = 360\n").unwrap();
+    let dir = one_clip_at_a_time();
     let t = Tmux::start(dir.path(), 120, 35, &[]);
     t.wait_for("No sessions yet", 20);
     start_30s_advert(&t, "a standing desk for remote workers");
@@ -241,12 +246,7 @@ fn quitting_while_clips_render_asks_then_stops_cleanly_and_leaves_it_resumable()
     t.keys(&["y"]);
     wait_exit(&t, dir.path());
     assert_eq!(std::fs::read_to_string(dir.path().join("exit")).unwrap().trim(), "EXIT=0");
-    let list = Command::new(env!("CARGO_BIN_EXE_admint"))
-        .args(["sessions", "list", "--format", "json"])
-        .env("ADMINT_DATA_DIR", dir.path().join("data"))
-        .env("ADMINT_STATE_DIR", dir.path().join("state"))
-        .output()
-        .unwrap();
+    let list = cli(dir.path(), &["sessions", "list", "--format", "json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
     let status = rows[0]["status"].as_str().unwrap();
     assert!(status.starts_with("resumable"), "{status}");

@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use super::{Ffmpeg, MediaError, Probe};
+use super::{last_lines, Ffmpeg, MediaError, Probe};
 
 /// Buffers in flight between the decoder and the consumer.
 const IN_FLIGHT: usize = 3;
@@ -71,8 +71,8 @@ fn finish(mut child: Child, what: &str, path: &Path) -> Result<(), String> {
     if status.success() {
         return Ok(());
     }
-    let tail: Vec<&str> = err.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
-    Err(format!("ffmpeg could not decode the {what} of {}: {}", path.display(), if tail.is_empty() { status.to_string() } else { tail.join(" | ") }))
+    let tail = last_lines(&err, 3);
+    Err(format!("ffmpeg could not decode the {what} of {}: {}", path.display(), if tail.is_empty() { status.to_string() } else { tail }))
 }
 
 /// Read exactly `buf.len()` bytes; `Ok(false)` at a clean end of stream.

@@ -16,7 +16,7 @@ pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
 pub use frames::{for_each_audio_chunk, FrameStream, RgbFrame};
 pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
-pub use text::wrap_text;
+pub use text::{last_lines, wrap_text};
 
 use thiserror::Error;
 

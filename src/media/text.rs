@@ -38,6 +38,12 @@ pub fn wrap_text(text: &str, max_chars: usize, max_lines: usize) -> Vec<String> 
     lines
 }
 
+/// The last `n` non-empty lines of a tool's output, joined with " | " (for error messages).
+pub fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ use super::native::NATIVE_VERSION;
 use super::{aggregate, NativeOptions, NativeScorer, QualityError, ScoreRequest, Scorer};
 use crate::config::ScoringSettings;
 use crate::domain::{DimensionScore, Method, Score};
+use crate::media::last_lines;
 
 /// VBench's version of a dimension, as the native scorer's label.
 const VBENCH_VERSION: &str = "vbench-cli";
@@ -76,11 +77,7 @@ impl VbenchScorer {
             Ok(Err(e)) => return Err(err(format!("cannot run `{program}`: {e}"))),
             Ok(Ok(o)) => o,
         };
-        let tail = |b: &[u8]| {
-            let t = String::from_utf8_lossy(b);
-            let lines: Vec<&str> = t.lines().filter(|l| !l.trim().is_empty()).collect();
-            lines[lines.len().saturating_sub(3)..].join(" | ")
-        };
+        let tail = |b: &[u8]| last_lines(&String::from_utf8_lossy(b), 3);
         if !out.status.success() {
             return Err(err(format!("{dim}: `{program}` exited with {}: {}", out.status, tail(&out.stderr))));
         }

@@ -11,7 +11,6 @@ use admint::domain::{Approver, SessionState};
 use admint::pipeline::{BriefInput, Decider, Decision, Gate, Pipeline};
 use async_trait::async_trait;
 use admint::providers::ProviderSet;
-use admint::quality::Unscored;
 use admint::store::Store;
 
 pub struct Harness {
@@ -36,13 +35,9 @@ impl Harness {
         Arc::new(Store::open(&self.paths.data_dir).unwrap())
     }
 
-    /// A pipeline on `store` with the offline providers, optionally changed by `f`.
+    /// A pipeline on `store` with the offline providers, optionally changed by `f`, and no scorer.
     pub fn pipeline_with(&self, store: Arc<Store>, f: impl FnOnce(&mut ProviderSet)) -> Pipeline {
-        let s = settings();
-        let ff = Ffmpeg::locate().expect("ffmpeg is required for the tests");
-        let mut providers = ProviderSet::from_settings(&s, &ff).unwrap();
-        f(&mut providers);
-        Pipeline::new(&self.paths, s, store, providers, Arc::new(Unscored), ff)
+        self.pipeline_scored_with(store, |s| s.scoring.backend = "none".into(), f)
     }
 
     /// A pipeline with the scorer and scoring settings that `s` configures.
