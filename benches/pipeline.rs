@@ -29,21 +29,15 @@ struct FixedLatency {
 }
 
 #[async_trait]
-impl VideoModel for FixedLatency {
+impl MediaModel<VideoRequest> for FixedLatency {
     fn id(&self) -> String {
         "bench/fixed-latency".into()
     }
-    async fn submit(&self, _req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError> {
+    async fn submit(&self, _req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
         tokio::time::sleep(self.latency).await;
         let out = ctx.work_dir.join(format!("fixed-{}.mp4", uuid::Uuid::new_v4().simple()));
         std::fs::copy(&self.clip, &out)?;
-        Ok(Submitted::Done(MediaRef::Local(out)))
-    }
-    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError> {
-        Err(ProviderError::NotFound(job.remote_id.clone()))
-    }
-    async fn cancel(&self, _job: &JobRef) -> Result<(), ProviderError> {
-        Ok(())
+        Ok(Submitted::Done(Produced::new(MediaRef::Local(out))))
     }
 }
 
@@ -73,7 +67,7 @@ fn bench_parallel_clips(ff: &Ffmpeg, tmp: &Path) {
         settings.pipeline.clip_concurrency = n;
         let store = Arc::new(Store::open(&paths.data_dir).unwrap());
         let mut providers = ProviderSet::from_settings(&settings, ff).unwrap();
-        providers.video = Arc::new(FixedLatency { latency, clip: clip.clone() });
+        providers.video = Chain::one(Arc::new(FixedLatency { latency, clip: clip.clone() }));
         let p = Pipeline::new(&paths, settings, store.clone(), providers, Arc::new(Unscored), ff.clone());
         let input = BriefInput { prompt: Some("pink running shoes for Gen Z runners".into()), duration_s: Some(5.0 * n as f64), seed: Some(run), ..Default::default() };
         let (brief, _) = input.validate(&Resources::new(&paths.config_dir)).unwrap();

@@ -20,7 +20,7 @@ fn auto() -> AutoDecider {
 /// A video model that fails for prompts containing a marker, and can stop the run after
 /// a number of clips (a simulated crash).
 struct Faulty {
-    inner: Arc<dyn VideoModel>,
+    inner: Arc<VideoModel>,
     poison: Mutex<Option<String>>,
     stop_after: Option<(usize, Arc<AtomicBool>)>,
     done: AtomicUsize,
@@ -28,11 +28,11 @@ struct Faulty {
 }
 
 #[async_trait]
-impl VideoModel for Faulty {
+impl MediaModel<VideoRequest> for Faulty {
     fn id(&self) -> String {
         self.inner.id()
     }
-    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError> {
+    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.poison.lock().unwrap().as_ref().is_some_and(|p| req.prompt.contains(p.as_str())) {
             return Err(ProviderError::Transient("simulated 503 from the video provider".into()));
@@ -45,7 +45,7 @@ impl VideoModel for Faulty {
         }
         r
     }
-    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError> {
+    async fn status(&self, job: &JobRef) -> Result<JobState<Produced>, ProviderError> {
         self.inner.status(job).await
     }
     async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError> {
@@ -53,7 +53,7 @@ impl VideoModel for Faulty {
     }
 }
 
-fn faulty(inner: Arc<dyn VideoModel>, stop_after: Option<(usize, Arc<AtomicBool>)>) -> Arc<Faulty> {
+fn faulty(inner: Arc<VideoModel>, stop_after: Option<(usize, Arc<AtomicBool>)>) -> Arc<Faulty> {
     Arc::new(Faulty { inner, poison: Mutex::new(None), stop_after, done: AtomicUsize::new(0), calls: AtomicUsize::new(0) })
 }
 
@@ -169,9 +169,9 @@ async fn interrupted_clips_resume_without_rerendering_finished_ones() {
     let flag = Arc::new(AtomicBool::new(false));
     let mut first: Option<Arc<Faulty>> = None;
     let mut p = h.pipeline_with(store.clone(), |ps| {
-        let f = faulty(ps.video.clone(), Some((2, flag.clone())));
+        let f = faulty(ps.video.head().clone(), Some((2, flag.clone())));
         first = Some(f.clone());
-        ps.video = f;
+        ps.video = Chain::one(f);
     });
     p.cancel = flag.clone();
     p.settings.pipeline.clip_concurrency = 1;
@@ -198,9 +198,9 @@ async fn interrupted_clips_resume_without_rerendering_finished_ones() {
 fn faulty_counter(h: &Harness, store: Arc<admint::store::Store>) -> (Arc<Faulty>, Pipeline) {
     let mut f0 = None;
     let p = h.pipeline_with(store, |ps| {
-        let f = faulty(ps.video.clone(), None);
+        let f = faulty(ps.video.head().clone(), None);
         f0 = Some(f.clone());
-        ps.video = f;
+        ps.video = Chain::one(f);
     });
     (f0.unwrap(), p)
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use admint::providers::{JobCtx, JobRef, JobState, MediaRef, ProviderError, Submitted, VideoModel, VideoRequest};
+use admint::providers::{Chain, JobCtx, JobRef, JobState, MediaModel, Produced, ProviderError, Submitted, VideoModel, VideoRequest};
 use admint::store::Store;
 use async_trait::async_trait;
 
@@ -286,7 +286,7 @@ async fn vbench_adapter_reads_results_and_its_failure_shapes() {
 /// A video model that renders like the inner one, except that the `last`-th render waits
 /// until a clip score is in the log: if scoring waited for rendering, it would never come.
 struct WaitsForAScore {
-    inner: Arc<dyn VideoModel>,
+    inner: Arc<VideoModel>,
     store: Arc<Store>,
     session: Arc<OnceLock<String>>,
     submits: AtomicUsize,
@@ -294,11 +294,11 @@ struct WaitsForAScore {
 }
 
 #[async_trait]
-impl VideoModel for WaitsForAScore {
+impl MediaModel<VideoRequest> for WaitsForAScore {
     fn id(&self) -> String {
         self.inner.id()
     }
-    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError> {
+    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
         let n = self.submits.fetch_add(1, Ordering::SeqCst) + 1;
         let out = self.inner.submit(req, ctx).await?;
         if n == self.last {
@@ -313,7 +313,7 @@ impl VideoModel for WaitsForAScore {
         }
         Ok(out)
     }
-    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError> {
+    async fn status(&self, job: &JobRef) -> Result<JobState<Produced>, ProviderError> {
         self.inner.status(job).await
     }
     async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError> {
@@ -332,7 +332,7 @@ async fn a_run_scores_clips_as_they_land_and_gates_the_final_cut() {
         store,
         |s| s.pipeline.clip_concurrency = 1,
         move |providers| {
-            providers.video = Arc::new(WaitsForAScore { inner: providers.video.clone(), store: store2, session: session2, submits: AtomicUsize::new(0), last: 3 });
+            providers.video = Chain::one(Arc::new(WaitsForAScore { inner: providers.video.head().clone(), store: store2, session: session2, submits: AtomicUsize::new(0), last: 3 }));
         },
     );
     let id = new_session(&p, brief_input("pink running shoes with white laces", 6.0)).await;

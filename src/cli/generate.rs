@@ -43,26 +43,15 @@ fn check_output_dir(dir: &Path) -> Result<(), CliError> {
         .map_err(|e| CliError::usage(format!("output dir {} is not writable: {e}", dir.display())))
 }
 
-/// What the planned media calls would cost, as the configured models price them.
-fn estimate_cost(brief: &crate::domain::Brief, settings: &Settings, scenes: usize) -> Result<(f64, bool), CliError> {
-    use crate::providers::{ImagePurpose, ImageRequest, VideoRequest};
+fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputFormat) -> Result<(), CliError> {
+    let scenes = crate::pipeline::expected_scenes(brief);
+    let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
     let ff = crate::media::Ffmpeg::locate().map_err(|e| CliError::usage(e.to_string()))?;
     let providers = crate::providers::ProviderSet::from_settings(settings, &ff).map_err(|e| CliError::usage(e.to_string()))?;
-    let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
-    let image = |purpose| ImageRequest { purpose, prompt: brief.prompt.clone(), width: w, height: h, seed: brief.seed, palette: vec![], title: None, init_images: vec![] };
-    let per_clip = brief.duration_s / scenes as f64;
-    let clip = VideoRequest { image: Default::default(), prompt: brief.prompt.clone(), camera: Default::default(), motion_intensity: 0.5, duration_s: per_clip, fps: settings.render.fps, width: w, height: h, seed: brief.seed, take: 0 };
-    let refs: f64 = crate::domain::ReferenceKind::ALL.iter().map(|k| providers.image.estimate_usd(&image(ImagePurpose::Reference { reference: *k }))).sum();
-    let per_scene = providers.image.estimate_usd(&image(ImagePurpose::Keyframe { scene_id: 1 })) + providers.video.estimate_usd(&clip);
-    let paid = providers.image.is_remote() || providers.video.is_remote();
-    Ok((refs + per_scene * scenes as f64, paid))
-}
-
-fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputFormat) -> Result<(), CliError> {
-    let scenes = ((brief.duration_s / 5.0).round() as usize).clamp(1, 12);
-    let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
-    let p = &settings.providers;
-    let (cost, paid) = estimate_cost(brief, settings, scenes)?;
+    let est = crate::pipeline::estimate(&providers, settings, brief, None);
+    let cost = est.total();
+    let chains: serde_json::Map<String, serde_json::Value> = crate::config::ROLES.iter().map(|r| (r.to_string(), serde_json::json!(settings.chain(r)))).collect();
+    let over = brief.budget_usd.is_some_and(|b| cost > b + 1e-9);
     let plan = serde_json::json!({
         "dry_run": true,
         "brief": brief,
@@ -71,10 +60,13 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
                    "compose", "scoring"],
         "render": { "width": w, "height": h, "fps": settings.render.fps,
                     "length_s": brief.duration_s + settings.render.intro_s + settings.render.outro_s },
-        "providers": p,
+        "roles": chains,
+        "scoring": settings.scoring.backend,
+        "estimate": est.lines,
         "estimated_cost_usd": cost,
+        "unpriced_models": est.unpriced(),
         "budget_usd": brief.budget_usd,
-        "paid_providers": paid,
+        "within_budget": !over,
     });
     match format {
         OutputFormat::Text => {
@@ -83,8 +75,18 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
             for s in plan["stages"].as_array().into_iter().flatten() {
                 println!("  - {}", s.as_str().unwrap_or_default());
             }
-            println!("  providers: writer={} image={} video={} vision={} speech={} scoring={}", p.writer, p.image, p.video, p.vision, p.speech, settings.scoring.backend);
+            for r in crate::config::ROLES {
+                let c = settings.chain(r);
+                println!("  {r}: {}", if c.is_empty() { "none".to_string() } else { c.join(" → ") });
+            }
+            for l in &est.lines {
+                let usd = l.usd.map(|u| format!("${u:.2}")).unwrap_or_else(|| "price unknown".into());
+                println!("  cost: {} × {} on {}: {usd}", l.calls, l.what, l.model);
+            }
             println!("  estimated cost: ${cost:.2}{}", brief.budget_usd.map(|b| format!(" of ${b:.2} budget")).unwrap_or_default());
+            if over {
+                println!("  over budget: a run would stop before submitting anything");
+            }
         }
         _ => println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default()),
     }

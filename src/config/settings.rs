@@ -1,5 +1,8 @@
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use super::backends::{BackendSettings, ChainEntry, LimitsSettings, Price, RoleSettings, ROLES};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -202,6 +205,13 @@ pub struct Settings {
     pub providers: ProviderSettings,
     pub scoring: ScoringSettings,
     pub tui: TuiSettings,
+    /// Remote endpoints by name (built-in names work without a table).
+    pub backends: BTreeMap<String, BackendSettings>,
+    /// Each role's fallback chain; a role without one uses `providers.ROLE`.
+    pub roles: BTreeMap<String, RoleSettings>,
+    pub limits: LimitsSettings,
+    /// Prices by `BACKEND:MODEL`, over the shipped table.
+    pub prices: BTreeMap<String, Price>,
 }
 
 impl Settings {
@@ -267,7 +277,58 @@ impl Settings {
         if self.pipeline.clip_attempts == 0 {
             return bad("pipeline.clip_attempts must be at least 1".into());
         }
+        if self.limits.remote_jobs == 0 {
+            return bad("limits.remote_jobs must be at least 1".into());
+        }
+        for (name, b) in &self.backends {
+            b.resolved(name).map_err(ConfigError::Invalid)?;
+        }
+        for (role, r) in &self.roles {
+            if !ROLES.contains(&role.as_str()) {
+                return bad(format!("roles.{role}: unknown role; use one of {}", ROLES.join(", ")));
+            }
+            if r.chain.is_empty() {
+                return bad(format!("roles.{role}.chain is empty: list at least one model, or \"offline\""));
+            }
+            for entry in &r.chain {
+                if let ChainEntry::Remote { backend, .. } = ChainEntry::parse(entry).map_err(|e| ConfigError::Invalid(format!("roles.{role}.chain: {e}")))? {
+                    self.backend(&backend).map_err(ConfigError::Invalid)?;
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// A role's chain: `[roles.ROLE] chain`, else the single `providers.ROLE`.
+    pub fn chain(&self, role: &str) -> Vec<String> {
+        if let Some(r) = self.roles.get(role) {
+            return r.chain.clone();
+        }
+        let p = &self.providers;
+        let single = match role {
+            "writer" => &p.writer,
+            "image" => &p.image,
+            "video" => &p.video,
+            "vision" => &p.vision,
+            "speech" => &p.speech,
+            _ => return vec![],
+        };
+        if single.is_empty() || single == "none" {
+            vec![]
+        } else {
+            vec![single.clone()]
+        }
+    }
+
+    /// A backend's resolved settings, from `[backends.NAME]` or the built-in table.
+    pub fn backend(&self, name: &str) -> Result<BackendSettings, String> {
+        match self.backends.get(name) {
+            Some(b) => b.resolved(name),
+            None if super::backends::builtin(name).is_some() => BackendSettings::default().resolved(name),
+            None => Err(format!(
+                "no backend named \"{name}\": add a [backends.{name}] table with a kind, or use a built-in one (openai, ollama, vllm, llamacpp, lmstudio, openrouter, replicate, fal, comfyui, gemini)"
+            )),
+        }
     }
 }
 

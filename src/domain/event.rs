@@ -101,6 +101,8 @@ pub enum Event {
     JobSubmitting { task: String, provider: String },
     /// Recorded once the provider accepted the job: a resume re-attaches by `remote_id`.
     JobSubmitted { task: String, provider: String, remote_id: String },
+    /// A remote job failed or was lost: a retry submits a new one instead of re-attaching.
+    JobEnded { task: String, provider: String, remote_id: String, error: String },
     ClipRendered { clip: Clip },
     ClipFailed { scene_id: u32, key: String, error: String },
     ClipRetryRequested { scene_id: u32 },

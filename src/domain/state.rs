@@ -243,6 +243,11 @@ impl SessionState {
                     JobRecord { provider: provider.clone(), remote_id: Some(remote_id.clone()) },
                 );
             }
+            Event::JobEnded { task, remote_id, .. } => {
+                if self.jobs.get(task).is_some_and(|j| j.remote_id.as_ref() == Some(remote_id)) {
+                    self.jobs.remove(task);
+                }
+            }
             Event::ClipRendered { clip } => {
                 self.clip_failures.remove(&clip.scene_id);
                 self.clips.insert(clip.scene_id, clip.clone());

@@ -3,6 +3,7 @@
 
 mod brief_input;
 mod decider;
+mod estimate;
 pub mod intent;
 pub mod keys;
 pub mod narrate;
@@ -14,6 +15,7 @@ mod stages;
 
 pub use brief_input::{check_image, BriefFiles, BriefInput, LIMITS};
 pub use decider::{AutoDecider, Decider, Decision, Gate};
+pub use estimate::{estimate, expected_scenes, Estimate, EstimateLine};
 pub use outputs::{manifest, storyboard, write_outputs};
 pub use plan::{plan, Blocked, Plan, PlanRules, Task};
 pub use recorder::{Recorder, Update};

@@ -43,8 +43,9 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
         Event::SceneMoved { scene_id, index } => format!("scene {scene_id} moved to position {}", index + 1),
         Event::KeyframeReady { keyframe } => format!("keyframe for scene {} ready", num(keyframe.scene_id)),
         Event::ClipStarted { scene_id, .. } => format!("clip {} rendering", num(*scene_id)),
-        Event::JobSubmitting { task, provider } => format!("{task}: submitting to {provider}"),
-        Event::JobSubmitted { task, remote_id, .. } => format!("{task}: job {remote_id} accepted"),
+        Event::JobSubmitting { task, provider } => format!("{}: submitting to {provider}", task_name(task)),
+        Event::JobSubmitted { task, remote_id, provider } => format!("{}: {provider} accepted job {remote_id}", task_name(task)),
+        Event::JobEnded { task, provider, error, .. } => format!("{}: the job on {provider} ended without a result: {error}", task_name(task)),
         Event::ClipRendered { clip } => format!("clip {} done{}", num(clip.scene_id), if clip.cached { " (from cache)" } else { "" }),
         Event::ClipFailed { scene_id, error, .. } => format!("clip {} failed: {error}", num(*scene_id)),
         Event::ClipRetryRequested { scene_id } => format!("retrying clip {}", num(*scene_id)),
@@ -105,4 +106,9 @@ pub fn format_time(ms: u64) -> String {
         .ok()
         .and_then(|t| t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
         .unwrap_or_else(|| "?".into())
+}
+
+/// A job record's task without its content-key suffix (`clip:3#ab12…` → `clip:3`).
+fn task_name(task: &str) -> &str {
+    task.split('#').next().unwrap_or(task)
 }

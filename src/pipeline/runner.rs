@@ -36,6 +36,8 @@ pub struct Pipeline {
     config_dir: PathBuf,
     pub tx: broadcast::Sender<Update>,
     pub cancel: Arc<AtomicBool>,
+    /// Remote jobs in flight at once, across all backends (`limits.remote_jobs`).
+    pub remote_jobs: Arc<Semaphore>,
 }
 
 impl Pipeline {
@@ -48,6 +50,7 @@ impl Pipeline {
         ffmpeg: Ffmpeg,
     ) -> Pipeline {
         let (tx, _) = broadcast::channel(4096);
+        let remote_jobs = Arc::new(Semaphore::new(settings.limits.remote_jobs.max(1)));
         Pipeline {
             store,
             settings,
@@ -59,6 +62,7 @@ impl Pipeline {
             config_dir: paths.config_dir.clone(),
             tx,
             cancel: Arc::new(AtomicBool::new(false)),
+            remote_jobs,
         }
     }
 
@@ -178,6 +182,10 @@ impl Pipeline {
                 }
                 continue;
             }
+            if let Err(e) = self.affordable(&state) {
+                rec.record(Event::PipelineFailed { stage, error: e.to_string() }).await?;
+                return Err(e);
+            }
             if !state.stages_started.contains(&stage) {
                 rec.record(Event::StageStarted { stage }).await?;
             }
@@ -192,6 +200,27 @@ impl Pipeline {
                 }
             }
         }
+    }
+
+    /// With a budget, refuse to go on when what is left is estimated to cost more than
+    /// what is left of the budget (nothing more is submitted), or cannot be priced.
+    fn affordable(&self, state: &SessionState) -> Result<(), PipelineError> {
+        let Some(budget) = state.brief().budget_usd else { return Ok(()) };
+        let est = super::estimate(&self.providers, &self.settings, state.brief(), Some(state));
+        if let Some(model) = est.unpriced().first() {
+            return Err(PipelineError::Budget(format!(
+                "no price is known for {model}, so the ${budget:.2} budget cannot cap it; add [prices.\"{model}\"] to the config"
+            )));
+        }
+        let (spent, left) = (state.total_cost(), est.total());
+        if left > 0.0 && spent + left > budget + 1e-9 {
+            let parts: Vec<String> = est.lines.iter().map(|l| format!("{} × {} on {} ${:.2}", l.calls, l.what, l.model, l.usd.unwrap_or(0.0))).collect();
+            return Err(PipelineError::Budget(format!(
+                "the work left is estimated at ${left:.2} ({}); with ${spent:.2} spent that is over the ${budget:.2} budget, so nothing more was submitted (raise it with --budget, or see `admint generate --dry-run`)",
+                parts.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     /// Mark stages before `current` (or all, when done) as completed.

@@ -5,7 +5,9 @@
 //! re-attaches to; `wait_job` does the polling with backoff and Retry-After. The embedded
 //! offline backends finish inside `submit`.
 
+mod chain;
 mod error;
+pub mod http;
 mod job;
 pub mod llm;
 mod models;
@@ -13,6 +15,7 @@ pub mod offline;
 mod registry;
 mod roles;
 
+pub use chain::Chain;
 pub use error::ProviderError;
 pub use job::*;
 pub use models::*;

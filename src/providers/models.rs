@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 use super::{JobCtx, JobRef, JobState, MediaRef, ProviderError, Submitted};
 use crate::domain::{CameraMove, ReferenceKind};
@@ -28,6 +30,10 @@ pub trait ChatModel: Send + Sync {
     /// `provider/model`, part of every cache key.
     fn id(&self) -> String;
     async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError>;
+    /// Price of one call (`None`: paid, price unknown).
+    fn estimate_usd(&self, _req: &ChatRequest) -> Option<f64> {
+        Some(0.0)
+    }
 }
 
 #[async_trait]
@@ -81,47 +87,68 @@ pub struct SpeechRequest {
     pub voice: String,
 }
 
-/// Text-to-image. Remote backends return `Pending` and are polled with `status`.
-#[async_trait]
-pub trait ImageModel: Send + Sync {
-    fn id(&self) -> String;
-    async fn submit(&self, req: &ImageRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError>;
-    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError>;
-    async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError>;
-    fn poll_interval(&self) -> Duration {
-        Duration::from_secs(2)
-    }
-    /// Price of one call in US dollars (0 for local backends).
-    fn estimate_usd(&self, _req: &ImageRequest) -> f64 {
-        0.0
-    }
-    /// Whether results cost money and must be recorded before submission.
-    fn is_remote(&self) -> bool {
-        false
+/// A produced file and, when the API reports it, what it actually cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Produced {
+    pub media: MediaRef,
+    pub cost_usd: Option<f64>,
+}
+
+impl Produced {
+    /// A result with no cost report (local backends, or APIs that give none).
+    pub fn new(media: MediaRef) -> Produced {
+        Produced { media, cost_usd: None }
     }
 }
 
-/// Image-to-video.
+/// An image or video model. Remote backends return `Pending` from `submit` and are
+/// polled with `status`; a resumed run re-attaches to a recorded job with `status`.
 #[async_trait]
-pub trait VideoModel: Send + Sync {
+pub trait MediaModel<R: Send + Sync>: Send + Sync {
+    /// `backend:model`, recorded on every result and part of cache keys.
     fn id(&self) -> String;
-    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError>;
-    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError>;
-    async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError>;
+    async fn submit(&self, req: &R, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError>;
+    async fn status(&self, job: &JobRef) -> Result<JobState<Produced>, ProviderError> {
+        Err(ProviderError::NotFound(format!("{} runs locally and has no remote job {}", self.id(), job.remote_id)))
+    }
+    async fn cancel(&self, _job: &JobRef) -> Result<(), ProviderError> {
+        Ok(())
+    }
+    /// Bring a produced file onto this machine (remote outputs are downloaded at once:
+    /// providers delete them).
+    async fn fetch(&self, media: MediaRef, _ctx: &JobCtx) -> Result<MediaRef, ProviderError> {
+        Ok(media)
+    }
     fn poll_interval(&self) -> Duration {
-        Duration::from_secs(5)
+        Duration::from_secs(2)
     }
-    fn estimate_usd(&self, _req: &VideoRequest) -> f64 {
-        0.0
+    /// Price of one call in US dollars: `Some(0.0)` for free backends, `None` for a paid
+    /// model whose price is not known.
+    fn estimate_usd(&self, _req: &R) -> Option<f64> {
+        Some(0.0)
     }
+    /// Whether this is a job on another machine: recorded before submission and never
+    /// submitted twice automatically.
     fn is_remote(&self) -> bool {
         false
     }
+    /// The backend's own concurrency limit, shared by all its models.
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        None
+    }
 }
+
+/// Text-to-image.
+pub type ImageModel = dyn MediaModel<ImageRequest>;
+/// Image-to-video.
+pub type VideoModel = dyn MediaModel<VideoRequest>;
 
 /// Text-to-speech.
 #[async_trait]
 pub trait SpeechModel: Send + Sync {
     fn id(&self) -> String;
-    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<MediaRef, ProviderError>;
+    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Produced, ProviderError>;
+    fn estimate_usd(&self, _req: &SpeechRequest) -> Option<f64> {
+        Some(0.0)
+    }
 }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, RubricCritic, TemplateWriter};
-use super::{Analyst, ChatModel, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
+use super::{Chain, Analyst, ChatModel, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
 use crate::config::Settings;
 use crate::media::Ffmpeg;
 
@@ -12,8 +12,8 @@ pub struct ProviderSet {
     pub critic: Arc<dyn Critic>,
     pub scene_writer: Arc<dyn SceneWriter>,
     pub analyst: Arc<dyn Analyst>,
-    pub image: Arc<dyn ImageModel>,
-    pub video: Arc<dyn VideoModel>,
+    pub image: Chain<ImageModel>,
+    pub video: Chain<VideoModel>,
     pub speech: Option<Arc<dyn SpeechModel>>,
     /// A chat model for free-text intents (none offline).
     pub chat: Option<Arc<dyn ChatModel>>,
@@ -30,11 +30,11 @@ impl ProviderSet {
         if p.writer != "offline" {
             return Err(unknown("writer", &p.writer, "\"offline\""));
         }
-        let image: Arc<dyn ImageModel> = match p.image.as_str() {
+        let image: Arc<ImageModel> = match p.image.as_str() {
             "offline" => Arc::new(CardPainter { ffmpeg: ffmpeg.clone(), font: settings.render.font.clone() }),
             other => return Err(unknown("image", other, "\"offline\"")),
         };
-        let video: Arc<dyn VideoModel> = match p.video.as_str() {
+        let video: Arc<VideoModel> = match p.video.as_str() {
             "offline" => Arc::new(CameraAnimator {
                 ffmpeg: ffmpeg.clone(),
                 x264_preset: settings.render.x264_preset.clone(),
@@ -56,8 +56,8 @@ impl ProviderSet {
             critic: Arc::new(RubricCritic),
             scene_writer: Arc::new(writer),
             analyst,
-            image,
-            video,
+            image: Chain::one(image),
+            video: Chain::one(video),
             speech,
             chat: None,
         })

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::super::keys::clip_key;
 use super::super::{Pipeline, PipelineError, Recorder};
-use super::{blob_path, check_budget, ingest, job_ctx, run_job};
-use crate::domain::{Clip, CostEntry, Event, Scene, ScoreRecord, ScoreTarget, SessionState};
+use super::{blob_path, produce};
+use crate::domain::{Clip, Event, Scene, ScoreRecord, ScoreTarget, SessionState};
 use crate::providers::VideoRequest;
 use crate::quality::{GateContext, ScoreRequest};
 
@@ -39,62 +39,31 @@ pub async fn clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id
     }
     let render = st.render.clone().expect("render spec is set at creation");
     let req = video_request(p, st, &scene)?;
-    let model = p.providers.video.clone();
-    let est = model.estimate_usd(&req);
     rec.record(Event::ClipStarted { scene_id, key: key.clone() }).await?;
-    let attempts = p.settings.pipeline.clip_attempts.max(1);
-    let mut last_err = None;
-    for attempt in 1..=attempts {
-        // Paid jobs are never resubmitted automatically.
-        if attempt > 1 && model.is_remote() {
-            break;
+    match produce(p, rec, &task, &key, &p.providers.video, &req, "mp4", p.settings.pipeline.clip_attempts).await {
+        Ok(made) => {
+            let clip = Clip {
+                scene_id,
+                video: made.asset,
+                duration_s: scene.duration_s,
+                width: render.width,
+                height: render.height,
+                fps: render.fps,
+                provider: made.model,
+                key: key.clone(),
+                cached: false,
+            };
+            p.store.cache_put(&key, &clip)?;
+            rec.record(Event::ClipRendered { clip }).await?;
+            Ok(())
         }
-        let state_now = rec.state().await;
-        if let Err(e) = check_budget(&state_now, est, &task) {
-            last_err = Some(e);
-            break;
-        }
-        let ctx = job_ctx(p, rec, &st.id, &task, &key);
-        let (m1, m2, m3) = (model.clone(), model.clone(), model.clone());
-        let result = run_job(
-            rec, &state_now, &task, &model.id(), model.is_remote(), model.poll_interval(), &ctx,
-            async { m1.submit(&req, &ctx).await },
-            move |j| { let m = m2.clone(); async move { m.status(&j).await } },
-            move |j| async move { m3.cancel(&j).await },
-        )
-        .await;
-        match result {
-            Ok(media) => {
-                let video = ingest(p, media, "mp4").await.map_err(|e| PipelineError::provider(&task, e))?;
-                if est > 0.0 {
-                    rec.record(Event::CostRecorded { entry: CostEntry { stage: task.clone(), provider: model.id(), model: model.id(), usd: est, note: String::new() } }).await?;
-                }
-                let clip = Clip {
-                    scene_id,
-                    video,
-                    duration_s: scene.duration_s,
-                    width: render.width,
-                    height: render.height,
-                    fps: render.fps,
-                    provider: model.id(),
-                    key: key.clone(),
-                    cached: false,
-                };
-                p.store.cache_put(&key, &clip)?;
-                rec.record(Event::ClipRendered { clip }).await?;
-                return Ok(());
-            }
-            Err(PipelineError::Cancelled(s)) => return Err(PipelineError::Cancelled(s)),
-            Err(e) => {
-                tracing::warn!(scene_id, attempt, error = %e, "clip attempt failed");
-                last_err = Some(e);
-            }
+        Err(e @ (PipelineError::Cancelled(_) | PipelineError::Budget(_))) => Err(e),
+        Err(e) => {
+            // One failed clip never stops the others: record it and let the rest finish.
+            rec.record(Event::ClipFailed { scene_id, key, error: e.to_string() }).await?;
+            Ok(())
         }
     }
-    // One failed clip never stops the others: record it and let the rest finish.
-    let error = last_err.map(|e| e.to_string()).unwrap_or_else(|| "unknown error".into());
-    rec.record(Event::ClipFailed { scene_id, key, error }).await?;
-    Ok(())
 }
 
 /// Score a rendered clip; with the quality gate on, ask for another take when it scores
@@ -117,7 +86,11 @@ pub async fn score_clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, sc
         let mut next = now.clone();
         next.clip_takes.insert(scene_id, take);
         let est = p.providers.video.estimate_usd(&video_request(p, &next, &scene)?);
-        let reason = if now.take_quality.get(&scene_id).is_some_and(|t| t.contains_key(&take)) { why } else { format!("{why}; estimated ${est:.2}") };
+        let reason = match est {
+            _ if now.take_quality.get(&scene_id).is_some_and(|t| t.contains_key(&take)) => why,
+            Some(usd) => format!("{why}; estimated ${usd:.2}"),
+            None => format!("{why}; price unknown"),
+        };
         rec.record(Event::ClipRetakeRequested { scene_id, take, reason }).await?;
     }
     Ok(())

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::super::keys::{compose_key, key_of};
 use super::super::{Pipeline, PipelineError, Recorder};
-use super::{blob_path, ingest, job_ctx};
+use super::{blob_path, check_budget, ingest, job_ctx, record_cost};
 use crate::domain::{AssetId, Event, FinalVideo, ReferenceKind, ScoreRecord, ScoreTarget, SessionState};
 use crate::media::{overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec};
 use crate::quality::{GateContext, ScoreRequest};
@@ -43,11 +43,12 @@ async fn voiceover(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Resu
                 Some(a) => a,
                 None => {
                     let ctx = job_ctx(p, rec, &st.id, "voiceover", &key);
-                    let media = speech
-                        .speak(&SpeechRequest { text: s.voiceover.clone(), voice: String::new() }, &ctx)
-                        .await
-                        .map_err(|e| PipelineError::provider("voiceover", e))?;
-                    let a = ingest(p, media, "wav").await.map_err(|e| PipelineError::provider("voiceover", e))?;
+                    let req = SpeechRequest { text: s.voiceover.clone(), voice: String::new() };
+                    let est = speech.estimate_usd(&req);
+                    check_budget(&rec.state().await, est, "voiceover", &speech.id())?;
+                    let made = speech.speak(&req, &ctx).await.map_err(|e| PipelineError::provider("voiceover", e))?;
+                    let a = ingest(p, made.media, "wav").await.map_err(|e| PipelineError::provider("voiceover", e))?;
+                    record_cost(rec, "voiceover", &speech.id(), made.cost_usd, est).await?;
                     p.store.cache_put(&key, &a)?;
                     a
                 }

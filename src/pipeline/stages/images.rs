@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::super::keys::{keyframe_key, reference_key};
 use super::super::{Pipeline, PipelineError, Recorder};
-use super::{blob_path, check_budget, ingest, job_ctx, run_job};
-use crate::domain::{ConsistencyContext, CostEntry, Event, Keyframe, Reference, ReferenceKind, SessionState};
+use super::{blob_path, produce, Made};
+use crate::domain::{ConsistencyContext, Event, Keyframe, Reference, ReferenceKind, SessionState};
 use crate::providers::offline::prompt_palette;
 use crate::providers::{ImagePurpose, ImageRequest};
 
@@ -13,24 +13,8 @@ fn even(v: u32) -> u32 {
     (v / 2 * 2).max(16)
 }
 
-async fn paint(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, task: &str, key: &str, req: ImageRequest) -> Result<crate::domain::AssetId, PipelineError> {
-    let model = p.providers.image.clone();
-    let est = model.estimate_usd(&req);
-    check_budget(st, est, task)?;
-    let ctx = job_ctx(p, rec, &st.id, task, key);
-    let (m1, m2, m3) = (model.clone(), model.clone(), model.clone());
-    let media = run_job(
-        rec, st, task, &model.id(), model.is_remote(), model.poll_interval(), &ctx,
-        async { m1.submit(&req, &ctx).await },
-        move |j| { let m = m2.clone(); async move { m.status(&j).await } },
-        move |j| async move { m3.cancel(&j).await },
-    )
-    .await?;
-    let asset = ingest(p, media, "png").await.map_err(|e| PipelineError::provider(task, e))?;
-    if est > 0.0 {
-        rec.record(Event::CostRecorded { entry: CostEntry { stage: task.into(), provider: model.id(), model: model.id(), usd: est, note: String::new() } }).await?;
-    }
-    Ok(asset)
+async fn paint(p: &Pipeline, rec: &Arc<Recorder>, task: &str, key: &str, req: ImageRequest) -> Result<Made, PipelineError> {
+    produce(p, rec, task, key, &p.providers.image, &req, "png", 1).await
 }
 
 pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kind: ReferenceKind) -> Result<(), PipelineError> {
@@ -67,7 +51,10 @@ pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kin
                 title: (kind == ReferenceKind::Product).then(|| brief.product_name.clone()),
                 init_images: vec![],
             };
-            (paint(p, rec, st, &task, &key, req).await?, p.providers.image.id())
+            {
+                let made = paint(p, rec, &task, &key, req).await?;
+                (made.asset, made.model)
+            }
         }
     };
     let path = blob_path(p, &image)?;
@@ -109,7 +96,7 @@ pub async fn keyframe(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scen
         init_images: product_image,
     };
     let task = format!("keyframe:{scene_id}");
-    let image = paint(p, rec, st, &task, &key, req).await?;
+    let image = paint(p, rec, &task, &key, req).await?.asset;
     p.store.cache_put(&key, &image)?;
     rec.record(Event::KeyframeReady { keyframe: Keyframe { scene_id, image, key } }).await?;
     Ok(())

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{PipelineError, Pipeline, Recorder, Task};
-use crate::domain::{AssetId, SessionState};
-use crate::providers::{JobCtx, MediaRef, ProviderError};
+use crate::domain::{AssetId, CostEntry, Event, JobRecord, SessionState};
+use crate::providers::{wait_job, Chain, JobCtx, JobRef, MediaModel, MediaRef, Produced, ProviderError, Submitted};
 
 pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, task: &Task) -> Result<(), PipelineError> {
     match task {
@@ -42,7 +42,7 @@ pub(crate) fn job_ctx(p: &Pipeline, rec: &Arc<Recorder>, session: &str, task: &s
     }
 }
 
-/// Move a produced file into the blob store.
+/// Move a produced file into the blob store (named by its sha256).
 pub(crate) async fn ingest(p: &Pipeline, media: MediaRef, default_ext: &str) -> Result<AssetId, ProviderError> {
     let blobs = p.store.blobs.clone();
     let ext = default_ext.to_string();
@@ -52,7 +52,7 @@ pub(crate) async fn ingest(p: &Pipeline, media: MediaRef, default_ext: &str) -> 
             blobs.adopt(&path, &ext).map_err(|e| ProviderError::Io(std::io::Error::other(e.to_string())))
         }
         MediaRef::Bytes { data, ext } => blobs.put_bytes(&data, &ext).map_err(|e| ProviderError::Io(std::io::Error::other(e.to_string()))),
-        MediaRef::Url(url) => Err(ProviderError::Protocol(format!("downloading {url} needs an HTTP provider, none is configured"))),
+        MediaRef::Url(_) => Err(ProviderError::Protocol("the backend returned a link it did not download".into())),
     })
     .await
     .map_err(|e| ProviderError::Protocol(e.to_string()))?
@@ -62,64 +62,163 @@ pub(crate) fn blob_path(p: &Pipeline, id: &AssetId) -> Result<PathBuf, PipelineE
     Ok(p.store.blobs.existing(id)?)
 }
 
-/// Budget guard: refuse work that would take the session over its budget.
-pub(crate) fn check_budget(state: &SessionState, estimate_usd: f64, what: &str) -> Result<(), PipelineError> {
-    if let Some(budget) = state.brief().budget_usd {
-        let spent = state.total_cost();
-        if estimate_usd > 0.0 && spent + estimate_usd > budget + 1e-9 {
-            return Err(PipelineError::Budget(format!(
-                "{what} would cost ${estimate_usd:.2}; ${spent:.2} of the ${budget:.2} budget is spent (raise it with --budget)"
-            )));
-        }
+/// Budget guard: refuse a call that would take the session over its budget. A paid model
+/// with no known price cannot be capped, so it is refused too when a budget is set.
+pub(crate) fn check_budget(state: &SessionState, estimate_usd: Option<f64>, what: &str, model: &str) -> Result<(), PipelineError> {
+    let Some(budget) = state.brief().budget_usd else { return Ok(()) };
+    let spent = state.total_cost();
+    match estimate_usd {
+        None => Err(PipelineError::Budget(format!(
+            "{what}: no price is known for {model}, so the ${budget:.2} budget cannot cap it; add [prices.\"{model}\"] to the config"
+        ))),
+        Some(est) if est > 0.0 && spent + est > budget + 1e-9 => Err(PipelineError::Budget(format!(
+            "{what} on {model} would cost ${est:.2}; ${spent:.2} of the ${budget:.2} budget is spent, so it was not submitted (raise it with --budget)"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Add a paid call to the ledger: the provider's own figure when it gives one, else the
+/// estimate. Free calls leave no entry.
+pub(crate) async fn record_cost(rec: &Recorder, task: &str, model: &str, actual: Option<f64>, est: Option<f64>) -> Result<(), PipelineError> {
+    let (usd, note) = match (actual, est) {
+        (Some(a), _) => (a, "reported by the provider"),
+        (None, Some(e)) => (e, "estimate (the provider reports no cost)"),
+        (None, None) => (0.0, "price unknown"),
+    };
+    if usd > 0.0 || est.is_none() {
+        let provider = model.split(':').next().unwrap_or(model).to_string();
+        let entry = CostEntry { stage: task.to_string(), provider, model: model.to_string(), usd, note: note.into() };
+        rec.record(Event::CostRecorded { entry }).await?;
     }
     Ok(())
 }
 
+/// What `produce` made, and with which model of the chain.
+pub(crate) struct Made {
+    pub asset: AssetId,
+    pub model: String,
+}
+
+/// The record key of a task's remote job: the task and the content key, so an edited
+/// scene never re-attaches to the job of its old text.
+fn job_id(task: &str, key: &str) -> String {
+    format!("{task}#{}", &key[..key.len().min(16)])
+}
+
+/// Make one image or video through a role's chain: re-attach to a recorded job, else try
+/// each model in order (local ones up to `local_attempts` times, paid ones once), with the
+/// budget checked and the concurrency limits held before every call. The result is
+/// fetched, stored and its cost recorded.
+pub(crate) async fn produce<R: Send + Sync + 'static>(
+    p: &Pipeline,
+    rec: &Arc<Recorder>,
+    task: &str,
+    key: &str,
+    chain: &Chain<dyn MediaModel<R>>,
+    req: &R,
+    default_ext: &str,
+    local_attempts: u32,
+) -> Result<Made, PipelineError> {
+    let jid = job_id(task, key);
+    let state = rec.state().await;
+    let recorded = state.jobs.get(&jid).map(|j| j.provider.clone());
+    // The model holding a recorded job goes first, so a resume collects what was paid for.
+    let mut order: Vec<&Arc<dyn MediaModel<R>>> = chain.members().iter().collect();
+    if let Some(pos) = recorded.as_ref().and_then(|r| order.iter().position(|m| &m.id() == r)) {
+        let m = order.remove(pos);
+        order.insert(0, m);
+    }
+    let mut last_err = None;
+    for (i, model) in order.iter().enumerate() {
+        let id = model.id();
+        let tries = if model.is_remote() { 1 } else { local_attempts.max(1) };
+        for attempt in 1..=tries {
+            let now = rec.state().await;
+            let est = model.estimate_usd(req);
+            let reattach = now.jobs.get(&jid).filter(|j| j.provider == id).and_then(|j| j.remote_id.clone());
+            if reattach.is_none() {
+                check_budget(&now, est, task, &id)?;
+            }
+            let ctx = job_ctx(p, rec, &now.id, task, key);
+            let result = async {
+                let _global = if model.is_remote() { Some(p.remote_jobs.clone().acquire_owned().await) } else { None };
+                let _backend = match model.limiter() {
+                    Some(sem) => Some(sem.acquire_owned().await),
+                    None => None,
+                };
+                let produced = run_job(rec, &now, task, &jid, model.as_ref(), &ctx, req).await?;
+                let media = model.fetch(produced.media, &ctx).await.map_err(|e| PipelineError::provider(task, e))?;
+                let asset = ingest(p, media, default_ext).await.map_err(|e| PipelineError::provider(task, e))?;
+                Ok::<_, PipelineError>((asset, produced.cost_usd))
+            }
+            .await;
+            match result {
+                Ok((asset, actual)) => {
+                    record_cost(rec, task, &id, actual, est).await?;
+                    return Ok(Made { asset, model: id });
+                }
+                Err(e @ (PipelineError::Cancelled(_) | PipelineError::Budget(_))) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(task, model = %id, attempt, error = %e, "generation failed");
+                    last_err = Some(e);
+                }
+            }
+        }
+        if let (Some(next), Some(e)) = (order.get(i + 1), &last_err) {
+            rec.note(format!("{task}: {id} failed ({e}); falling back to {}", next.id()));
+        }
+    }
+    Err(last_err.unwrap_or_else(|| PipelineError::Config(format!("{task}: the chain has no models"))))
+}
+
 /// Run a provider job with the crash-safe protocol: `JobSubmitting` before a remote call,
 /// `JobSubmitted{remote_id}` after, and on resume re-attach by the recorded remote id
-/// instead of submitting again.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn run_job<SubF, St, StF, Ca, CaF>(
+/// instead of submitting again. A remote job that fails is recorded as ended, so a retry
+/// submits anew.
+async fn run_job<R: Send + Sync>(
     rec: &Recorder,
     state: &SessionState,
     task: &str,
-    provider: &str,
-    remote: bool,
-    interval: std::time::Duration,
+    jid: &str,
+    model: &dyn MediaModel<R>,
     ctx: &JobCtx,
-    submit: SubF,
-    status: St,
-    cancel: Ca,
-) -> Result<MediaRef, PipelineError>
-where
-    SubF: std::future::Future<Output = Result<crate::providers::Submitted<MediaRef>, ProviderError>>,
-    St: FnMut(crate::providers::JobRef) -> StF,
-    StF: std::future::Future<Output = Result<crate::providers::JobState<MediaRef>, ProviderError>>,
-    Ca: FnOnce(crate::providers::JobRef) -> CaF,
-    CaF: std::future::Future<Output = Result<(), ProviderError>>,
-{
-    use crate::domain::Event;
-    use crate::providers::{wait_job, JobRef, Submitted};
+    req: &R,
+) -> Result<Produced, PipelineError> {
+    let provider = model.id();
     let err = |e: ProviderError| match e {
         ProviderError::Cancelled => PipelineError::Cancelled(state.id.clone()),
         e => PipelineError::provider(task, e),
     };
-    let mut status = status;
-    if let Some(remote_id) = state.jobs.get(task).filter(|j| j.provider == provider).and_then(|j| j.remote_id.clone()) {
-        rec.note(format!("{task}: re-attaching to job {remote_id} on {provider}"));
-        let job = JobRef { provider: provider.to_string(), remote_id };
-        let j2 = job.clone();
-        return wait_job(&job, ctx, interval, || status(j2.clone()), || cancel(job.clone())).await.map_err(err);
+    let wait = |job: JobRef| async move {
+        let result = wait_job(&job, ctx, model.poll_interval(), || model.status(&job), || model.cancel(&job)).await;
+        if let Err(e) = &result {
+            if !matches!(e, ProviderError::Cancelled) {
+                rec.record(Event::JobEnded { task: jid.to_string(), provider: job.provider.clone(), remote_id: job.remote_id.clone(), error: e.to_string() }).await?;
+            }
+        }
+        result.map_err(err)
+    };
+    match state.jobs.get(jid).filter(|j| j.provider == provider) {
+        Some(JobRecord { remote_id: Some(remote_id), .. }) => {
+            rec.note(format!("{task}: re-attaching to job {remote_id} on {provider}"));
+            return wait(JobRef { provider: provider.clone(), remote_id: remote_id.clone() }).await;
+        }
+        Some(JobRecord { remote_id: None, .. }) if model.is_remote() => {
+            rec.note(format!(
+                "{task}: the last submission to {provider} was cut off before it answered; if it reached {provider} it may be charged twice"
+            ));
+        }
+        _ => {}
     }
-    if remote {
-        rec.record(Event::JobSubmitting { task: task.to_string(), provider: provider.to_string() }).await?;
+    if model.is_remote() {
+        rec.record(Event::JobSubmitting { task: jid.to_string(), provider: provider.clone() }).await?;
     }
-    match submit.await.map_err(err)? {
+    match model.submit(req, ctx).await.map_err(err)? {
         Submitted::Done(m) => Ok(m),
         Submitted::Pending(job) => {
-            rec.record(Event::JobSubmitted { task: task.to_string(), provider: provider.to_string(), remote_id: job.remote_id.clone() }).await?;
-            let j2 = job.clone();
-            wait_job(&job, ctx, interval, || status(j2.clone()), || cancel(job.clone())).await.map_err(err)
+            rec.record(Event::JobSubmitted { task: jid.to_string(), provider: provider.clone(), remote_id: job.remote_id.clone() }).await?;
+            wait(job).await
         }
     }
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::media::{animate_still, AnimateSpec, Ffmpeg};
-use crate::providers::{JobCtx, JobRef, JobState, MediaRef, ProviderError, Submitted, VideoModel, VideoRequest};
+use crate::providers::{JobCtx, MediaModel, MediaRef, Produced, ProviderError, Submitted, VideoRequest};
 
 #[derive(Debug, Clone)]
 pub struct CameraAnimator {
@@ -16,12 +16,12 @@ pub struct CameraAnimator {
 const TAKE_INTENSITY: [f32; 4] = [1.0, 0.7, 0.5, 1.25];
 
 #[async_trait]
-impl VideoModel for CameraAnimator {
+impl MediaModel<VideoRequest> for CameraAnimator {
     fn id(&self) -> String {
         "offline/camera-animator".into()
     }
 
-    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError> {
+    async fn submit(&self, req: &VideoRequest, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
         let spec = AnimateSpec {
             width: req.width,
             height: req.height,
@@ -45,14 +45,8 @@ impl VideoModel for CameraAnimator {
             crate::media::MediaError::Cancelled => ProviderError::Cancelled,
             e => ProviderError::Media(e),
         })?;
-        Ok(Submitted::Done(MediaRef::Local(out)))
+        Ok(Submitted::Done(Produced::new(MediaRef::Local(out))))
     }
 
-    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError> {
-        Err(ProviderError::NotFound(format!("offline animator has no remote job {}", job.remote_id)))
-    }
 
-    async fn cancel(&self, _job: &JobRef) -> Result<(), ProviderError> {
-        Ok(())
-    }
 }

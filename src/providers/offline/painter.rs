@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::domain::ReferenceKind;
 use crate::media::{paint_card, Ffmpeg, Motif, PaintSpec};
-use crate::providers::{ImageModel, ImagePurpose, ImageRequest, JobCtx, JobRef, JobState, MediaRef, ProviderError, Submitted};
+use crate::providers::{ImagePurpose, ImageRequest, JobCtx, MediaModel, MediaRef, Produced, ProviderError, Submitted};
 
 #[derive(Debug, Clone)]
 pub struct CardPainter {
@@ -16,12 +16,12 @@ pub struct CardPainter {
 const DEFAULT_PALETTE: [&str; 3] = ["#2b2d42", "#8d99ae", "#ef233c"];
 
 #[async_trait]
-impl ImageModel for CardPainter {
+impl MediaModel<ImageRequest> for CardPainter {
     fn id(&self) -> String {
         "offline/card-painter".into()
     }
 
-    async fn submit(&self, req: &ImageRequest, ctx: &JobCtx) -> Result<Submitted<MediaRef>, ProviderError> {
+    async fn submit(&self, req: &ImageRequest, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
         let mut colors: Vec<String> = req.palette.clone();
         for d in DEFAULT_PALETTE {
             if colors.len() >= 3 {
@@ -65,14 +65,8 @@ impl ImageModel for CardPainter {
             .await
             .map_err(|e| ProviderError::Protocol(e.to_string()))??;
         (ctx.progress)(1.0);
-        Ok(Submitted::Done(MediaRef::Local(out)))
+        Ok(Submitted::Done(Produced::new(MediaRef::Local(out))))
     }
 
-    async fn status(&self, job: &JobRef) -> Result<JobState<MediaRef>, ProviderError> {
-        Err(ProviderError::NotFound(format!("offline painter has no remote job {}", job.remote_id)))
-    }
 
-    async fn cancel(&self, _job: &JobRef) -> Result<(), ProviderError> {
-        Ok(())
-    }
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use std::ffi::OsString;
 
 use crate::media::{escape_filter_value, Ffmpeg};
-use crate::providers::{JobCtx, MediaRef, ProviderError, SpeechModel, SpeechRequest};
+use crate::providers::{JobCtx, MediaRef, Produced, ProviderError, SpeechModel, SpeechRequest};
 
 #[derive(Debug, Clone)]
 pub struct FliteVoice {
@@ -17,7 +17,7 @@ impl SpeechModel for FliteVoice {
         "offline/flite".into()
     }
 
-    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<MediaRef, ProviderError> {
+    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Produced, ProviderError> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let text = ctx.work_dir.join(format!("vo-{id}.txt"));
         let out = ctx.work_dir.join(format!("vo-{id}.wav"));
@@ -30,6 +30,6 @@ impl SpeechModel for FliteVoice {
             .await
             .map_err(|e| ProviderError::Protocol(e.to_string()))??;
         let _ = std::fs::remove_file(&text);
-        Ok(MediaRef::Local(out))
+        Ok(Produced::new(MediaRef::Local(out)))
     }
 }

@@ -1,0 +1,93 @@
+//! What the paid calls of a run (or of what is left of it) should cost, from the chain
+//! heads' prices. `--dry-run` prints it; a run refuses to start paid work it cannot afford.
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::providers::ProviderSet;
+use crate::domain::{Brief, ReferenceKind, SessionState};
+use crate::providers::{ChatRequest, ImagePurpose, ImageRequest, VideoRequest};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EstimateLine {
+    pub what: String,
+    pub model: String,
+    pub calls: usize,
+    /// `None`: the model is paid and its price is unknown.
+    pub usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Estimate {
+    pub lines: Vec<EstimateLine>,
+}
+
+impl Estimate {
+    pub fn total(&self) -> f64 {
+        self.lines.iter().filter_map(|l| l.usd).fold(0.0, |a, b| a + b)
+    }
+    /// Models that cost money at an unknown price.
+    pub fn unpriced(&self) -> Vec<String> {
+        self.lines.iter().filter(|l| l.usd.is_none()).map(|l| l.model.clone()).collect()
+    }
+}
+
+/// Scenes a brief is expected to get before the writer has run.
+pub fn expected_scenes(brief: &Brief) -> usize {
+    ((brief.duration_s / 5.0).round() as usize).clamp(1, 12)
+}
+
+/// The cost of the work `state` still lacks (all of it for a brief with no state yet).
+/// Results already cached are not known here, so this errs high.
+pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, state: Option<&SessionState>) -> Estimate {
+    let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
+    let mut lines = Vec::new();
+    let mut add = |what: &str, model: String, calls: usize, each: Option<f64>| {
+        if calls > 0 {
+            lines.push(EstimateLine { what: what.into(), model, calls, usd: each.map(|e| e * calls as f64) });
+        }
+    };
+    if let Some(chat) = &providers.chat {
+        if state.is_none_or(|s| s.scenes_approved.is_none()) {
+            let pl = &settings.pipeline;
+            let calls = (pl.story_max_iterations * 2 + pl.scene_max_iterations * 2 + 1) as usize;
+            let req = ChatRequest { system: String::new(), user: "x".repeat(6000), json_schema: None, temperature: 0.7, seed: 0 };
+            add("writing (story, scenes, critiques)", chat.id(), calls, chat.estimate_usd(&req));
+        }
+    }
+    let image = |purpose| ImageRequest { purpose, prompt: brief.prompt.clone(), width: w, height: h, seed: brief.seed, palette: vec![], title: None, init_images: vec![] };
+    let refs = ReferenceKind::ALL.iter().filter(|k| state.is_none_or(|s| !s.references.contains_key(k))).count();
+    let img_chain = &providers.image;
+    add("reference images", img_chain.head().id(), refs, img_chain.estimate_usd(&image(ImagePurpose::Reference { reference: ReferenceKind::Product })));
+    let scenes: Vec<(u32, f64)> = match state.filter(|s| !s.scenes.is_empty()) {
+        Some(s) => s.scenes.iter().map(|sc| (sc.id, sc.duration_s)).collect(),
+        None => {
+            let n = expected_scenes(brief);
+            (1..=n as u32).map(|i| (i, brief.duration_s / n as f64)).collect()
+        }
+    };
+    let keyframes = scenes.iter().filter(|(id, _)| state.is_none_or(|s| !s.keyframes.contains_key(id))).count();
+    add("keyframes", img_chain.head().id(), keyframes, img_chain.estimate_usd(&image(ImagePurpose::Keyframe { scene_id: 1 })));
+    let vid = &providers.video;
+    let missing: Vec<f64> = scenes.iter().filter(|(id, _)| state.is_none_or(|s| !s.clips.contains_key(id))).map(|(_, d)| *d).collect();
+    if !missing.is_empty() {
+        let mut total = Some(0.0);
+        for d in &missing {
+            let req = VideoRequest { image: Default::default(), prompt: brief.prompt.clone(), camera: Default::default(), motion_intensity: 0.5, duration_s: *d, fps: settings.render.fps, width: w, height: h, seed: brief.seed, take: 0 };
+            total = match (total, vid.estimate_usd(&req)) {
+                (Some(t), Some(e)) => Some(t + e),
+                _ => None,
+            };
+        }
+        add("clips", vid.head().id(), missing.len(), total.map(|t| t / missing.len() as f64));
+    }
+    if let Some(speech) = &providers.speech {
+        let text: String = match state {
+            Some(s) if !s.scenes.is_empty() => s.scenes.iter().map(|sc| sc.voiceover.as_str()).collect(),
+            _ => "x".repeat((brief.duration_s * 15.0) as usize),
+        };
+        let req = crate::providers::SpeechRequest { text, voice: String::new() };
+        add("voiceover", speech.id(), 1, speech.estimate_usd(&req));
+    }
+    Estimate { lines }
+}
