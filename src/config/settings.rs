@@ -212,6 +212,9 @@ pub struct Settings {
     pub limits: LimitsSettings,
     /// Prices by `BACKEND:MODEL`, over the shipped table.
     pub prices: BTreeMap<String, Price>,
+    /// Model input templates by `BACKEND:MODEL` (Replicate and fal inputs differ per
+    /// model), over the shipped ones; `"{prompt}"`-style placeholders are filled in.
+    pub inputs: BTreeMap<String, serde_json::Value>,
 }
 
 impl Settings {

@@ -65,6 +65,17 @@ impl Aspect {
             Aspect::Square => "1:1",
         }
     }
+    /// The shape nearest to a `w`×`h` frame.
+    pub fn closest(w: u32, h: u32) -> Aspect {
+        let r = w as f64 / h.max(1) as f64;
+        if r > 1.2 {
+            Aspect::Landscape
+        } else if r < 0.83 {
+            Aspect::Portrait
+        } else {
+            Aspect::Square
+        }
+    }
     /// Full-resolution canvas (1080p class).
     pub fn canvas(self) -> (u32, u32) {
         match self {

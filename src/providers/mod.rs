@@ -12,7 +12,9 @@ mod job;
 pub mod llm;
 mod models;
 pub mod offline;
+pub mod pricing;
 mod registry;
+pub mod remote;
 mod roles;
 
 pub use chain::Chain;

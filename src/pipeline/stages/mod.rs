@@ -110,6 +110,7 @@ fn job_id(task: &str, key: &str) -> String {
 /// each model in order (local ones up to `local_attempts` times, paid ones once), with the
 /// budget checked and the concurrency limits held before every call. The result is
 /// fetched, stored and its cost recorded.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn produce<R: Send + Sync + 'static>(
     p: &Pipeline,
     rec: &Arc<Recorder>,

@@ -200,7 +200,7 @@ impl Api {
 
 fn same_origin(url: &str, base: &str) -> bool {
     let origin = |u: &str| -> String {
-        let rest = u.split_once("://").map(|(s, r)| (s, r));
+        let rest = u.split_once("://");
         match rest {
             Some((scheme, r)) => format!("{scheme}://{}", r.split('/').next().unwrap_or("")),
             None => String::new(),

@@ -1,0 +1,198 @@
+//! Replicate predictions (<https://replicate.com/docs/reference/http>): official models by
+//! `owner/name`, community models by `owner/name:version`. Creation waits with
+//! `Prefer: wait` and falls back to polling; progress comes from the tqdm lines in `logs`;
+//! outputs are downloaded at once (Replicate deletes them after an hour).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+
+use super::{template, tqdm_progress, Backend, RemoteRequest};
+use crate::providers::pricing::Cost;
+use crate::providers::{JobCtx, JobRef, JobState, MediaModel, MediaRef, Produced, ProviderError, Submitted};
+
+/// Files up to this size go inline as data URIs; larger ones are uploaded.
+const DATA_URI_MAX: u64 = 1 << 20;
+
+#[derive(Debug, Deserialize)]
+pub struct Prediction {
+    pub id: String,
+    pub status: String,
+    #[serde(default)]
+    pub output: Value,
+    #[serde(default)]
+    pub error: Value,
+    #[serde(default)]
+    pub logs: Option<String>,
+    #[serde(default)]
+    pub metrics: Value,
+    #[serde(default)]
+    pub data_removed: bool,
+}
+
+/// One Replicate model in one role.
+pub struct Replicate {
+    pub backend: Arc<Backend>,
+    /// `owner/name` or `owner/name:version`.
+    pub model: String,
+}
+
+impl Replicate {
+    fn create_path(&self) -> (String, Option<String>) {
+        match self.model.split_once(':') {
+            Some((_, version)) => ("v1/predictions".into(), Some(version.to_string())),
+            None => (format!("v1/models/{}/predictions", self.model), None),
+        }
+    }
+
+    /// A local file as a model input: inline when small, else uploaded to Replicate.
+    async fn file_input(&self, path: &std::path::Path) -> Result<Value, ProviderError> {
+        let size = std::fs::metadata(path)?.len();
+        if size <= DATA_URI_MAX {
+            return Ok(json!(super::image_data_uri(path)?));
+        }
+        let data = tokio::fs::read(path).await?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("input.png").to_string();
+        let api = &self.backend.api;
+        #[derive(Deserialize)]
+        struct Urls {
+            get: String,
+        }
+        #[derive(Deserialize)]
+        struct File {
+            urls: Urls,
+        }
+        let file: File = api
+            .retrying("upload", || {
+                let part = reqwest::multipart::Part::bytes(data.clone()).file_name(name.clone()).mime_str("application/octet-stream").expect("static mime");
+                let form = reqwest::multipart::Form::new().part("content", part);
+                api.json(api.request(Method::POST, "v1/files").multipart(form))
+            })
+            .await?;
+        Ok(json!(file.urls.get))
+    }
+
+    async fn create(&self, input: Value) -> Result<Submitted<Produced>, ProviderError> {
+        self.backend.ready()?;
+        let (path, version) = self.create_path();
+        let mut body = json!({ "input": input });
+        if let Some(v) = version {
+            body["version"] = json!(v);
+        }
+        let api = &self.backend.api;
+        let mut rb = api.request(Method::POST, &path).json(&body);
+        let wait = self.backend.settings.wait_s.unwrap_or(60).min(60);
+        if wait > 0 {
+            rb = rb.header("Prefer", format!("wait={wait}")).timeout(Duration::from_secs(wait + 30));
+        }
+        // Creating a prediction costs money: sent once, never retried.
+        let p: Prediction = api.json(rb).await?;
+        let remote_id = p.id.clone();
+        match self.state(p)? {
+            JobState::Succeeded(out) => Ok(Submitted::Done(out)),
+            JobState::Failed(m) => Err(ProviderError::JobFailed(m)),
+            JobState::Canceled => Err(ProviderError::JobFailed(format!("prediction {remote_id} was cancelled"))),
+            JobState::Queued { .. } | JobState::Running { .. } => Ok(Submitted::Pending(JobRef { provider: self.backend.model_id(&self.model), remote_id })),
+        }
+    }
+
+    /// What a prediction says about the job.
+    fn state(&self, p: Prediction) -> Result<JobState<Produced>, ProviderError> {
+        Ok(match p.status.as_str() {
+            "starting" => JobState::Queued { position: None },
+            "processing" => JobState::Running { progress: p.logs.as_deref().and_then(tqdm_progress) },
+            "succeeded" => {
+                if p.data_removed {
+                    return Err(ProviderError::JobFailed(format!("prediction {} succeeded but Replicate has deleted its output", p.id)));
+                }
+                let url = first_url(&p.output).ok_or_else(|| ProviderError::Protocol(format!("prediction {} succeeded with no file in its output: {}", p.id, p.output)))?;
+                let cost = p
+                    .metrics
+                    .get("predict_time")
+                    .and_then(Value::as_f64)
+                    .and_then(|t| self.backend.price(&self.model).and_then(|pr| pr.predict(t)));
+                JobState::Succeeded(Produced { media: MediaRef::Url(url), cost_usd: cost })
+            }
+            "failed" => {
+                let msg = match &p.error {
+                    Value::String(s) => s.clone(),
+                    Value::Null => "no reason given".into(),
+                    other => other.to_string(),
+                };
+                let lower = msg.to_ascii_lowercase();
+                if ["nsfw", "sensitive", "safety", "content policy", "flagged"].iter().any(|w| lower.contains(w)) {
+                    return Err(ProviderError::ContentFiltered(format!("prediction {}: {msg}", p.id)));
+                }
+                JobState::Failed(format!("prediction {}: {msg}", p.id))
+            }
+            "canceled" => JobState::Canceled,
+            other => return Err(ProviderError::Protocol(format!("prediction {} has an unknown status \"{other}\"", p.id))),
+        })
+    }
+
+    async fn poll(&self, job: &JobRef) -> Result<JobState<Produced>, ProviderError> {
+        self.backend.ready()?;
+        let api = &self.backend.api;
+        let p: Prediction = api.json(api.request(Method::GET, &format!("v1/predictions/{}", job.remote_id))).await?;
+        self.state(p)
+    }
+
+    async fn stop(&self, job: &JobRef) -> Result<(), ProviderError> {
+        let api = &self.backend.api;
+        api.retrying("cancel", || async { api.send(api.request(Method::POST, &format!("v1/predictions/{}/cancel", job.remote_id))).await.map(|_| ()) }).await
+    }
+}
+
+/// The first file link in an output: a string, a list, or an object of them.
+pub fn first_url(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.starts_with("http://") || s.starts_with("https://") || s.starts_with("data:") => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(first_url),
+        Value::Object(map) => map.values().find_map(first_url),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl<R: RemoteRequest> MediaModel<R> for Replicate {
+    fn id(&self) -> String {
+        self.backend.model_id(&self.model)
+    }
+    async fn submit(&self, req: &R, _ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
+        self.backend.ready()?;
+        let image = match req.input_image() {
+            Some(path) => self.file_input(path).await?,
+            None => Value::Null,
+        };
+        let id = MediaModel::<R>::id(self);
+        let tpl = self.backend.inputs.template(&id, "replicate", R::WHAT);
+        let input = template::fill(&tpl, &req.vars(image)).map_err(|e| ProviderError::Config(format!("inputs for {id}: {e}")))?;
+        self.create(input).await
+    }
+    async fn status(&self, job: &JobRef) -> Result<JobState<Produced>, ProviderError> {
+        self.poll(job).await
+    }
+    async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError> {
+        self.stop(job).await
+    }
+    async fn fetch(&self, media: MediaRef, ctx: &JobCtx) -> Result<MediaRef, ProviderError> {
+        self.backend.fetch(media, R::KIND, &ctx.work_dir, false).await
+    }
+    fn poll_interval(&self) -> Duration {
+        self.backend.poll_interval(2000)
+    }
+    fn estimate_usd(&self, req: &R) -> Option<f64> {
+        self.backend.estimate(&self.model, |p| req.cost(p))
+    }
+    fn is_remote(&self) -> bool {
+        true
+    }
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
+    }
+}

@@ -1,0 +1,217 @@
+//! The Replicate backend against a local server that behaves like Replicate's API, and
+//! whole sessions that use it: fallback, budgets, kill and resume, secrets.
+
+mod common;
+mod mocks;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use admint::config::{BackendSettings, Price, RoleSettings, Settings};
+use admint::domain::Event;
+use admint::media::Ffmpeg;
+use admint::pipeline::{AutoDecider, PipelineError, RunOutcome};
+use admint::providers::*;
+use common::*;
+use mocks::replicate::Replicate;
+
+const TOKEN: &str = "r8_TESTKEY_0123456789abcdef";
+const KEY_ENV: &str = "ADMINT_TEST_REPLICATE_TOKEN";
+
+fn configure(s: &mut Settings, base: &str, video: &[&str], image: &[&str]) {
+    std::env::set_var(KEY_ENV, TOKEN);
+    s.scoring.backend = "none".into();
+    s.backends.insert(
+        "replicate".into(),
+        BackendSettings { base_url: base.into(), api_key_env: KEY_ENV.into(), poll_ms: 20, retry_base_ms: 20, timeout_s: 1, wait_s: Some(1), ..Default::default() },
+    );
+    let chain = |c: &[&str]| RoleSettings { chain: c.iter().map(|s| s.to_string()).collect() };
+    s.roles.insert("video".into(), chain(video));
+    s.roles.insert("image".into(), chain(image));
+    for m in ["ok", "fast", "flaky", "slowpoll", "fail", "nsfw", "html", "hold", "malformed", "pricey"] {
+        s.prices.insert(format!("replicate:acme/{m}"), Price { per_second: 0.05, ..Default::default() });
+    }
+}
+
+fn providers(base: &str, video: &[&str]) -> ProviderSet {
+    let mut s = settings();
+    configure(&mut s, base, video, &["offline"]);
+    ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap()
+}
+
+struct Ctx {
+    ctx: JobCtx,
+    progress: Arc<Mutex<Vec<f32>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn ctx() -> Ctx {
+    let dir = tempfile::tempdir().unwrap();
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let p2 = progress.clone();
+    let ctx = JobCtx {
+        idempotency_key: "admint-test".into(),
+        progress: Arc::new(move |f| p2.lock().unwrap().push(f)),
+        cancel: Arc::new(AtomicBool::new(false)),
+        work_dir: dir.path().to_path_buf(),
+    };
+    Ctx { ctx, progress, _dir: dir }
+}
+
+fn keyframe(dir: &std::path::Path) -> PathBuf {
+    let p = dir.join("key.png");
+    std::fs::write(&p, &mocks::fixtures().png).unwrap();
+    p
+}
+
+fn video_req(image: PathBuf) -> VideoRequest {
+    VideoRequest { image, prompt: "pink running shoes: 100% \"fresh\"".into(), camera: Default::default(), motion_intensity: 0.5, duration_s: 4.0, fps: 24, width: 320, height: 180, seed: 7, take: 0 }
+}
+
+/// Submit, wait and fetch as the pipeline does.
+async fn generate(ps: &ProviderSet, c: &Ctx) -> Result<(PathBuf, Option<f64>), ProviderError> {
+    let m = ps.video.head().clone();
+    let req = video_req(keyframe(&c.ctx.work_dir));
+    let produced = match m.submit(&req, &c.ctx).await? {
+        Submitted::Done(p) => p,
+        Submitted::Pending(job) => wait_job(&job, &c.ctx, m.poll_interval(), || m.status(&job), || m.cancel(&job)).await?,
+    };
+    match m.fetch(produced.media, &c.ctx).await? {
+        MediaRef::Local(p) => Ok((p, produced.cost_usd)),
+        other => panic!("not fetched: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prediction_is_created_once_polled_with_progress_and_downloaded() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let mut s = settings();
+    configure(&mut s, &base, &["replicate:acme/ok"], &["offline"]);
+    s.prices.insert("replicate:acme/ok".into(), Price { per_predict_second: 0.002, expected_predict_s: 10.0, ..Default::default() });
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    let c = ctx();
+    assert_eq!(ps.video.estimate_usd(&video_req(PathBuf::new())), Some(0.02));
+    let (path, cost) = generate(&ps, &c).await.unwrap();
+    let probe = Ffmpeg::locate().unwrap().probe(&path).unwrap();
+    assert_eq!((probe.width, probe.height, probe.video_codec.as_str()), (320, 180, "h264"));
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1);
+    assert!(mock.polls.load(Ordering::SeqCst) >= 3);
+    // metrics.predict_time (12.5 s) × the per-second price.
+    assert!((cost.unwrap() - 0.025).abs() < 1e-9, "{cost:?}");
+    let progress = c.progress.lock().unwrap().clone();
+    assert!(progress.iter().any(|p| (*p - 0.5).abs() < 1e-6), "tqdm progress reported: {progress:?}");
+    assert_eq!(progress.last(), Some(&1.0));
+    let input = mock.inputs.lock().unwrap()[0].clone();
+    assert_eq!(input["prompt"], "pink running shoes: 100% \"fresh\"");
+    assert!(input["image"].as_str().unwrap().starts_with("data:image/png;base64,"), "a small keyframe goes inline");
+    assert_eq!((input["duration"].as_u64(), input["aspect_ratio"].as_str(), input["seed"].as_u64()), (Some(4), Some("16:9"), Some(7)));
+    assert!(mock.auth_headers.lock().unwrap().iter().all(|h| h == &format!("Bearer {TOKEN}")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefer_wait_returns_a_finished_prediction_without_polling() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let ps = providers(&base, &["replicate:acme/fast"]);
+    generate(&ps, &ctx()).await.unwrap();
+    assert_eq!((mock.creates.load(Ordering::SeqCst), mock.polls.load(Ordering::SeqCst)), (1, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_ride_out_a_500_a_429_with_retry_after_and_a_timeout() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let ps = providers(&base, &["replicate:acme/flaky"]);
+    let t = Instant::now();
+    generate(&ps, &ctx()).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was honoured");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1, "the create is never repeated");
+
+    let (mock, base) = Replicate::start(TOKEN);
+    let ps = providers(&base, &["replicate:acme/slowpoll"]);
+    generate(&ps, &ctx()).await.unwrap();
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_named_and_never_resubmitted() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let err = generate(&providers(&base, &["replicate:acme/fail"]), &ctx()).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::JobFailed(m) if m.contains("CUDA out of memory")), "{err}");
+    let err = generate(&providers(&base, &["replicate:acme/nsfw"]), &ctx()).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::ContentFiltered(m) if m.contains("NSFW")), "{err}");
+    let err = generate(&providers(&base, &["replicate:acme/malformed"]), &ctx()).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::Protocol(m) if m.contains("cannot read")), "{err}");
+    let err = generate(&providers(&base, &["replicate:acme/html"]), &ctx()).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::Protocol(m) if m.contains("text/html") && m.contains("HTML page")), "{err}");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 4, "one create per call, none repeated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_key_or_no_key_fails_at_once_without_leaking_it() {
+    let (mock, base) = Replicate::start("the-real-token");
+    let err = generate(&providers(&base, &["replicate:acme/ok"]), &ctx()).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ProviderError::Auth(_)) && msg.contains("401") && msg.contains("check the API key"), "{msg}");
+    assert!(!msg.contains(TOKEN));
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
+
+    let mut s = settings();
+    configure(&mut s, &base, &["replicate:acme/ok"], &["offline"]);
+    s.backends.get_mut("replicate").unwrap().api_key_env = "ADMINT_TEST_UNSET_KEY".into();
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    let err = generate(&ps, &ctx()).await.unwrap_err();
+    assert!(err.to_string().contains("set the environment variable ADMINT_TEST_UNSET_KEY"), "{err}");
+    assert_eq!(mock.auth_headers.lock().unwrap().len(), 1, "no request was sent without a key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_input_is_a_422_with_the_servers_reason() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let mut s = settings();
+    configure(&mut s, &base, &["replicate:acme/ok"], &["offline"]);
+    s.inputs.insert("replicate:acme/ok".into(), serde_json::json!({ "image": "{image}" }));
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    let err = generate(&ps, &ctx()).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::InvalidRequest(m) if m.contains("422") && m.contains("prompt is required")), "{err}");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_stops_the_prediction_on_replicate() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let ps = providers(&base, &["replicate:acme/hold"]);
+    let c = ctx();
+    let cancel = c.ctx.cancel.clone();
+    let progress = c.progress.clone();
+    tokio::spawn(async move {
+        while progress.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        cancel.store(true, Ordering::SeqCst);
+    });
+    let err = generate(&ps, &c).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Cancelled), "{err}");
+    assert_eq!(mock.cancels.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_inputs_are_uploaded_not_inlined() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let ps = providers(&base, &["replicate:acme/ok"]);
+    let c = ctx();
+    // Noise compresses badly: this PNG is well over the 1 MB data-URI limit.
+    let big = c.ctx.work_dir.join("big.png");
+    let mut rng = 1u32;
+    let img = image::RgbImage::from_fn(900, 900, |_, _| {
+        rng = rng.wrapping_mul(1664525).wrapping_add(1013904223);
+        image::Rgb([(rng >> 24) as u8, (rng >> 16) as u8, (rng >> 8) as u8])
+    });
+    img.save(&big).unwrap();
+    assert!(std::fs::metadata(&big).unwrap().len() > 1 << 20);
+    let m = ps.video.head().clone();
+    let sub = m.submit(&video_req(big), &c.ctx).await.unwrap();
+    assert!(matches!(sub, Submitted::Pending(_)));
+    assert_eq!(mock.uploads.load(Ordering::SeqCst), 1);
+    assert!(mock.inputs.lock().unwrap()[0]["image"].as_str().unwrap().ends_with("/files/upload1.png"));
+}
