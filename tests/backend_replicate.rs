@@ -215,3 +215,167 @@ async fn large_inputs_are_uploaded_not_inlined() {
     assert_eq!(mock.uploads.load(Ordering::SeqCst), 1);
     assert!(mock.inputs.lock().unwrap()[0]["image"].as_str().unwrap().ends_with("/files/upload1.png"));
 }
+
+fn auto() -> AutoDecider {
+    AutoDecider { retry_failed: false }
+}
+
+/// Every file under `dir`, read as bytes, must not contain `needle`.
+fn assert_nowhere(dir: &std::path::Path, needle: &str) {
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "the key is in {}", entry.display());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_session_runs_on_replicate_and_records_models_and_costs() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| configure(s, &base, &["replicate:acme/ok"], &["replicate:acme/fast"]));
+    let id = new_session(&p, brief_input("pink running shoes for Gen Z runners", 8.0)).await;
+    let out = h.out("out");
+    let outcome = p.run(&id, &mut auto(), Some(&out)).await.unwrap();
+    assert!(matches!(outcome, RunOutcome::Done { .. }), "{outcome:?}");
+    let st = p.load(&id).await.unwrap();
+    let scenes = st.scenes.len();
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 3 + 2 * scenes, "3 references, a keyframe and a clip per scene, each created once");
+    assert!(st.clips.values().all(|c| c.provider == "replicate:acme/ok"));
+    assert!(st.references.values().all(|r| r.source == "replicate:acme/fast"));
+    let clip_costs: Vec<_> = st.costs.iter().filter(|c| c.stage.starts_with("clip:")).collect();
+    assert_eq!(clip_costs.len(), scenes);
+    assert!(clip_costs.iter().all(|c| c.model == "replicate:acme/ok" && c.provider == "replicate" && c.usd > 0.0));
+    let events = p.store.events(&id).unwrap();
+    // The `fast` image model finishes within Prefer: wait, so only the clips leave a job to poll.
+    assert_eq!(count(&events, |e| matches!(e, Event::JobSubmitted { .. })), scenes);
+    let probe = Ffmpeg::locate().unwrap().probe(&out.join("final.mp4")).unwrap();
+    assert_eq!((probe.width, probe.height), (320, 180));
+    // The key is nowhere on disk: not in sled, blobs, work files, logs or the outputs.
+    drop(p);
+    assert_nowhere(h.dir.path(), TOKEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_model_falls_back_to_the_next_in_the_chain() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| configure(s, &base, &["replicate:acme/fail", "offline"], &["offline"]));
+    let id = new_session(&p, brief_input("a coffee subscription for busy parents", 6.0)).await;
+    p.run(&id, &mut auto(), None).await.unwrap();
+    let st = p.load(&id).await.unwrap();
+    assert!(!st.clips.is_empty() && st.clips.values().all(|c| c.provider == "offline/camera-animator"));
+    assert_eq!(mock.creates.load(Ordering::SeqCst), st.clips.len(), "each clip tried the paid model once");
+    let events = p.store.events(&id).unwrap();
+    assert_eq!(count(&events, |e| matches!(e, Event::JobEnded { error, .. } if error.contains("CUDA"))), st.clips.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_below_the_estimate_submits_nothing() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| configure(s, &base, &["replicate:acme/ok"], &["offline"]));
+    let mut input = brief_input("pink running shoes", 8.0);
+    input.budget_usd = Some(0.10);
+    let id = new_session(&p, input).await;
+    let err = p.run(&id, &mut auto(), None).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, PipelineError::Budget(_)), "{msg}");
+    assert!(msg.contains("over the $0.10 budget") && msg.contains("clips on replicate:acme/ok"), "{msg}");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_actual_costs_outgrow_the_estimate_stops_before_the_call_that_would_exceed() {
+    let (mock, base) = Replicate::start(TOKEN);
+    *mock.predict_time.lock().unwrap() = 30.0;
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| {
+        configure(s, &base, &["replicate:acme/pricey"], &["offline"]);
+        s.pipeline.clip_concurrency = 1;
+        // Estimated at 5 s of compute ($0.05 a clip); each really takes 30 s ($0.30).
+        s.prices.insert("replicate:acme/pricey".into(), Price { per_predict_second: 0.01, expected_predict_s: 5.0, ..Default::default() });
+    });
+    let mut input = brief_input("pink running shoes", 8.0);
+    input.budget_usd = Some(0.32);
+    let id = new_session(&p, input).await;
+    let err = p.run(&id, &mut auto(), None).await.unwrap_err();
+    let st = p.load(&id).await.unwrap();
+    assert!(st.scenes.len() >= 2, "needs two clips: {}", st.scenes.len());
+    assert!(matches!(err, PipelineError::Budget(_)), "{err}");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1, "the second clip was not submitted: {err}");
+    assert!((st.total_cost() - 0.30).abs() < 1e-9, "the ledger holds the actual cost: {}", st.total_cost());
+    assert!(st.total_cost() <= 0.32);
+}
+
+fn admint_cmd(root: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_admint"));
+    c.env("ADMINT_DATA_DIR", root.join("data"))
+        .env("ADMINT_STATE_DIR", root.join("state"))
+        .env("ADMINT_CONFIG", root.join("config.toml"))
+        .env("ADMINT_PROFILE", "test")
+        .env(KEY_ENV, TOKEN)
+        .current_dir(root)
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+#[test]
+fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_second_create() {
+    use std::io::{BufRead, BufReader};
+    let (mock, base) = Replicate::start(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("config.toml"),
+        format!(
+            "[pipeline]\nclip_concurrency = 1\n[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\n[roles.video]\nchain = [\"replicate:acme/hold\"]\n"
+        ),
+    )
+    .unwrap();
+    let mut child = admint_cmd(root)
+        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "8"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut session = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        session = v["session"].as_str().unwrap().to_string();
+        if v["event"]["type"] == "job_submitted" {
+            break;
+        }
+    }
+    // The job is recorded and being polled: kill admint mid-job.
+    let t = Instant::now();
+    while mock.polls.load(Ordering::SeqCst) == 0 && t.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1);
+
+    mock.release.store(true, Ordering::SeqCst);
+    let out = admint_cmd(root).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("re-attaching to job pred0001"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(root.join("out/final.mp4").is_file());
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("out/manifest.json")).unwrap()).unwrap();
+    let clips = manifest["clips"].as_array().unwrap().len();
+    assert!(clips >= 2);
+    assert_eq!(mock.creates.load(Ordering::SeqCst), clips, "every clip was created exactly once, the killed one included");
+    assert_nowhere(root, TOKEN);
+}
