@@ -5,8 +5,7 @@ mod common;
 mod mocks;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use admint::config::{BackendSettings, Price, RoleSettings, Settings};
@@ -15,6 +14,7 @@ use admint::media::Ffmpeg;
 use admint::pipeline::{AutoDecider, PipelineError, RunOutcome};
 use admint::providers::*;
 use common::*;
+use mocks::client::*;
 use mocks::replicate::Replicate;
 
 const TOKEN: &str = "r8_TESTKEY_0123456789abcdef";
@@ -39,49 +39,6 @@ fn providers(base: &str, video: &[&str]) -> ProviderSet {
     let mut s = settings();
     configure(&mut s, base, video, &["offline"]);
     ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap()
-}
-
-struct Ctx {
-    ctx: JobCtx,
-    progress: Arc<Mutex<Vec<f32>>>,
-    _dir: tempfile::TempDir,
-}
-
-fn ctx() -> Ctx {
-    let dir = tempfile::tempdir().unwrap();
-    let progress = Arc::new(Mutex::new(Vec::new()));
-    let p2 = progress.clone();
-    let ctx = JobCtx {
-        idempotency_key: "admint-test".into(),
-        progress: Arc::new(move |f| p2.lock().unwrap().push(f)),
-        cancel: Arc::new(AtomicBool::new(false)),
-        work_dir: dir.path().to_path_buf(),
-    };
-    Ctx { ctx, progress, _dir: dir }
-}
-
-fn keyframe(dir: &std::path::Path) -> PathBuf {
-    let p = dir.join("key.png");
-    std::fs::write(&p, &mocks::fixtures().png).unwrap();
-    p
-}
-
-fn video_req(image: PathBuf) -> VideoRequest {
-    VideoRequest { image, prompt: "pink running shoes: 100% \"fresh\"".into(), camera: Default::default(), motion_intensity: 0.5, duration_s: 4.0, fps: 24, width: 320, height: 180, seed: 7, take: 0 }
-}
-
-/// Submit, wait and fetch as the pipeline does.
-async fn generate(ps: &ProviderSet, c: &Ctx) -> Result<(PathBuf, Option<f64>), ProviderError> {
-    let m = ps.video.head().clone();
-    let req = video_req(keyframe(&c.ctx.work_dir));
-    let produced = match m.submit(&req, &c.ctx).await? {
-        Submitted::Done(p) => p,
-        Submitted::Pending(job) => wait_job(&job, &c.ctx, m.poll_interval(), || m.status(&job), || m.cancel(&job)).await?,
-    };
-    match m.fetch(produced.media, &c.ctx).await? {
-        MediaRef::Local(p) => Ok((p, produced.cost_usd)),
-        other => panic!("not fetched: {other:?}"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,27 +175,6 @@ async fn large_inputs_are_uploaded_not_inlined() {
 
 fn auto() -> AutoDecider {
     AutoDecider { retry_failed: false }
-}
-
-/// Every file under `dir`, read as bytes, must not contain `needle`.
-fn assert_nowhere(dir: &std::path::Path, needle: &str) {
-    for entry in walk(dir) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "the key is in {}", entry.display());
-    }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,7 +48,7 @@ impl Cost for Price {
         self.per_call + self.per_1k_characters * n as f64 / 1000.0
     }
     fn predict(&self, seconds: f64) -> Option<f64> {
-        (self.per_predict_second > 0.0).then(|| self.per_call + self.per_predict_second * seconds)
+        (self.per_predict_second > 0.0).then_some(self.per_call + self.per_predict_second * seconds)
     }
 }
 

@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, RubricCritic, TemplateWriter};
 use super::pricing::PriceBook;
+use super::remote::fal::Fal;
 use super::remote::replicate::Replicate;
 use super::remote::{Backend, InputBook};
 use super::{Analyst, Chain, ChatModel, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
@@ -73,6 +74,7 @@ impl ProviderSet {
                     let b = backends.get(&backend)?;
                     match b.settings.kind.as_str() {
                         "replicate" => Arc::new(Replicate { backend: b, model }),
+                        "fal" => Arc::new(Fal::new(b, model)),
                         _ => return Err(unsupported("image", &b)),
                     }
                 }
@@ -86,6 +88,7 @@ impl ProviderSet {
                     let b = backends.get(&backend)?;
                     match b.settings.kind.as_str() {
                         "replicate" => Arc::new(Replicate { backend: b, model }),
+                        "fal" => Arc::new(Fal::new(b, model)),
                         _ => return Err(unsupported("video", &b)),
                     }
                 }

@@ -2,6 +2,8 @@
 //! Local servers that speak the providers' documented protocols (status codes, headers,
 //! polling, errors), for the backend and pipeline tests.
 
+pub mod client;
+pub mod fal;
 pub mod replicate;
 
 use std::net::SocketAddr;

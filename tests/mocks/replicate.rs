@@ -63,7 +63,7 @@ impl Replicate {
             .route("/v1/predictions/{id}", get(poll))
             .route("/v1/predictions/{id}/cancel", post(cancel))
             .route("/v1/files", post(upload))
-            .route("/files/{name}", get(file))
+            .route("/files/{name}", get(file_route))
             .layer(axum::extract::DefaultBodyLimit::max(100 << 20))
             .with_state(me.clone());
         let base = super::serve(app);
@@ -226,7 +226,8 @@ async fn upload(State(m): State<Arc<Replicate>>, h: HeaderMap, body: Bytes) -> R
     (StatusCode::CREATED, Json(json!({ "id": format!("file{n}"), "size": body.len(), "urls": { "get": format!("{base}/files/upload{n}.png") } }))).into_response()
 }
 
-async fn file(Path(name): Path<String>) -> Response {
+/// Serve the fixtures by name: `.mp4`, `.html` (an error page), anything else as PNG.
+pub async fn file_route(Path(name): Path<String>) -> Response {
     let f = super::fixtures();
     if name.ends_with(".html") {
         return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>").into_response();

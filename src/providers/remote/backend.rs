@@ -256,6 +256,16 @@ impl RemoteRequest for ImageRequest {
     }
 }
 
+/// The first file link in an output: a string, a list, or an object of them.
+pub fn first_url(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if s.starts_with("http://") || s.starts_with("https://") || s.starts_with("data:") => Some(s.clone()),
+        Value::Array(items) => items.iter().find_map(first_url),
+        Value::Object(map) => map.values().find_map(first_url),
+        _ => None,
+    }
+}
+
 /// Progress from tqdm lines in a log (`45%|████▌     | 9/20 [00:04<00:05]`): the last
 /// such line, as steps done ÷ steps.
 pub fn tqdm_progress(logs: &str) -> Option<f32> {

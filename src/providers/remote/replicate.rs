@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
-use super::{template, tqdm_progress, Backend, RemoteRequest};
+use super::{first_url, template, tqdm_progress, Backend, RemoteRequest};
 use crate::providers::pricing::Cost;
 use crate::providers::{JobCtx, JobRef, JobState, MediaModel, MediaRef, Produced, ProviderError, Submitted};
 
@@ -145,16 +145,6 @@ impl Replicate {
     async fn stop(&self, job: &JobRef) -> Result<(), ProviderError> {
         let api = &self.backend.api;
         api.retrying("cancel", || async { api.send(api.request(Method::POST, &format!("v1/predictions/{}/cancel", job.remote_id))).await.map(|_| ()) }).await
-    }
-}
-
-/// The first file link in an output: a string, a list, or an object of them.
-pub fn first_url(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if s.starts_with("http://") || s.starts_with("https://") || s.starts_with("data:") => Some(s.clone()),
-        Value::Array(items) => items.iter().find_map(first_url),
-        Value::Object(map) => map.values().find_map(first_url),
-        _ => None,
     }
 }
 

@@ -20,7 +20,7 @@ pub fn fill(template: &Value, vars: &Vars) -> Result<Value, String> {
     match template {
         Value::String(s) => {
             if let Some(name) = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).filter(|n| is_name(n)) {
-                return lookup(name, vars).map(|v| v.clone());
+                return lookup(name, vars).cloned();
             }
             let mut out = String::new();
             let mut rest = s.as_str();

@@ -1,0 +1,154 @@
+//! The fal backend against a local server that behaves like fal's queue.
+
+mod common;
+mod mocks;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use admint::config::{BackendSettings, Price, RoleSettings, Settings};
+use admint::media::Ffmpeg;
+use admint::pipeline::{AutoDecider, RunOutcome};
+use admint::providers::*;
+use common::*;
+use mocks::client::*;
+use mocks::fal::Fal;
+
+const KEY: &str = "fal-key-id:fal-key-secret-0123456789";
+const KEY_ENV: &str = "ADMINT_TEST_FAL_KEY";
+
+fn configure(s: &mut Settings, base: &str, video: &[&str], image: &[&str]) {
+    std::env::set_var(KEY_ENV, KEY);
+    s.scoring.backend = "none".into();
+    s.backends.insert("fal".into(), BackendSettings { base_url: base.into(), api_key_env: KEY_ENV.into(), poll_ms: 20, retry_base_ms: 20, timeout_s: 2, ..Default::default() });
+    let chain = |c: &[&str]| RoleSettings { chain: c.iter().map(|s| s.to_string()).collect() };
+    s.roles.insert("video".into(), chain(video));
+    s.roles.insert("image".into(), chain(image));
+    for m in ["ok", "flaky", "fail", "filtered", "nsfw", "html", "hold"] {
+        s.prices.insert(format!("fal:acme/{m}/image-to-video"), Price { per_second: 0.05, ..Default::default() });
+        s.prices.insert(format!("fal:acme/{m}"), Price { per_image: 0.003, ..Default::default() });
+    }
+}
+
+fn providers(base: &str, video: &str, image: &str) -> ProviderSet {
+    let mut s = settings();
+    configure(&mut s, base, &[video], &[image]);
+    ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_request_reports_position_and_progress_then_downloads() {
+    let (mock, base) = Fal::start(KEY);
+    let ps = providers(&base, "fal:acme/ok/image-to-video", "offline");
+    let c = ctx();
+    let (path, cost) = generate(&ps, &c).await.unwrap();
+    assert_eq!(Ffmpeg::locate().unwrap().probe(&path).unwrap().video_codec, "h264");
+    assert_eq!(cost, None, "fal reports no cost: the ledger takes the estimate");
+    assert_eq!(ps.video.estimate_usd(&video_req(path.clone())), Some(0.2));
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1);
+    let progress = c.progress.lock().unwrap().clone();
+    assert!(progress.iter().any(|p| (*p - 0.3).abs() < 1e-6), "tqdm lines in the logs give progress: {progress:?}");
+    let body = mock.bodies.lock().unwrap()[0].clone();
+    assert!(body["image_url"].as_str().unwrap().starts_with("data:image/png;base64,"));
+    assert_eq!(body["prompt"], "pink running shoes: 100% \"fresh\"");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_come_back_and_the_safety_checker_is_respected() {
+    let (_mock, base) = Fal::start(KEY);
+    let ps = providers(&base, "offline", "fal:acme/ok");
+    let c = ctx();
+    let (path, _) = run(ps.image.head(), &image_req(), &c).await.unwrap();
+    assert_eq!(image::image_dimensions(&path).unwrap(), (400, 240));
+    let ps = providers(&base, "offline", "fal:acme/nsfw");
+    let err = run(ps.image.head(), &image_req(), &ctx()).await.unwrap_err();
+    assert!(matches!(err, ProviderError::ContentFiltered(_)), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_and_a_429_with_an_http_date_are_waited_out() {
+    let (mock, base) = Fal::start(KEY);
+    let ps = providers(&base, "fal:acme/flaky/image-to-video", "offline");
+    let t = Instant::now();
+    generate(&ps, &ctx()).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(900), "Retry-After as an HTTP date was honoured: {:?}", t.elapsed());
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_reported_as_what_they_are() {
+    let (mock, base) = Fal::start(KEY);
+    let err = generate(&providers(&base, "fal:acme/fail/image-to-video", "offline"), &ctx()).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::JobFailed(m) if m.contains("CUDA error")), "{err}");
+    let err = generate(&providers(&base, "fal:acme/filtered/image-to-video", "offline"), &ctx()).await.unwrap_err();
+    assert!(matches!(err, ProviderError::ContentFiltered(_)), "{err}");
+    let err = generate(&providers(&base, "fal:acme/html/image-to-video", "offline"), &ctx()).await.unwrap_err();
+    assert!(err.to_string().contains("HTML page"), "{err}");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 3);
+
+    std::env::set_var("ADMINT_TEST_FAL_WRONG", "wrong-key");
+    let mut s = settings();
+    configure(&mut s, &base, &["fal:acme/ok/image-to-video"], &["offline"]);
+    s.backends.get_mut("fal").unwrap().api_key_env = "ADMINT_TEST_FAL_WRONG".into();
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    let err = generate(&ps, &ctx()).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Auth(_)) && !err.to_string().contains("wrong-key"), "{err}");
+
+    let mut s = settings();
+    configure(&mut s, &base, &["fal:acme/ok/image-to-video"], &["offline"]);
+    s.inputs.insert("fal:acme/ok/image-to-video".into(), serde_json::json!({ "image_url": "{image}" }));
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    let err = generate(&ps, &ctx()).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::InvalidRequest(m) if m.contains("422") && m.contains("field required")), "{err}");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_uses_the_queues_cancel_url() {
+    let (mock, base) = Fal::start(KEY);
+    let ps = providers(&base, "fal:acme/hold/image-to-video", "offline");
+    let c = ctx();
+    let (cancel, progress) = (c.ctx.cancel.clone(), c.progress.clone());
+    tokio::spawn(async move {
+        while progress.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        cancel.store(true, Ordering::SeqCst);
+    });
+    assert!(matches!(generate(&ps, &c).await.unwrap_err(), ProviderError::Cancelled));
+    assert_eq!(mock.cancels.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_is_found_again_by_its_id_after_a_restart() {
+    let (mock, base) = Fal::start(KEY);
+    let first = providers(&base, "fal:acme/ok/image-to-video", "offline");
+    let c = ctx();
+    let m = first.video.head().clone();
+    let Submitted::Pending(job) = m.submit(&video_req(keyframe(&c.ctx.work_dir)), &c.ctx).await.unwrap() else { panic!("fal queues") };
+    // A new process knows only the recorded id: the URLs are rebuilt from the app id.
+    let again = providers(&base, "fal:acme/ok/image-to-video", "offline");
+    let m2 = again.video.head().clone();
+    let out = wait_job(&job, &c.ctx, m2.poll_interval(), || m2.status(&job), || m2.cancel(&job)).await.unwrap();
+    assert!(matches!(out.media, MediaRef::Url(u) if u.ends_with("/files/out.mp4")));
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_session_runs_on_fal() {
+    let (mock, base) = Fal::start(KEY);
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| configure(s, &base, &["fal:acme/ok/image-to-video"], &["fal:acme/ok"]));
+    let id = new_session(&p, brief_input("pink running shoes for Gen Z runners", 6.0)).await;
+    let outcome = p.run(&id, &mut AutoDecider { retry_failed: false }, Some(&h.out("out"))).await.unwrap();
+    assert!(matches!(outcome, RunOutcome::Done { .. }));
+    let st = p.load(&id).await.unwrap();
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 3 + 2 * st.scenes.len());
+    assert!(st.clips.values().all(|c| c.provider == "fal:acme/ok/image-to-video"));
+    // fal reports no cost: each call is booked at its estimate.
+    let expected = 3.0 * 0.003 + st.scenes.len() as f64 * 0.003 + st.scenes.iter().map(|s| 0.05 * s.duration_s).sum::<f64>();
+    assert!((st.total_cost() - expected).abs() < 1e-9, "{} vs {expected}", st.total_cost());
+    assert!(st.costs.iter().all(|c| c.note.starts_with("estimate")));
+    drop(p);
+    assert_nowhere(h.dir.path(), KEY);
+}

@@ -1,0 +1,182 @@
+//! fal's queue as documented at <https://docs.fal.ai/model-endpoints/queue>: `POST
+//! /{owner}/{app}[/{subpath}]` (Authorization: Key …) answers with the request's
+//! `status_url`, `response_url` and `cancel_url` under `/{owner}/{app}/requests/{id}`;
+//! status is 202 while `IN_QUEUE` / `IN_PROGRESS` and 200 once `COMPLETED`; cancel is a PUT.
+//!
+//! The app name picks the behaviour: `ok` (queued at position 1, then in progress with
+//! tqdm logs, then done), `flaky` (a 503, then a 429 with an HTTP-date Retry-After), `fail`
+//! (completed with an error), `filtered` (content policy), `nsfw` (the safety checker
+//! flags the image), `html`, `hold` (until released or cancelled).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+#[derive(Default)]
+pub struct Fal {
+    pub key: String,
+    pub base: Mutex<String>,
+    pub creates: AtomicUsize,
+    pub status_calls: AtomicUsize,
+    pub cancels: AtomicUsize,
+    pub release: AtomicBool,
+    pub bodies: Mutex<Vec<Value>>,
+    reqs: Mutex<HashMap<String, Req>>,
+}
+
+#[derive(Clone)]
+struct Req {
+    app: String,
+    video: bool,
+    polls: u32,
+    canceled: bool,
+}
+
+fn detail(status: StatusCode, msg: &str) -> Response {
+    (status, Json(json!({ "detail": msg }))).into_response()
+}
+
+impl Fal {
+    pub fn start(key: &str) -> (Arc<Fal>, String) {
+        let me = Arc::new(Fal { key: key.into(), ..Default::default() });
+        let app = Router::new()
+            .route("/{owner}/{app}", post(submit))
+            .route("/{owner}/{app}/{*sub}", post(submit_sub))
+            .route("/{owner}/{app}/requests/{id}/status", get(status))
+            .route("/{owner}/{app}/requests/{id}", get(result))
+            .route("/{owner}/{app}/requests/{id}/cancel", put(cancel))
+            .route("/files/{name}", get(super::replicate::file_route))
+            .with_state(me.clone());
+        let base = super::serve(app);
+        *me.base.lock().unwrap() = base.clone();
+        (me, base)
+    }
+
+    fn authorized(&self, h: &HeaderMap) -> bool {
+        h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(&format!("Key {}", self.key))
+    }
+}
+
+async fn submit(State(m): State<Arc<Fal>>, Path((owner, app)): Path<(String, String)>, h: HeaderMap, body: Bytes) -> Response {
+    enqueue(&m, &owner, &app, &h, body)
+}
+
+async fn submit_sub(State(m): State<Arc<Fal>>, Path((owner, app, _sub)): Path<(String, String, String)>, h: HeaderMap, body: Bytes) -> Response {
+    enqueue(&m, &owner, &app, &h, body)
+}
+
+fn enqueue(m: &Fal, owner: &str, app: &str, h: &HeaderMap, body: Bytes) -> Response {
+    if !m.authorized(h) {
+        return detail(StatusCode::UNAUTHORIZED, "Invalid Key header");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return detail(StatusCode::UNPROCESSABLE_ENTITY, "body is not JSON");
+    };
+    if !body["prompt"].is_string() {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": [{ "loc": ["body", "prompt"], "msg": "field required", "type": "value_error.missing" }] }))).into_response();
+    }
+    let n = m.creates.fetch_add(1, Ordering::SeqCst) + 1;
+    m.bodies.lock().unwrap().push(body.clone());
+    let id = format!("req-{n:04}-4b1f");
+    let video = body.get("duration").is_some();
+    m.reqs.lock().unwrap().insert(id.clone(), Req { app: app.into(), video, polls: 0, canceled: false });
+    let base = m.base.lock().unwrap().clone();
+    let u = format!("{base}/{owner}/{app}/requests/{id}");
+    (
+        StatusCode::OK,
+        Json(json!({ "request_id": id, "status": "IN_QUEUE", "queue_position": 1, "response_url": u, "status_url": format!("{u}/status"), "cancel_url": format!("{u}/cancel") })),
+    )
+        .into_response()
+}
+
+async fn status(State(m): State<Arc<Fal>>, Path((owner, app, id)): Path<(String, String, String)>, h: HeaderMap) -> Response {
+    if !m.authorized(&h) {
+        return detail(StatusCode::UNAUTHORIZED, "Invalid Key header");
+    }
+    m.status_calls.fetch_add(1, Ordering::SeqCst);
+    let mut reqs = m.reqs.lock().unwrap();
+    let Some(r) = reqs.get_mut(&id) else { return detail(StatusCode::NOT_FOUND, "Request not found") };
+    r.polls += 1;
+    let r = r.clone();
+    drop(reqs);
+    let base = m.base.lock().unwrap().clone();
+    let u = format!("{base}/{owner}/{app}/requests/{id}");
+    let mut v = json!({ "status": "IN_QUEUE", "queue_position": 0, "response_url": u, "status_url": format!("{u}/status"), "cancel_url": format!("{u}/cancel"), "logs": [] });
+    let mut polls = r.polls;
+    if r.app == "flaky" {
+        if polls == 1 {
+            return detail(StatusCode::SERVICE_UNAVAILABLE, "upstream unavailable");
+        }
+        if polls == 2 {
+            let when = httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(2));
+            let mut resp = detail(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+            resp.headers_mut().insert(header::RETRY_AFTER, when.parse().unwrap());
+            return resp;
+        }
+        polls -= 2;
+    }
+    if r.canceled {
+        v["status"] = json!("CANCELED");
+        return (StatusCode::OK, Json(v)).into_response();
+    }
+    let hold = r.app == "hold" && !m.release.load(Ordering::SeqCst);
+    match polls {
+        1 => v["queue_position"] = json!(0),
+        2 | 3 => {
+            v["status"] = json!("IN_PROGRESS");
+            v["logs"] = json!([{ "message": "Loading model", "level": "INFO", "timestamp": "2026-11-22T10:00:00Z" }, { "message": format!("{:>3}%|#####     | {}/10 [00:03<00:03]", (polls - 1) * 30, (polls - 1) * 3), "level": "INFO", "timestamp": "2026-11-22T10:00:03Z" }]);
+        }
+        _ if hold => {
+            v["status"] = json!("IN_PROGRESS");
+            v["logs"] = json!([{ "message": " 60%|######    | 6/10 [00:06<00:04]", "level": "INFO", "timestamp": "2026-11-22T10:00:06Z" }]);
+        }
+        _ => {
+            v["status"] = json!("COMPLETED");
+            match r.app.as_str() {
+                "fail" => v["error"] = json!("Runner crashed: CUDA error: device-side assert triggered"),
+                "filtered" => {
+                    v["error"] = json!("The prompt was flagged by the content checker");
+                    v["error_type"] = json!("content_policy_violation");
+                }
+                _ => {}
+            }
+            return (StatusCode::OK, Json(v)).into_response();
+        }
+    }
+    (StatusCode::ACCEPTED, Json(v)).into_response()
+}
+
+async fn result(State(m): State<Arc<Fal>>, Path((_owner, _app, id)): Path<(String, String, String)>, h: HeaderMap) -> Response {
+    if !m.authorized(&h) {
+        return detail(StatusCode::UNAUTHORIZED, "Invalid Key header");
+    }
+    let Some(r) = m.reqs.lock().unwrap().get(&id).cloned() else { return detail(StatusCode::NOT_FOUND, "Request not found") };
+    let base = m.base.lock().unwrap().clone();
+    let file = if r.app == "html" { "page.html" } else if r.video { "out.mp4" } else { "out.png" };
+    let url = format!("{base}/files/{file}");
+    if r.video {
+        (StatusCode::OK, Json(json!({ "video": { "url": url, "content_type": "video/mp4", "file_size": 1234 } }))).into_response()
+    } else {
+        let nsfw = r.app == "nsfw";
+        (StatusCode::OK, Json(json!({ "images": [{ "url": url, "content_type": "image/png", "width": 400, "height": 240 }], "has_nsfw_concepts": [nsfw], "seed": 1, "timings": { "inference": 0.4 } }))).into_response()
+    }
+}
+
+async fn cancel(State(m): State<Arc<Fal>>, Path((_owner, _app, id)): Path<(String, String, String)>, h: HeaderMap) -> Response {
+    if !m.authorized(&h) {
+        return detail(StatusCode::UNAUTHORIZED, "Invalid Key header");
+    }
+    m.cancels.fetch_add(1, Ordering::SeqCst);
+    let mut reqs = m.reqs.lock().unwrap();
+    let Some(r) = reqs.get_mut(&id) else { return detail(StatusCode::NOT_FOUND, "Request not found") };
+    r.canceled = true;
+    (StatusCode::ACCEPTED, Json(json!({ "status": "CANCELLATION_REQUESTED" }))).into_response()
+}
