@@ -32,7 +32,7 @@ impl ChatModel for ScriptedChat {
             seen.push(req.clone());
             seen.len()
         };
-        Ok(ChatResponse { text: (self.script)(req, n)?, cost_usd: 0.0 })
+        Ok(ChatResponse { text: (self.script)(req, n)?, ..Default::default() })
     }
 }
 

@@ -37,7 +37,7 @@ impl AppEnv {
 
     pub fn pipeline(&self) -> Result<Pipeline, CliError> {
         let ffmpeg = Ffmpeg::locate().map_err(|e| CliError::usage(e.to_string()))?;
-        let providers = ProviderSet::from_settings(&self.settings, &ffmpeg).map_err(|e| CliError::usage(e.to_string()))?;
+        let providers = ProviderSet::with_config_dir(&self.settings, &ffmpeg, &self.paths.config_dir).map_err(|e| CliError::usage(e.to_string()))?;
         let scorer = scorer_from_settings(&self.settings.scoring, &ffmpeg).map_err(CliError::usage)?;
         Ok(Pipeline::new(&self.paths, self.settings.clone(), self.store.clone(), providers, scorer, ffmpeg))
     }

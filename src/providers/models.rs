@@ -19,10 +19,12 @@ pub struct ChatRequest {
     pub seed: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ChatResponse {
     pub text: String,
     pub cost_usd: f64,
+    /// The answer hit the length limit (`finish_reason: length`): its JSON is cut off.
+    pub truncated: bool,
 }
 
 #[async_trait]
@@ -39,8 +41,8 @@ pub trait ChatModel: Send + Sync {
 #[async_trait]
 pub trait VisionModel: Send + Sync {
     fn id(&self) -> String;
-    /// Answer `prompt` about an image (JSON text when asked for JSON).
-    async fn describe(&self, image: &MediaRef, prompt: &str) -> Result<ChatResponse, ProviderError>;
+    /// Answer `prompt` about an image; with a schema, as a JSON object that follows it.
+    async fn describe(&self, image: &MediaRef, prompt: &str, json_schema: Option<serde_json::Value>) -> Result<ChatResponse, ProviderError>;
 }
 
 /// What an image is for.

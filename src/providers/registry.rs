@@ -1,13 +1,19 @@
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
+
+use async_trait::async_trait;
 
 use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, RubricCritic, TemplateWriter};
 use super::pricing::PriceBook;
 use super::remote::fal::Fal;
 use super::remote::replicate::Replicate;
 use super::remote::{Backend, InputBook};
-use super::{Analyst, Chain, ChatModel, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
-use crate::config::{ChainEntry, Settings};
+use super::llm::{ChatChain, LlmAnalyst, LlmRoles, WriterWithFallback};
+use super::remote::openai::{OpenAiChat, OpenAiImages, OpenAiSpeech};
+use super::{Analyst, Chain, ChatModel, CostMeter, JobCtx, Produced, SpeechRequest, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
+use crate::config::{ChainEntry, Resources, Settings};
+use crate::domain::{Analysis, Brief, ReferenceKind};
 use crate::media::Ffmpeg;
 
 /// The providers one run uses, chosen from the settings.
@@ -22,6 +28,8 @@ pub struct ProviderSet {
     pub speech: Option<Arc<dyn SpeechModel>>,
     /// A chat model for free-text intents (none offline).
     pub chat: Option<Arc<dyn ChatModel>>,
+    /// Costs of chat and vision calls, booked by the pipeline to the stage that made them.
+    pub meter: Arc<CostMeter>,
 }
 
 /// Backends opened once and shared by every model that uses them.
@@ -53,19 +61,46 @@ fn entries(settings: &Settings, role: &str) -> Result<Vec<ChainEntry>, ProviderE
 
 impl ProviderSet {
     pub fn from_settings(settings: &Settings, ffmpeg: &Ffmpeg) -> Result<ProviderSet, ProviderError> {
+        Self::with_config_dir(settings, ffmpeg, Path::new("/nonexistent"))
+    }
+
+    /// As `from_settings`, with prompt overrides read from `config_dir`.
+    pub fn with_config_dir(settings: &Settings, ffmpeg: &Ffmpeg, config_dir: &Path) -> Result<ProviderSet, ProviderError> {
         let mut backends = Backends {
             settings,
             prices: Arc::new(PriceBook::new(&settings.prices)),
             inputs: Arc::new(InputBook::new(settings)),
             open: BTreeMap::new(),
         };
+        let meter = Arc::new(CostMeter::default());
+        let resources = Resources::new(config_dir);
         let writer = TemplateWriter;
+        let mut chats: Vec<Arc<dyn ChatModel>> = Vec::new();
+        let mut writer_offline = false;
         for e in entries(settings, "writer")? {
-            if let ChainEntry::Remote { backend, .. } = e {
-                let b = backends.get(&backend)?;
-                return Err(unsupported("writer", &b));
+            match e {
+                ChainEntry::Offline => writer_offline = true,
+                ChainEntry::Remote { backend, model } => {
+                    let b = backends.get(&backend)?;
+                    match b.settings.kind.as_str() {
+                        "openai" => chats.push(Arc::new(OpenAiChat::new(b, model, meter.clone()))),
+                        _ => return Err(unsupported("writer", &b)),
+                    }
+                }
             }
         }
+        let chat: Option<Arc<dyn ChatModel>> = match chats.len() {
+            0 => None,
+            1 => chats.pop(),
+            _ => Some(Arc::new(ChatChain(chats))),
+        };
+        let (director, critic, scene_writer): (Arc<dyn StoryDirector>, Arc<dyn Critic>, Arc<dyn SceneWriter>) = match &chat {
+            Some(c) => {
+                let w = Arc::new(WriterWithFallback { llm: LlmRoles { chat: c.clone(), resources: resources.clone() }, offline: writer_offline });
+                (w.clone(), w.clone(), w)
+            }
+            None => (Arc::new(writer.clone()), Arc::new(RubricCritic), Arc::new(writer)),
+        };
         let mut image: Vec<Arc<ImageModel>> = Vec::new();
         for e in entries(settings, "image")? {
             image.push(match e {
@@ -75,6 +110,7 @@ impl ProviderSet {
                     match b.settings.kind.as_str() {
                         "replicate" => Arc::new(Replicate { backend: b, model }),
                         "fal" => Arc::new(Fal::new(b, model)),
+                        "openai" => Arc::new(OpenAiImages { backend: b, model }),
                         _ => return Err(unsupported("image", &b)),
                     }
                 }
@@ -95,30 +131,92 @@ impl ProviderSet {
             });
         }
         let mut analyst: Option<Arc<dyn Analyst>> = None;
+        let mut vision_offline = false;
         for e in entries(settings, "vision")? {
             match e {
-                ChainEntry::Offline => analyst = analyst.or(Some(Arc::new(PixelAnalyst))),
-                ChainEntry::Remote { backend, .. } => return Err(unsupported("vision", &*backends.get(&backend)?)),
+                ChainEntry::Offline => vision_offline = true,
+                ChainEntry::Remote { backend, model } => {
+                    let b = backends.get(&backend)?;
+                    if b.settings.kind != "openai" {
+                        return Err(unsupported("vision", &b));
+                    }
+                    if analyst.is_none() {
+                        let vision = Arc::new(OpenAiChat::new(b, model, meter.clone()));
+                        analyst = Some(Arc::new(LlmAnalyst { vision, resources: resources.clone() }));
+                    }
+                }
             }
         }
-        let mut speech: Option<Arc<dyn SpeechModel>> = None;
+        let analyst: Arc<dyn Analyst> = match analyst {
+            Some(a) if vision_offline => Arc::new(AnalystWithFallback(a)),
+            Some(a) => a,
+            None => Arc::new(PixelAnalyst),
+        };
+        let mut speech: Vec<Arc<dyn SpeechModel>> = Vec::new();
         for e in entries(settings, "speech")? {
-            match e {
-                ChainEntry::Offline => speech = speech.or(Some(Arc::new(FliteVoice { ffmpeg: ffmpeg.clone() }))),
-                ChainEntry::Remote { backend, .. } => return Err(unsupported("speech", &*backends.get(&backend)?)),
-            }
+            speech.push(match e {
+                ChainEntry::Offline => Arc::new(FliteVoice { ffmpeg: ffmpeg.clone() }),
+                ChainEntry::Remote { backend, model } => {
+                    let b = backends.get(&backend)?;
+                    match b.settings.kind.as_str() {
+                        "openai" => Arc::new(OpenAiSpeech { backend: b, model, voice: "alloy".into() }),
+                        _ => return Err(unsupported("speech", &b)),
+                    }
+                }
+            });
         }
+        let speech: Option<Arc<dyn SpeechModel>> = match speech.len() {
+            0 => None,
+            1 => speech.pop(),
+            _ => Some(Arc::new(SpeechChain(speech))),
+        };
         let image = Chain::new(image).ok_or_else(|| ProviderError::Config("roles.image: the chain is empty".into()))?;
         let video = Chain::new(video).ok_or_else(|| ProviderError::Config("roles.video: the chain is empty".into()))?;
-        Ok(ProviderSet {
-            director: Arc::new(writer.clone()),
-            critic: Arc::new(RubricCritic),
-            scene_writer: Arc::new(writer),
-            analyst: analyst.unwrap_or_else(|| Arc::new(PixelAnalyst)),
-            image,
-            video,
-            speech,
-            chat: None,
-        })
+        Ok(ProviderSet { director, critic, scene_writer, analyst, image, video, speech, chat, meter })
+    }
+}
+
+/// Speech models tried in order.
+struct SpeechChain(Vec<Arc<dyn SpeechModel>>);
+
+#[async_trait]
+impl SpeechModel for SpeechChain {
+    fn id(&self) -> String {
+        self.0.iter().map(|m| m.id()).collect::<Vec<_>>().join(" > ")
+    }
+    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Produced, ProviderError> {
+        let mut last = None;
+        for m in &self.0 {
+            match m.speak(req, ctx).await {
+                Ok(p) => return Ok(p),
+                Err(e) => {
+                    tracing::warn!(model = %m.id(), error = %e, "speech model failed; trying the next in the chain");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| ProviderError::Config("roles.speech: the chain is empty".into())))
+    }
+    fn estimate_usd(&self, req: &SpeechRequest) -> Option<f64> {
+        self.0.first().and_then(|m| m.estimate_usd(req))
+    }
+}
+
+/// A vision analyst with the offline pixel analyst behind it.
+struct AnalystWithFallback(Arc<dyn Analyst>);
+
+#[async_trait]
+impl Analyst for AnalystWithFallback {
+    fn id(&self) -> String {
+        format!("{} > offline", self.0.id())
+    }
+    async fn analyse(&self, image: &Path, kind: ReferenceKind, brief: &Brief) -> Result<Analysis, ProviderError> {
+        match self.0.analyse(image, kind, brief).await {
+            Ok(a) => Ok(a),
+            Err(e) => {
+                tracing::warn!(error = %e, "vision model failed; the offline analyst takes over");
+                PixelAnalyst.analyse(image, kind, brief).await
+            }
+        }
     }
 }

@@ -47,7 +47,12 @@ pub async fn run<R: Send + Sync + 'static>(m: &Arc<dyn MediaModel<R>>, req: &R, 
     };
     match m.fetch(produced.media, &c.ctx).await? {
         MediaRef::Local(p) => Ok((p, produced.cost_usd)),
-        other => panic!("not fetched: {other:?}"),
+        MediaRef::Bytes { data, ext } => {
+            let p = c.ctx.work_dir.join(format!("answer.{ext}"));
+            std::fs::write(&p, data).unwrap();
+            Ok((p, produced.cost_usd))
+        }
+        MediaRef::Url(u) => panic!("not fetched: {u}"),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod fal;
+pub mod openai;
 pub mod replicate;
 
 use std::net::SocketAddr;

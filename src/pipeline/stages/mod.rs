@@ -11,10 +11,16 @@ use std::sync::Arc;
 
 use super::{PipelineError, Pipeline, Recorder, Task};
 use crate::domain::{AssetId, CostEntry, Event, JobRecord, SessionState};
-use crate::providers::{wait_job, Chain, JobCtx, JobRef, MediaModel, MediaRef, Produced, ProviderError, Submitted};
+use crate::providers::{wait_job, Chain, ChatRequest, JobCtx, JobRef, MediaModel, MediaRef, Produced, ProviderError, Submitted};
 
 pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, task: &Task) -> Result<(), PipelineError> {
-    match task {
+    let writing = matches!(task, Task::DraftStory | Task::CritiqueStory | Task::WriteScenes | Task::CritiqueScenes | Task::CohereScenes);
+    if let (true, Some(chat)) = (writing, &p.providers.chat) {
+        // About what one writing call sends: the brief, the story and the scenes.
+        let sample = ChatRequest { system: String::new(), user: "x".repeat(6000), json_schema: None, temperature: 0.7, seed: 0 };
+        check_budget(state, chat.estimate_usd(&sample), &label(task), &chat.id())?;
+    }
+    let result = match task {
         Task::DraftStory => writing::draft_story(p, rec, state).await,
         Task::CritiqueStory => writing::critique_story(p, rec, state).await,
         Task::WriteScenes => writing::write_scenes(p, rec, state).await,
@@ -27,6 +33,31 @@ pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, t
         Task::Compose => compose::compose(p, rec, state).await,
         Task::ScoreFinal => compose::score_final(p, rec, state).await,
         Task::AwaitStoryApproval | Task::AwaitScenesApproval => Ok(()),
+    };
+    // Chat and vision calls are paid whether or not the task succeeded.
+    for m in p.providers.meter.drain() {
+        let provider = m.model.split(':').next().unwrap_or(&m.model).to_string();
+        let note = if m.actual { "reported by the provider" } else { "estimate (the provider reports no cost)" };
+        rec.record(Event::CostRecorded { entry: CostEntry { stage: label(task), provider, model: m.model, usd: m.usd, note: note.into() } }).await?;
+    }
+    result
+}
+
+/// A task as the ledger and messages name it.
+fn label(task: &Task) -> String {
+    match task {
+        Task::DraftStory => "story".into(),
+        Task::CritiqueStory => "story critique".into(),
+        Task::WriteScenes => "scenes".into(),
+        Task::CritiqueScenes => "scene critique".into(),
+        Task::CohereScenes => "scene cohesion".into(),
+        Task::Reference(kind) => format!("reference:{}", kind.id()),
+        Task::Keyframe(id) => format!("keyframe:{id}"),
+        Task::Clip(id) => format!("clip:{id}"),
+        Task::ScoreClip(id) => format!("score:{id}"),
+        Task::Compose => "compose".into(),
+        Task::ScoreFinal => "score:final".into(),
+        Task::AwaitStoryApproval | Task::AwaitScenesApproval => "approval".into(),
     }
 }
 

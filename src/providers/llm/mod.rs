@@ -1,8 +1,11 @@
 //! The writing roles as prompts (from `prompts/`) sent to any `ChatModel`, with the
 //! answers parsed as JSON. A malformed answer gets one repair request, then a clear error.
 
+mod fallback;
 mod json;
 mod roles;
+mod schema;
 
 pub use json::extract_json;
+pub use fallback::{ChatChain, WriterWithFallback};
 pub use roles::{LlmAnalyst, LlmRoles};

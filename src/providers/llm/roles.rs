@@ -29,13 +29,14 @@ impl LlmRoles {
     /// Render `prompt` with `vars`, ask, parse; on malformed JSON ask once more with the error.
     pub async fn ask<T: DeserializeOwned>(&self, prompt: &str, vars: serde_json::Value, seed: u64) -> Result<T, ProviderError> {
         let user = self.resources.render_prompt(prompt, &vars).map_err(prompt_err)?;
-        let mut req = ChatRequest { system: SYSTEM.into(), user, json_schema: None, temperature: 0.7, seed };
+        let mut req = ChatRequest { system: SYSTEM.into(), user, json_schema: super::schema::for_prompt(prompt), temperature: 0.7, seed };
         let first = self.chat.complete(&req).await?;
         match extract_json::<T>(&first.text) {
             Ok(v) => Ok(v),
             Err(e) => {
-                tracing::warn!(prompt, error = %e, "malformed answer, asking for a repair");
-                req.user = format!("{}\n\nYour previous answer could not be used: {e}\nAnswer again with the JSON object only.", req.user);
+                tracing::warn!(prompt, error = %e, truncated = first.truncated, "malformed answer, asking for a repair");
+                let why = if first.truncated { format!("it was cut off at the length limit ({e}); keep every text field short") } else { e.to_string() };
+                req.user = format!("{}\n\nYour previous answer could not be used: {why}\nAnswer again with the JSON object only.", req.user);
                 let second = self.chat.complete(&req).await?;
                 extract_json::<T>(&second.text)
                     .map_err(|e2| ProviderError::Protocol(format!("{prompt}: the chat model ({}) returned unusable JSON twice: {e2}", self.chat.id())))
@@ -221,7 +222,7 @@ impl Analyst for LlmAnalyst {
             .resources
             .render_prompt("reference_analyst", json!({ "kind": kind.id(), "product_name": brief.product_name, "palette": a.palette }))
             .map_err(prompt_err)?;
-        let answer = self.vision.describe(&MediaRef::Local(image.to_path_buf()), &prompt).await?;
+        let answer = self.vision.describe(&MediaRef::Local(image.to_path_buf()), &prompt, super::schema::for_prompt("reference_analyst")).await?;
         let j: AnalysisJson = extract_json(&answer.text)?;
         if !j.features.is_empty() {
             a.features = j.features;

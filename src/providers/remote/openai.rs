@@ -1,1 +1,279 @@
-//! (in progress)
+//! OpenAI-compatible servers (OpenAI, Ollama, vLLM, llama.cpp, LM Studio, OpenRouter):
+//! chat completions with structured output, vision, image generation and speech.
+//!
+//! Structured output degrades per server: `response_format: json_schema` first; a server
+//! that rejects it gets `json_object`; one that rejects both gets the schema in the prompt.
+//! The level that worked is remembered for the rest of the run.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+
+use super::{image_data_uri, Backend};
+use crate::providers::http::{check_bytes, MediaKind};
+use crate::providers::pricing::Cost;
+use crate::providers::{
+    ChatModel, ChatRequest, ChatResponse, CostMeter, ImageRequest, JobCtx, MediaModel, MediaRef, Produced, ProviderError, SpeechModel, SpeechRequest, Submitted,
+    VisionModel,
+};
+
+const SCHEMA: u8 = 0;
+const OBJECT: u8 = 1;
+const PROMPT: u8 = 2;
+
+/// A chat model on an OpenAI-compatible server.
+pub struct OpenAiChat {
+    pub backend: Arc<Backend>,
+    pub model: String,
+    /// Structured-output level this server accepts (SCHEMA, OBJECT or PROMPT).
+    level: AtomicU8,
+    meter: Arc<CostMeter>,
+}
+
+#[derive(Deserialize)]
+struct Completion {
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: Message,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Usage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+/// Whether a 400 is the server saying it does not know a `response_format`.
+fn rejects_format(e: &ProviderError) -> bool {
+    match e {
+        ProviderError::InvalidRequest(m) => {
+            let l = m.to_ascii_lowercase();
+            l.contains("response_format") || l.contains("json_schema") || l.contains("json_object") || l.contains("structured")
+        }
+        _ => false,
+    }
+}
+
+impl OpenAiChat {
+    pub fn new(backend: Arc<Backend>, model: String, meter: Arc<CostMeter>) -> OpenAiChat {
+        OpenAiChat { backend, model, level: AtomicU8::new(SCHEMA), meter }
+    }
+
+    fn body(&self, req: &ChatRequest, user_content: Value, level: u8) -> Value {
+        let mut system = req.system.clone();
+        if let (Some(schema), PROMPT | OBJECT) = (&req.json_schema, level) {
+            system.push_str(&format!("\nThe JSON object must follow this JSON schema:\n{schema}"));
+        }
+        let mut body = json!({
+            "model": self.model,
+            "messages": [{ "role": "system", "content": system }, { "role": "user", "content": user_content }],
+            "temperature": req.temperature,
+            "seed": req.seed,
+        });
+        match (&req.json_schema, level) {
+            (Some(schema), SCHEMA) => body["response_format"] = json!({ "type": "json_schema", "json_schema": { "name": "answer", "strict": false, "schema": schema } }),
+            (Some(_), OBJECT) => body["response_format"] = json!({ "type": "json_object" }),
+            _ => {}
+        }
+        body
+    }
+
+    /// One completion, stepping down the structured-output levels when the server
+    /// rejects one. Rate limits, 5xx and timeouts are retried with backoff: a failed
+    /// completion has no job to re-attach to and is not billed.
+    async fn complete_with(&self, req: &ChatRequest, user_content: Value) -> Result<ChatResponse, ProviderError> {
+        self.backend.ready()?;
+        let api = &self.backend.api;
+        loop {
+            let level = self.level.load(Ordering::Relaxed);
+            let body = self.body(req, user_content.clone(), level);
+            let r: Result<Completion, ProviderError> = api.retrying("chat", || api.json(api.request(Method::POST, "chat/completions").json(&body))).await;
+            let c = match r {
+                Err(e) if req.json_schema.is_some() && level < PROMPT && rejects_format(&e) => {
+                    tracing::info!(model = %self.model, level, "server rejects this response_format; stepping down");
+                    self.level.store(level + 1, Ordering::Relaxed);
+                    continue;
+                }
+                other => other?,
+            };
+            let usage = c.usage.unwrap_or_default();
+            let choice = c.choices.into_iter().next().ok_or_else(|| ProviderError::Protocol(format!("{}: the completion has no choices", self.model)))?;
+            if let Some(refusal) = choice.message.refusal.filter(|r| !r.is_empty()) {
+                return Err(ProviderError::ContentFiltered(format!("{} refused: {refusal}", self.model)));
+            }
+            if choice.finish_reason.as_deref() == Some("content_filter") {
+                return Err(ProviderError::ContentFiltered(format!("{}: the answer was withheld by the content filter", self.model)));
+            }
+            let cost = self.backend.price(&self.model).map(|p| p.tokens(usage.prompt_tokens, usage.completion_tokens));
+            let cost_usd = cost.unwrap_or(0.0);
+            self.meter.add(&self.backend.model_id(&self.model), cost, ChatModel::estimate_usd(self, req));
+            return Ok(ChatResponse {
+                text: choice.message.content.unwrap_or_default(),
+                cost_usd,
+                truncated: choice.finish_reason.as_deref() == Some("length"),
+            });
+        }
+    }
+}
+
+#[async_trait]
+impl ChatModel for OpenAiChat {
+    fn id(&self) -> String {
+        self.backend.model_id(&self.model)
+    }
+    async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+        self.complete_with(req, json!(req.user)).await
+    }
+    fn estimate_usd(&self, req: &ChatRequest) -> Option<f64> {
+        // About four characters a token; answers are short JSON objects.
+        let input = ((req.system.len() + req.user.len()) / 4) as u64;
+        self.backend.estimate(&self.model, |p| p.tokens(input, 1500))
+    }
+}
+
+#[async_trait]
+impl VisionModel for OpenAiChat {
+    fn id(&self) -> String {
+        self.backend.model_id(&self.model)
+    }
+    async fn describe(&self, image: &MediaRef, prompt: &str, json_schema: Option<Value>) -> Result<ChatResponse, ProviderError> {
+        // Data URIs, not links: Ollama and llama.cpp do not fetch http URLs.
+        let url = match image {
+            MediaRef::Local(p) => image_data_uri(p)?,
+            MediaRef::Url(u) => u.clone(),
+            MediaRef::Bytes { data, .. } => {
+                let ext = check_bytes(data, MediaKind::Image, "image")?;
+                format!("data:image/{};base64,{}", if ext == "jpg" { "jpeg" } else { ext }, base64::engine::general_purpose::STANDARD.encode(data))
+            }
+        };
+        let req = ChatRequest {
+            system: "You describe images for a video advert generator. Answer with one JSON object only.".into(),
+            user: prompt.into(),
+            json_schema,
+            temperature: 0.2,
+            seed: 0,
+        };
+        let content = json!([{ "type": "text", "text": prompt }, { "type": "image_url", "image_url": { "url": url } }]);
+        self.complete_with(&req, content).await
+    }
+}
+
+/// `/images/generations` (gpt-image-1, dall-e-3, and local servers that mimic them).
+pub struct OpenAiImages {
+    pub backend: Arc<Backend>,
+    pub model: String,
+}
+
+impl OpenAiImages {
+    fn size(&self, w: u32, h: u32) -> &'static str {
+        let dalle = self.model.starts_with("dall-e");
+        match (w as f64 / h.max(1) as f64, dalle) {
+            (r, false) if r > 1.2 => "1536x1024",
+            (r, false) if r < 0.83 => "1024x1536",
+            (r, true) if r > 1.2 => "1792x1024",
+            (r, true) if r < 0.83 => "1024x1792",
+            _ => "1024x1024",
+        }
+    }
+}
+
+#[async_trait]
+impl MediaModel<ImageRequest> for OpenAiImages {
+    fn id(&self) -> String {
+        self.backend.model_id(&self.model)
+    }
+    async fn submit(&self, req: &ImageRequest, _ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
+        self.backend.ready()?;
+        let mut prompt = req.prompt.clone();
+        if !req.palette.is_empty() {
+            prompt.push_str(&format!(" Colour palette: {}.", req.palette.join(", ")));
+        }
+        let mut body = json!({ "model": self.model, "prompt": prompt, "n": 1, "size": self.size(req.width, req.height) });
+        if self.model.starts_with("dall-e") {
+            body["response_format"] = json!("b64_json");
+        }
+        let api = &self.backend.api;
+        // A paid generation: sent once.
+        let v: Value = api.json(api.request(Method::POST, "images/generations").json(&body)).await?;
+        let item = v.pointer("/data/0").ok_or_else(|| ProviderError::Protocol(format!("{}: the answer has no image", self.model)))?;
+        let media = if let Some(b64) = item.get("b64_json").and_then(Value::as_str) {
+            let data = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|e| ProviderError::Protocol(format!("{}: bad base64 image: {e}", self.model)))?;
+            let ext = check_bytes(&data, MediaKind::Image, &self.backend.name)?.to_string();
+            MediaRef::Bytes { data, ext }
+        } else if let Some(url) = item.get("url").and_then(Value::as_str) {
+            MediaRef::Url(url.to_string())
+        } else {
+            return Err(ProviderError::Protocol(format!("{}: the image has neither b64_json nor url", self.model)));
+        };
+        Ok(Submitted::Done(Produced::new(media)))
+    }
+    async fn fetch(&self, media: MediaRef, ctx: &JobCtx) -> Result<MediaRef, ProviderError> {
+        self.backend.fetch(media, MediaKind::Image, &ctx.work_dir, false).await
+    }
+    fn estimate_usd(&self, _req: &ImageRequest) -> Option<f64> {
+        self.backend.estimate(&self.model, |p| p.images(1))
+    }
+    fn is_remote(&self) -> bool {
+        true
+    }
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
+    }
+}
+
+/// `/audio/speech` (OpenAI TTS, Kokoro-FastAPI, speaches, LocalAI…).
+pub struct OpenAiSpeech {
+    pub backend: Arc<Backend>,
+    pub model: String,
+    pub voice: String,
+}
+
+#[async_trait]
+impl SpeechModel for OpenAiSpeech {
+    fn id(&self) -> String {
+        self.backend.model_id(&self.model)
+    }
+    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Produced, ProviderError> {
+        self.backend.ready()?;
+        if req.text.chars().count() > 4096 {
+            return Err(ProviderError::InvalidRequest(format!("voiceover line of {} characters is over the 4096 the speech API takes", req.text.chars().count())));
+        }
+        let voice = if req.voice.is_empty() { self.voice.clone() } else { req.voice.clone() };
+        let body = json!({ "model": self.model, "input": req.text, "voice": voice, "response_format": "wav" });
+        let api = &self.backend.api;
+        let resp = api.send(api.request(Method::POST, "audio/speech").json(&body)).await?;
+        let data = resp.bytes().await.map_err(|e| api.transport(e))?;
+        let ext = check_bytes(&data, MediaKind::Audio, &self.backend.name)?;
+        let path = ctx.work_dir.join(format!("speech-{}.{ext}", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, &data)?;
+        let cost = self.backend.price(&self.model).map(|p| p.characters(req.text.chars().count()));
+        Ok(Produced { media: MediaRef::Local(path), cost_usd: cost })
+    }
+    fn estimate_usd(&self, req: &SpeechRequest) -> Option<f64> {
+        self.backend.estimate(&self.model, |p| p.characters(req.text.chars().count()))
+    }
+}
+

@@ -1,0 +1,107 @@
+//! Fallback inside the writing roles: a chain of chat models, and the offline writer and
+//! critic behind them when the chain ends in `"offline"`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::LlmRoles;
+use crate::config::FrameworkSpec;
+use crate::domain::{Brief, ConsistencyContext, Critique, Scene, Story};
+use crate::providers::offline::{RubricCritic, TemplateWriter};
+use crate::providers::{ChatModel, ChatRequest, ChatResponse, Critic, ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput};
+
+/// Chat models tried in order until one answers.
+pub struct ChatChain(pub Vec<Arc<dyn ChatModel>>);
+
+#[async_trait]
+impl ChatModel for ChatChain {
+    fn id(&self) -> String {
+        self.0.iter().map(|m| m.id()).collect::<Vec<_>>().join(" > ")
+    }
+    async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
+        let mut last = None;
+        for m in &self.0 {
+            match m.complete(req).await {
+                Ok(r) => return Ok(r),
+                Err(e) => {
+                    tracing::warn!(model = %m.id(), error = %e, "chat model failed; trying the next in the chain");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| ProviderError::Config("roles.writer: the chain has no chat models".into())))
+    }
+    fn estimate_usd(&self, req: &ChatRequest) -> Option<f64> {
+        self.0.first().and_then(|m| m.estimate_usd(req))
+    }
+}
+
+/// The LLM roles, with the offline writer and critic behind them when the chain says so.
+pub struct WriterWithFallback {
+    pub llm: LlmRoles,
+    pub offline: bool,
+}
+
+fn fall<T>(r: Result<T, ProviderError>, offline: bool, what: &str) -> Result<Result<T, ProviderError>, ProviderError> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(ProviderError::Cancelled) => Err(ProviderError::Cancelled),
+        Err(e) if offline => {
+            tracing::warn!(error = %e, "{what}: the chat models failed; the offline writer takes over");
+            Ok(Err(e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[async_trait]
+impl StoryDirector for WriterWithFallback {
+    fn id(&self) -> String {
+        StoryDirector::id(&self.llm) + if self.offline { " > offline" } else { "" }
+    }
+    async fn draft(&self, input: &StoryInput<'_>) -> Result<Story, ProviderError> {
+        match fall(self.llm.draft(input).await, self.offline, "story")? {
+            Ok(s) => Ok(s),
+            Err(_) => TemplateWriter.draft(input).await,
+        }
+    }
+}
+
+#[async_trait]
+impl Critic for WriterWithFallback {
+    fn id(&self) -> String {
+        Critic::id(&self.llm) + if self.offline { " > offline" } else { "" }
+    }
+    async fn story(&self, brief: &Brief, framework: &FrameworkSpec, story: &Story) -> Result<Critique, ProviderError> {
+        match fall(self.llm.story(brief, framework, story).await, self.offline, "story critique")? {
+            Ok(c) => Ok(c),
+            Err(_) => RubricCritic.story(brief, framework, story).await,
+        }
+    }
+    async fn scenes(&self, brief: &Brief, scenes: &[Scene]) -> Result<Critique, ProviderError> {
+        match fall(self.llm.scenes(brief, scenes).await, self.offline, "scene critique")? {
+            Ok(c) => Ok(c),
+            Err(_) => RubricCritic.scenes(brief, scenes).await,
+        }
+    }
+}
+
+#[async_trait]
+impl SceneWriter for WriterWithFallback {
+    fn id(&self) -> String {
+        SceneWriter::id(&self.llm) + if self.offline { " > offline" } else { "" }
+    }
+    async fn write(&self, input: &SceneInput<'_>) -> Result<Vec<Scene>, ProviderError> {
+        match fall(self.llm.write(input).await, self.offline, "scenes")? {
+            Ok(s) => Ok(s),
+            Err(_) => TemplateWriter.write(input).await,
+        }
+    }
+    async fn cohere(&self, brief: &Brief, context: &ConsistencyContext, scenes: &[Scene]) -> Result<(Vec<Scene>, Vec<String>), ProviderError> {
+        match fall(self.llm.cohere(brief, context, scenes).await, self.offline, "cohesion")? {
+            Ok(s) => Ok(s),
+            Err(_) => TemplateWriter.cohere(brief, context, scenes).await,
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! OpenAI-compatible chat, vision, images and speech against a local server that behaves
+//! like the API, and a whole session with a mock backend in every role.
+
+mod common;
+mod mocks;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use admint::config::{BackendSettings, Resources, RoleSettings, Settings};
+use admint::domain::Critique;
+use admint::media::Ffmpeg;
+use admint::pipeline::{AutoDecider, RunOutcome};
+use admint::providers::llm::LlmRoles;
+use admint::providers::*;
+use common::*;
+use mocks::client::*;
+use mocks::openai::OpenAi;
+
+const KEY: &str = "sk-test-openai-0123456789abcdefghij";
+const KEY_ENV: &str = "ADMINT_TEST_OPENAI_KEY";
+
+fn backend(s: &mut Settings, base: &str) {
+    std::env::set_var(KEY_ENV, KEY);
+    s.scoring.backend = "none".into();
+    s.backends.insert(
+        "openai".into(),
+        BackendSettings { base_url: base.into(), api_key_env: KEY_ENV.into(), retry_base_ms: 20, timeout_s: 5, paid: Some(true), ..Default::default() },
+    );
+}
+
+fn role(s: &mut Settings, role: &str, chain: &[&str]) {
+    s.roles.insert(role.into(), RoleSettings { chain: chain.iter().map(|c| c.to_string()).collect() });
+}
+
+fn set(base: &str, f: impl FnOnce(&mut Settings)) -> ProviderSet {
+    let mut s = settings();
+    backend(&mut s, base);
+    f(&mut s);
+    ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap()
+}
+
+fn roles(ps: &ProviderSet) -> LlmRoles {
+    LlmRoles { chat: ps.chat.clone().expect("a chat model"), resources: Resources::new(std::path::Path::new("/nonexistent")) }
+}
+
+async fn critique(ps: &ProviderSet) -> Result<Critique, ProviderError> {
+    let r = roles(ps);
+    let vars = admint::config::sample_prompt_vars(&r.resources);
+    let v: serde_json::Value = r.ask("story_critic", vars, 1).await?;
+    Ok(Critique { score: v["score"].as_f64().unwrap_or(-1.0), reasons: vec![], suggestions: vec![] })
+}
+
+fn formats(mock: &OpenAi) -> Vec<String> {
+    mock.requests.lock().unwrap().iter().map(|r| r["response_format"]["type"].as_str().unwrap_or("none").to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn structured_output_steps_down_to_what_the_server_accepts_and_remembers_it() {
+    for (model, expect) in [("gpt-ok", vec!["json_schema"]), ("old-server", vec!["json_schema", "json_object"]), ("bare-server", vec!["json_schema", "json_object", "none"])] {
+        let (mock, base) = OpenAi::start(KEY);
+        let ps = set(&base, |s| role(s, "writer", &[&format!("openai:{model}")]));
+        assert_eq!(critique(&ps).await.unwrap().score, 8.5, "{model}");
+        assert_eq!(formats(&mock), expect, "{model}");
+        // The next call goes straight to the level that worked.
+        critique(&ps).await.unwrap();
+        assert_eq!(formats(&mock).last().map(String::as_str), expect.last().copied(), "{model}");
+        assert_eq!(mock.chats.load(Ordering::SeqCst), expect.len() + 1);
+        let last = mock.requests.lock().unwrap().last().cloned().unwrap();
+        if model == "bare-server" {
+            assert!(last["messages"][0]["content"].as_str().unwrap().contains("JSON schema"), "the schema goes into the prompt");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fenced_and_truncated_answers_are_repaired_once_garbage_is_a_clear_error() {
+    let (mock, base) = OpenAi::start(KEY);
+    assert_eq!(critique(&set(&base, |s| role(s, "writer", &["openai:fenced"]))).await.unwrap().score, 8.5);
+    assert_eq!(critique(&set(&base, |s| role(s, "writer", &["openai:truncating"]))).await.unwrap().score, 8.5);
+    let repair = mock.requests.lock().unwrap().last().cloned().unwrap();
+    assert!(repair["messages"][1]["content"].as_str().unwrap().contains("cut off at the length limit"));
+    let err = critique(&set(&base, |s| role(s, "writer", &["openai:garbage"]))).await.unwrap_err();
+    assert!(err.to_string().contains("unusable JSON twice"), "{err}");
+    assert_eq!(mock.chats.load(Ordering::SeqCst), 1 + 2 + 2);
+    let err = critique(&set(&base, |s| role(s, "writer", &["openai:refusing"]))).await.unwrap_err();
+    assert!(matches!(err, ProviderError::ContentFiltered(_)), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_auth_rate_limits_and_outages_are_told_apart() {
+    let (mock, base) = OpenAi::start(KEY);
+    let err = critique(&set(&base, |s| role(s, "writer", &["openai:broke"]))).await.unwrap_err();
+    assert!(matches!(err, ProviderError::QuotaExhausted(ref m) if m.contains("add credit")), "{err}");
+    assert_eq!(mock.chats.load(Ordering::SeqCst), 1, "an exhausted quota is not retried");
+
+    let t = Instant::now();
+    assert_eq!(critique(&set(&base, |s| role(s, "writer", &["openai:busy"]))).await.unwrap().score, 8.5);
+    assert!(t.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+    assert_eq!(critique(&set(&base, |s| role(s, "writer", &["openai:flaky"]))).await.unwrap().score, 8.5);
+
+    let (_m2, base2) = OpenAi::start("sk-another-key");
+    let err = critique(&set(&base2, |s| role(s, "writer", &["openai:gpt-ok"]))).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Auth(_)) && !err.to_string().contains(KEY), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_speech_and_vision_use_their_endpoints() {
+    let (mock, base) = OpenAi::start(KEY);
+    let ps = set(&base, |s| {
+        role(s, "image", &["openai:gpt-image-1"]);
+        role(s, "speech", &["openai:tts-1"]);
+    });
+    let c = ctx();
+    let (png, _) = run(ps.image.head(), &image_req(), &c).await.unwrap();
+    assert_eq!(image::image_dimensions(&png).unwrap(), (400, 240));
+    assert_eq!(ps.image.estimate_usd(&image_req()), Some(0.042), "the shipped price of gpt-image-1");
+    let speech = ps.speech.clone().unwrap();
+    let said = speech.speak(&SpeechRequest { text: "Run pink. 20% off: today only!".into(), voice: String::new() }, &c.ctx).await.unwrap();
+    let MediaRef::Local(wav) = said.media else { panic!() };
+    assert_eq!(Ffmpeg::locate().unwrap().probe(&wav).unwrap().audio_channels, 1);
+    assert!((said.cost_usd.unwrap() - 30.0 * 0.015 / 1000.0).abs() < 1e-12);
+    assert_eq!((mock.images.load(Ordering::SeqCst), mock.speeches.load(Ordering::SeqCst)), (1, 1));
+
+    let err = run(set(&base, |s| role(s, "image", &["openai:html-image"])).image.head(), &image_req(), &c).await.unwrap_err();
+    assert!(err.to_string().contains("HTML page"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_session_with_a_mock_backend_in_every_role() {
+    let (oa, oa_base) = OpenAi::start(KEY);
+    let (rep, rep_base) = mocks::replicate::Replicate::start("r8_every_role_key");
+    std::env::set_var("ADMINT_TEST_EVERY_ROLE_REPLICATE", "r8_every_role_key");
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| {
+        backend(s, &oa_base);
+        s.backends.insert(
+            "replicate".into(),
+            BackendSettings { base_url: rep_base.clone(), api_key_env: "ADMINT_TEST_EVERY_ROLE_REPLICATE".into(), poll_ms: 20, timeout_s: 2, ..Default::default() },
+        );
+        s.prices.insert("replicate:acme/ok".into(), admint::config::Price { per_second: 0.05, ..Default::default() });
+        role(s, "writer", &["openai:gpt-4o-mini"]);
+        role(s, "vision", &["openai:gpt-4o-mini"]);
+        role(s, "image", &["openai:gpt-image-1"]);
+        role(s, "speech", &["openai:tts-1"]);
+        role(s, "video", &["replicate:acme/ok"]);
+    });
+    let id = new_session(&p, brief_input("pink running shoes for Gen Z runners", 6.0)).await;
+    let out = h.out("out");
+    let outcome = p.run(&id, &mut AutoDecider { retry_failed: false }, Some(&out)).await.unwrap();
+    assert!(matches!(outcome, RunOutcome::Done { .. }), "{outcome:?}");
+    let st = p.load(&id).await.unwrap();
+    assert_eq!(st.story.as_ref().unwrap().title, "Run Pink", "the story came from the chat model");
+    assert!(st.references.values().all(|r| r.analysis.style == "bright street photography"), "the vision model analysed the references");
+    assert!(st.scenes.iter().all(|s| s.description.contains("pink running shoes on a wet street")));
+    assert!(st.clips.values().all(|c| c.provider == "replicate:acme/ok"));
+    assert_eq!(oa.images.load(Ordering::SeqCst), 3 + st.scenes.len());
+    assert_eq!(rep.creates.load(Ordering::SeqCst), st.scenes.len());
+    // Chat calls are booked from their usage: 1000 in, 200 out at gpt-4o-mini's price.
+    let chat: Vec<_> = st.costs.iter().filter(|c| c.model == "openai:gpt-4o-mini").collect();
+    assert!(!chat.is_empty() && chat.iter().all(|c| (c.usd - (1000.0 * 0.15 + 200.0 * 0.60) / 1e6).abs() < 1e-12 && c.note == "reported by the provider"));
+    assert!(chat.iter().any(|c| c.stage == "story") && chat.iter().any(|c| c.stage.starts_with("reference:")));
+    assert!(out.join("final.mp4").is_file());
+    drop(p);
+    assert_nowhere(h.dir.path(), KEY);
+    assert_nowhere(h.dir.path(), "r8_every_role_key");
+}
