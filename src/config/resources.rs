@@ -35,6 +35,11 @@ const EMBEDDED_FRAMEWORKS: [(&str, &str); 3] = [
     ("fab", include_str!("../../templates/frameworks/fab.toml")),
 ];
 
+const EMBEDDED_WORKFLOWS: [(&str, &str); 2] = [
+    ("wan-i2v", include_str!("../../templates/comfyui/wan-i2v.json")),
+    ("sdxl-t2i", include_str!("../../templates/comfyui/sdxl-t2i.json")),
+];
+
 #[derive(Debug, Error)]
 pub enum PromptError {
     #[error("no prompt named '{0}'")]
@@ -55,6 +60,30 @@ pub struct Resources {
 impl Resources {
     pub fn new(config_dir: &Path) -> Resources {
         Resources { config_dir: config_dir.to_path_buf() }
+    }
+
+    /// A ComfyUI workflow (API format) by name: `templates/comfyui/NAME.json` in the
+    /// config dir, else the shipped one. Returns the workflow and where it came from.
+    pub fn comfy_workflow(&self, name: &str) -> Result<(serde_json::Value, String), String> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || name.starts_with('.') {
+            return Err(format!("\"{name}\" is not a workflow name (letters, digits, - _ . only)"));
+        }
+        let (text, origin) = match self.read(&format!("templates/comfyui/{name}.json"), &EMBEDDED_WORKFLOWS, name).map_err(|e| e.to_string())? {
+            Some(found) => found,
+            None => {
+                let known: Vec<&str> = EMBEDDED_WORKFLOWS.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "no ComfyUI workflow named \"{name}\": put one in {} (shipped: {})",
+                    self.config_dir.join("templates/comfyui").display(),
+                    known.join(", ")
+                ));
+            }
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("workflow {name} ({origin}) is not valid JSON: {e}"))?;
+        if !v.as_object().is_some_and(|o| !o.is_empty() && o.values().all(|n| n.get("class_type").is_some())) {
+            return Err(format!("workflow {name} ({origin}) is not in ComfyUI's API format (export it with Workflow → Export (API))"));
+        }
+        Ok((v, origin))
     }
 
     fn read(&self, rel: &str, embedded: &[(&str, &str)], name: &str) -> Result<Option<(String, String)>, PromptError> {

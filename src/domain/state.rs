@@ -60,6 +60,8 @@ pub struct SessionState {
     /// Clips whose render started (scene id → key), for progress displays and audits.
     pub clips_started: BTreeMap<u32, String>,
     pub jobs: BTreeMap<String, JobRecord>,
+    /// Remote jobs of each job id that ended without a result (a retry gets a new id).
+    pub jobs_ended: BTreeMap<String, u32>,
     pub scores: BTreeMap<ScoreTarget, ScoreRecord>,
     pub final_video: Option<FinalVideo>,
     pub costs: Vec<CostEntry>,
@@ -244,6 +246,7 @@ impl SessionState {
                 );
             }
             Event::JobEnded { task, remote_id, .. } => {
+                *self.jobs_ended.entry(task.clone()).or_default() += 1;
                 if self.jobs.get(task).is_some_and(|j| j.remote_id.as_ref() == Some(remote_id)) {
                     self.jobs.remove(task);
                 }

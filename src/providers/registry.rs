@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, RubricCritic, TemplateWriter};
 use super::pricing::PriceBook;
+use super::remote::comfyui::ComfyUi;
 use super::remote::fal::Fal;
 use super::remote::replicate::Replicate;
 use super::remote::{Backend, InputBook};
@@ -53,6 +54,11 @@ impl Backends<'_> {
 
 fn unsupported(role: &str, backend: &Backend) -> ProviderError {
     ProviderError::Config(format!("roles.{role}: a {} backend ({}) has no {role} models in this build", backend.settings.kind, backend.name))
+}
+
+fn comfy(resources: &Resources, backend: Arc<Backend>, name: String) -> Result<ComfyUi, ProviderError> {
+    let (workflow, _) = resources.comfy_workflow(&name).map_err(|e| ProviderError::Config(format!("{}: {e}", backend.name)))?;
+    Ok(ComfyUi::new(backend, name, workflow))
 }
 
 fn entries(settings: &Settings, role: &str) -> Result<Vec<ChainEntry>, ProviderError> {
@@ -111,6 +117,7 @@ impl ProviderSet {
                         "replicate" => Arc::new(Replicate { backend: b, model }),
                         "fal" => Arc::new(Fal::new(b, model)),
                         "openai" => Arc::new(OpenAiImages { backend: b, model }),
+                        "comfyui" => Arc::new(comfy(&resources, b, model)?),
                         _ => return Err(unsupported("image", &b)),
                     }
                 }
@@ -125,6 +132,7 @@ impl ProviderSet {
                     match b.settings.kind.as_str() {
                         "replicate" => Arc::new(Replicate { backend: b, model }),
                         "fal" => Arc::new(Fal::new(b, model)),
+                        "comfyui" => Arc::new(comfy(&resources, b, model)?),
                         _ => return Err(unsupported("video", &b)),
                     }
                 }

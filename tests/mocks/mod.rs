@@ -3,6 +3,7 @@
 //! polling, errors), for the backend and pipeline tests.
 
 pub mod client;
+pub mod comfyui;
 pub mod fal;
 pub mod openai;
 pub mod replicate;

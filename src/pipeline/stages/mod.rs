@@ -172,7 +172,11 @@ pub(crate) async fn produce<R: Send + Sync + 'static>(
             if reattach.is_none() {
                 check_budget(&now, est, task, &id)?;
             }
-            let ctx = job_ctx(p, rec, &now.id, task, key);
+            let mut ctx = job_ctx(p, rec, &now.id, task, key);
+            // Backends that take a client-chosen job id (ComfyUI) get one per model and
+            // per try, so a retry after a failed job is a new job, and a crash is not.
+            let ended = now.jobs_ended.get(&jid).copied().unwrap_or(0);
+            ctx.idempotency_key = format!("{}:{id}:{ended}", ctx.idempotency_key);
             let result = async {
                 let _global = if model.is_remote() { Some(p.remote_jobs.clone().acquire_owned().await) } else { None };
                 let _backend = match model.limiter() {

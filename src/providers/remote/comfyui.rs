@@ -1,1 +1,351 @@
-//! (in progress)
+//! ComfyUI on the operator's own GPU box (<https://docs.comfy.org/development/comfyui-server/comms_routes>).
+//!
+//! A workflow template (API format) is filled in and queued on `POST /prompt` with a
+//! `prompt_id` derived from the task's key, so a crash between the request and its
+//! record can never queue it twice: before queueing, `/history` and `/queue` are asked
+//! whether that id is already there. Progress comes from the `/ws` messages (each node's
+//! value/max, combined over the workflow's nodes); `/history` polling finds the result
+//! either way, and `/view` serves it. Cancel interrupts the run and deletes it from the
+//! queue.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+
+use super::{template, Backend, RemoteRequest};
+use crate::providers::http::MediaKind;
+use crate::providers::{JobCtx, JobRef, JobState, MediaModel, MediaRef, Produced, ProviderError, Submitted};
+
+/// What the websocket has told about one prompt.
+#[derive(Debug, Default)]
+struct Tracker {
+    total: usize,
+    done: HashSet<String>,
+    current: Option<(String, f32)>,
+    finished: bool,
+}
+
+impl Tracker {
+    fn fraction(&self) -> Option<f32> {
+        if self.finished {
+            return Some(0.99);
+        }
+        let cur = self.current.as_ref().map_or(0.0, |(_, f)| *f);
+        match self.total {
+            0 => self.current.as_ref().map(|(_, f)| *f),
+            n => Some(((self.done.len() as f32 + cur) / n as f32).clamp(0.0, 0.99)),
+        }
+    }
+}
+
+type Trackers = Arc<Mutex<HashMap<String, Tracker>>>;
+
+/// One workflow on one ComfyUI box.
+pub struct ComfyUi {
+    pub backend: Arc<Backend>,
+    pub workflow_name: String,
+    workflow: Value,
+    client_id: String,
+    trackers: Trackers,
+    ws_started: Mutex<bool>,
+}
+
+/// A ComfyUI prompt id for a task key: a UUID, the same for the same key.
+pub fn prompt_id_for(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(key.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ComfyUi {
+    pub fn new(backend: Arc<Backend>, workflow_name: String, workflow: Value) -> ComfyUi {
+        ComfyUi { backend, workflow_name, workflow, client_id: uuid::Uuid::new_v4().to_string(), trackers: Arc::default(), ws_started: Mutex::new(false) }
+    }
+
+    /// Listen to `/ws` for progress, once, reconnecting while this model lives. Without a
+    /// websocket (a proxy that does not pass it), `/history` polling still finds results.
+    fn listen(&self) {
+        let mut started = lock(&self.ws_started);
+        if *started {
+            return;
+        }
+        *started = true;
+        let base = self.backend.api.base().to_string();
+        let url = format!("{}/ws?clientId={}", base.replacen("http", "ws", 1), self.client_id);
+        let headers = self.backend.api.auth.headers();
+        let trackers = Arc::downgrade(&self.trackers);
+        tokio::spawn(async move {
+            use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+            loop {
+                let Some(t) = trackers.upgrade() else { return };
+                drop(t);
+                let Ok(mut req) = url.as_str().into_client_request() else { return };
+                for (k, v) in &headers {
+                    if let (Ok(name), Ok(value)) = (k.parse::<tokio_tungstenite::tungstenite::http::HeaderName>(), v.parse()) {
+                        req.headers_mut().insert(name, value);
+                    }
+                }
+                match tokio_tungstenite::connect_async(req).await {
+                    Ok((mut ws, _)) => {
+                        while let Some(Ok(msg)) = ws.next().await {
+                            let Some(t) = trackers.upgrade() else { return };
+                            if let Ok(text) = msg.into_text() {
+                                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                                    on_message(&t, &v);
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "ComfyUI websocket unavailable; polling /history instead"),
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, ProviderError> {
+        let api = &self.backend.api;
+        api.retrying("comfyui poll", || api.json::<Value>(api.request(Method::GET, path))).await
+    }
+
+    /// Where a prompt stands in `/queue`: `Some(None)` running, `Some(Some(n))` n-th
+    /// waiting, `None` not there.
+    async fn in_queue(&self, id: &str) -> Result<Option<Option<u32>>, ProviderError> {
+        let q = self.get("queue").await?;
+        let has = |item: &Value| item.get(1).and_then(Value::as_str) == Some(id);
+        if q["queue_running"].as_array().is_some_and(|r| r.iter().any(has)) {
+            return Ok(Some(None));
+        }
+        Ok(q["queue_pending"].as_array().and_then(|p| p.iter().position(has)).map(|n| Some(n as u32)))
+    }
+
+    async fn history(&self, id: &str) -> Result<Option<Value>, ProviderError> {
+        let h = self.get(&format!("history/{id}")).await?;
+        Ok(h.get(id).cloned())
+    }
+
+    /// Put the keyframe on the box; returns the name `LoadImage` takes.
+    async fn upload(&self, path: &std::path::Path) -> Result<String, ProviderError> {
+        let data = tokio::fs::read(path).await?;
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("png").to_string();
+        let digest = { use sha2::{Digest, Sha256}; hex::encode(Sha256::digest(&data)) };
+        let name = format!("admint-{}.{ext}", &digest[..16]);
+        let api = &self.backend.api;
+        let v: Value = api
+            .retrying("comfyui upload", || {
+                let part = reqwest::multipart::Part::bytes(data.clone()).file_name(name.clone()).mime_str("image/png").expect("static mime");
+                let form = reqwest::multipart::Form::new().part("image", part).text("overwrite", "true").text("type", "input");
+                api.json(api.request(Method::POST, "upload/image").multipart(form))
+            })
+            .await?;
+        let file = v["name"].as_str().ok_or_else(|| ProviderError::Protocol(format!("{}: the upload answer has no name: {v}", api.name)))?;
+        Ok(match v["subfolder"].as_str().filter(|s| !s.is_empty()) {
+            Some(sub) => format!("{sub}/{file}"),
+            None => file.to_string(),
+        })
+    }
+
+    /// The result of a finished history entry: the first output file of the kind asked for.
+    fn outcome(&self, id: &str, entry: &Value, want: MediaKind) -> Result<JobState<Produced>, ProviderError> {
+        let status = &entry["status"];
+        if status["status_str"] == "error" {
+            let msgs = status["messages"].as_array().cloned().unwrap_or_default();
+            let why = msgs
+                .iter()
+                .find_map(|m| match (m.get(0).and_then(Value::as_str), m.get(1)) {
+                    (Some("execution_error"), Some(d)) => Some(format!("{} in node {} ({})", d["exception_message"].as_str().unwrap_or("error").trim(), d["node_id"].as_str().unwrap_or("?"), d["node_type"].as_str().unwrap_or("?"))),
+                    (Some("execution_interrupted"), _) => Some("interrupted".into()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "the workflow failed".into());
+            return Ok(JobState::Failed(format!("ComfyUI prompt {id}: {why}")));
+        }
+        let video_ext = ["mp4", "webm", "mov", "gif", "webp"];
+        let image_ext = ["png", "jpg", "jpeg", "webp"];
+        let mut files = Vec::new();
+        for node in entry["outputs"].as_object().into_iter().flat_map(|o| o.values()) {
+            for key in ["videos", "gifs", "images"] {
+                for f in node[key].as_array().into_iter().flatten() {
+                    if let Some(name) = f["filename"].as_str() {
+                        files.push((name.to_string(), f["subfolder"].as_str().unwrap_or("").to_string(), f["type"].as_str().unwrap_or("output").to_string()));
+                    }
+                }
+            }
+        }
+        let ext_of = |n: &str| n.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+        let pick = files.iter().filter(|(_, _, t)| t == "output").find(|(n, _, _)| match want {
+            MediaKind::Video => video_ext.contains(&ext_of(n).as_str()),
+            MediaKind::Image => image_ext.contains(&ext_of(n).as_str()),
+            MediaKind::Audio => ["wav", "mp3", "flac", "ogg"].contains(&ext_of(n).as_str()),
+        });
+        let Some((name, sub, kind)) = pick else {
+            return Err(ProviderError::Protocol(format!("ComfyUI prompt {id} finished without {} among its outputs ({} files)", want.name(), files.len())));
+        };
+        let q = serde_urlencoded(&[("filename", name), ("subfolder", sub), ("type", kind)]);
+        Ok(JobState::Succeeded(Produced::new(MediaRef::Url(self.backend.api.url(&format!("view?{q}"))))))
+    }
+
+    async fn poll(&self, job: &JobRef, want: MediaKind) -> Result<JobState<Produced>, ProviderError> {
+        self.backend.ready()?;
+        self.listen();
+        let id = &job.remote_id;
+        if let Some(entry) = self.history(id).await? {
+            return self.outcome(id, &entry, want);
+        }
+        match self.in_queue(id).await? {
+            Some(None) => Ok(JobState::Running { progress: lock(&self.trackers).get(id).and_then(Tracker::fraction) }),
+            Some(Some(n)) => Ok(JobState::Queued { position: Some(n) }),
+            None => match self.history(id).await? {
+                // It finished between the two questions.
+                Some(entry) => self.outcome(id, &entry, want),
+                None => Err(ProviderError::JobFailed(format!(
+                    "ComfyUI prompt {id} is neither queued nor in the history of {} (was the box restarted?)",
+                    self.backend.api.base()
+                ))),
+            },
+        }
+    }
+}
+
+/// `a=b&c=d` with percent-encoding.
+fn serde_urlencoded(pairs: &[(&str, &String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn on_message(trackers: &Trackers, v: &Value) {
+    let data = &v["data"];
+    let Some(id) = data["prompt_id"].as_str() else { return };
+    let mut all = lock(trackers);
+    let t = all.entry(id.to_string()).or_default();
+    match v["type"].as_str().unwrap_or("") {
+        "execution_cached" => t.done.extend(data["nodes"].as_array().into_iter().flatten().filter_map(|n| n.as_str().map(str::to_string))),
+        "executing" => {
+            if let Some((prev, _)) = t.current.take() {
+                t.done.insert(prev);
+            }
+            match data["node"].as_str() {
+                Some(node) => t.current = Some((node.to_string(), 0.0)),
+                None => t.finished = true,
+            }
+        }
+        "progress" => {
+            let (value, max) = (data["value"].as_f64().unwrap_or(0.0), data["max"].as_f64().unwrap_or(0.0));
+            if let (Some(node), true) = (data["node"].as_str(), max > 0.0) {
+                t.current = Some((node.to_string(), (value / max) as f32));
+            }
+        }
+        "execution_success" => t.finished = true,
+        _ => {}
+    }
+}
+
+#[async_trait]
+impl<R: RemoteRequest> MediaModel<R> for ComfyUi {
+    fn id(&self) -> String {
+        self.backend.model_id(&self.workflow_name)
+    }
+    async fn submit(&self, req: &R, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
+        self.backend.ready()?;
+        self.listen();
+        let prompt_id = prompt_id_for(&format!("{}:{}", ctx.idempotency_key, self.workflow_name));
+        let pending = Submitted::Pending(JobRef { provider: MediaModel::<R>::id(self), remote_id: prompt_id.clone() });
+        // Queued before a crash? Then this is the same job: re-attach, never queue twice.
+        if self.history(&prompt_id).await?.is_some() || self.in_queue(&prompt_id).await?.is_some() {
+            return Ok(pending);
+        }
+        let image = match req.input_image() {
+            Some(p) => json!(self.upload(p).await?),
+            None => Value::Null,
+        };
+        let workflow = template::fill(&self.workflow, &req.vars(image)).map_err(|e| ProviderError::Config(format!("workflow {}: {e}", self.workflow_name)))?;
+        lock(&self.trackers).entry(prompt_id.clone()).or_default().total = workflow.as_object().map_or(0, |o| o.len());
+        let api = &self.backend.api;
+        let body = json!({ "prompt": workflow, "client_id": self.client_id, "prompt_id": prompt_id });
+        let resp = api.request(Method::POST, "prompt").json(&body).send().await.map_err(|e| api.transport(e))?;
+        let status = resp.status();
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        if status.as_u16() == 400 {
+            return Err(ProviderError::InvalidRequest(format!("{} rejected workflow {}: {}", api.name, self.workflow_name, node_errors(&v))));
+        }
+        if !status.is_success() {
+            return Err(api.classify(status, None, "application/json", &v.to_string()));
+        }
+        if v["prompt_id"].as_str() != Some(prompt_id.as_str()) {
+            return Err(ProviderError::Protocol(format!(
+                "{} queued the workflow as {} instead of {prompt_id}: this ComfyUI is too old to take a client prompt_id; update it",
+                api.name, v["prompt_id"]
+            )));
+        }
+        Ok(pending)
+    }
+    async fn status(&self, job: &JobRef) -> Result<JobState<Produced>, ProviderError> {
+        self.poll(job, R::KIND).await
+    }
+    async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError> {
+        let api = &self.backend.api;
+        let id = job.remote_id.clone();
+        if let Ok(Some(None)) = self.in_queue(&id).await {
+            api.retrying("comfyui interrupt", || async { api.send(api.request(Method::POST, "interrupt").json(&json!({ "prompt_id": id }))).await.map(|_| ()) }).await?;
+        }
+        api.retrying("comfyui delete", || async { api.send(api.request(Method::POST, "queue").json(&json!({ "delete": [id] }))).await.map(|_| ()) }).await
+    }
+    async fn fetch(&self, media: MediaRef, ctx: &JobCtx) -> Result<MediaRef, ProviderError> {
+        self.backend.fetch(media, R::KIND, &ctx.work_dir, false).await
+    }
+    fn poll_interval(&self) -> Duration {
+        self.backend.poll_interval(1000)
+    }
+    fn estimate_usd(&self, req: &R) -> Option<f64> {
+        self.backend.estimate(&self.workflow_name, |p| req.cost(p))
+    }
+    fn is_remote(&self) -> bool {
+        true
+    }
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
+    }
+}
+
+/// ComfyUI's validation answer, as one line per broken node.
+fn node_errors(v: &Value) -> String {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(m) = v["error"]["message"].as_str() {
+        out.push(m.to_string());
+    }
+    for (node, e) in v["node_errors"].as_object().into_iter().flatten() {
+        let errs: Vec<String> = e["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| format!("{} {}", x["message"].as_str().unwrap_or(""), x["details"].as_str().unwrap_or("")).trim().to_string())
+            .collect();
+        out.push(format!("node {node} ({}): {}", e["class_type"].as_str().unwrap_or("?"), errs.join("; ")));
+    }
+    if out.is_empty() {
+        v.to_string()
+    } else {
+        out.join("; ")
+    }
+}
