@@ -8,6 +8,7 @@ use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, Rubr
 use super::pricing::PriceBook;
 use super::remote::comfyui::ComfyUi;
 use super::remote::fal::Fal;
+use super::remote::gemini::{GeminiImage, Veo};
 use super::remote::replicate::Replicate;
 use super::remote::{Backend, InputBook};
 use super::llm::{ChatChain, LlmAnalyst, LlmRoles, WriterWithFallback};
@@ -118,6 +119,7 @@ impl ProviderSet {
                         "fal" => Arc::new(Fal::new(b, model)),
                         "openai" => Arc::new(OpenAiImages { backend: b, model }),
                         "comfyui" => Arc::new(comfy(&resources, b, model)?),
+                        "gemini" => Arc::new(GeminiImage { backend: b, model }),
                         _ => return Err(unsupported("image", &b)),
                     }
                 }
@@ -133,6 +135,7 @@ impl ProviderSet {
                         "replicate" => Arc::new(Replicate { backend: b, model }),
                         "fal" => Arc::new(Fal::new(b, model)),
                         "comfyui" => Arc::new(comfy(&resources, b, model)?),
+                        "gemini" => Arc::new(Veo { backend: b, model }),
                         _ => return Err(unsupported("video", &b)),
                     }
                 }

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod comfyui;
 pub mod fal;
+pub mod gemini;
 pub mod openai;
 pub mod replicate;
 

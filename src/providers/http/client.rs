@@ -174,7 +174,12 @@ impl Api {
         let filtered = ["content_policy", "content policy", "safety", "nsfw", "content filter", "flagged", "moderation"]
             .iter()
             .any(|w| lower.contains(w));
+        if lower.contains("api_key_invalid") || lower.contains("api key not valid") {
+            return ProviderError::Auth(format!("{msg} — check the API key for {}", self.name));
+        }
         match status.as_u16() {
+            // Gemini's per-minute limits say "quota" too, but carry a RetryInfo delay.
+            429 if lower.contains("retrydelay") => ProviderError::RateLimited { retry_after: retry_after.or_else(|| retry_delay(&body)) },
             401 | 403 => ProviderError::Auth(format!("{msg} — check the API key for {}", self.name)),
             402 => ProviderError::QuotaExhausted(format!("{msg} — add credit or raise the spending limit on your {} account", self.name)),
             404 => ProviderError::NotFound(format!("{msg} — check the model name and base_url")),
@@ -207,6 +212,13 @@ fn same_origin(url: &str, base: &str) -> bool {
         }
     };
     origin(url) == origin(base)
+}
+
+/// Google's `RetryInfo` detail: `"retryDelay": "30s"`.
+fn retry_delay(body: &str) -> Option<Duration> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let d = v.pointer("/error/details")?.as_array()?.iter().find_map(|d| d.get("retryDelay")?.as_str().map(str::to_string))?;
+    d.trim_end_matches('s').parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
 }
 
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
