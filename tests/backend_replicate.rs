@@ -315,3 +315,88 @@ fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_secon
     assert_eq!(mock.creates.load(Ordering::SeqCst), clips, "every clip was created exactly once, the killed one included");
     assert_nowhere(root, TOKEN);
 }
+
+#[test]
+fn doctor_lists_the_chains_and_checks_keys_prices_and_reachability() {
+    let (_mock, base) = Replicate::start(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("config.toml"),
+        format!(
+            "[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\n[backends.fal]\napi_key_env = \"ADMINT_TEST_NO_SUCH_KEY\"\n[roles.video]\nchain = [\"replicate:acme/ok\", \"fal:acme/x/image-to-video\", \"offline\"]\n[prices.\"replicate:acme/ok\"]\nper_second = 0.1\n"
+        ),
+    )
+    .unwrap();
+    let out = admint_cmd(root).arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a missing key fails the doctor:\n{text}");
+    assert!(text.contains("role video: replicate:acme/ok → fal:acme/x/image-to-video → offline"), "{text}");
+    assert!(text.contains("ok     backend replicate:") && text.contains("accepts the key"), "{text}");
+    assert!(text.contains("FAIL   backend fal:") && text.contains("set the environment variable ADMINT_TEST_NO_SUCH_KEY"), "{text}");
+    assert!(text.contains("FAIL   fal:acme/x/image-to-video price: unknown"), "{text}");
+    assert!(!text.contains(TOKEN));
+}
+
+#[test]
+fn dry_run_prices_the_chain_and_says_when_the_budget_is_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("config.toml"), "[roles.video]\nchain = [\"replicate:google/veo-3-fast\", \"offline\"]\n").unwrap();
+    let out = admint_cmd(root).args(["generate", "--prompt", "pink running shoes", "--duration", "16", "--budget", "1", "--dry-run", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 16 s of Veo 3 Fast at the shipped $0.40/s.
+    assert!((v["estimated_cost_usd"].as_f64().unwrap() - 6.4).abs() < 1e-9, "{v}");
+    assert_eq!(v["within_budget"], false);
+    assert_eq!(v["roles"]["video"], serde_json::json!(["replicate:google/veo-3-fast", "offline"]));
+    assert!(!root.join("data").exists(), "a dry run writes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_and_global_limits_cap_the_jobs_in_flight() {
+    for (backend_limit, global_limit) in [(1, 8), (4, 1)] {
+        let (mock, base) = Replicate::start(TOKEN);
+        let h = Harness::new();
+        let p = h.pipeline_scored(h.store(), |s| {
+            configure(s, &base, &["replicate:acme/hold"], &["offline"]);
+            s.pipeline.clip_concurrency = 4;
+            s.backends.get_mut("replicate").unwrap().concurrency = backend_limit;
+            s.limits.remote_jobs = global_limit;
+        });
+        let id = new_session(&p, brief_input("pink running shoes", 12.0)).await;
+        let run = {
+            let p = p.clone();
+            let id = id.clone();
+            tokio::spawn(async move { p.run(&id, &mut AutoDecider { retry_failed: false }, None).await })
+        };
+        let t = Instant::now();
+        while mock.creates.load(Ordering::SeqCst) == 0 && t.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(mock.creates.load(Ordering::SeqCst), 1, "limits {backend_limit}/{global_limit}: one job at a time");
+        mock.release.store(true, Ordering::SeqCst);
+        run.await.unwrap().unwrap();
+        let scenes = p.load(&id).await.unwrap().scenes.len();
+        assert!(scenes >= 2);
+        assert_eq!(mock.creates.load(Ordering::SeqCst), scenes);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_are_capped_and_checked_for_what_they_are() {
+    use admint::providers::http::{download, Api, Auth, MediaKind, RetryPolicy};
+    let (_mock, base) = Replicate::start(TOKEN);
+    let api = Api::new("replicate", &base, Auth::None, Duration::from_secs(5), RetryPolicy::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{base}/files/out.mp4");
+    let err = download(&api, &url, MediaKind::Video, dir.path(), 1000, false).await.unwrap_err();
+    assert!(err.to_string().contains("over the 1000-byte cap"), "{err}");
+    let err = download(&api, &format!("{base}/files/out.png"), MediaKind::Video, dir.path(), 1 << 20, false).await.unwrap_err();
+    assert!(err.to_string().contains("png file where a video was expected"), "{err}");
+    let ok = download(&api, &url, MediaKind::Video, dir.path(), 1 << 20, false).await.unwrap();
+    assert_eq!(ok.extension().unwrap(), "mp4");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 1, "refused downloads leave no partial files: {left:?}");
+}

@@ -62,14 +62,52 @@ pub async fn doctor(a: DoctorArgs) -> Result<(), CliError> {
         all &= check(r.is_ok(), &format!("template {id}"), &r.err().map(|e| e.to_string()).unwrap_or_else(|| "ok".into()));
     }
     if let Ok(ff) = Ffmpeg::locate() {
-        let p = &settings.providers;
-        let r = ProviderSet::from_settings(&settings, &ff);
-        all &= check(r.is_ok(), "providers", &r.err().map(|e| e.to_string()).unwrap_or_else(|| format!("writer={} image={} video={} vision={} speech={} scoring={}", p.writer, p.image, p.video, p.vision, p.speech, settings.scoring.backend)));
+        let r = ProviderSet::with_config_dir(&settings, &ff, &paths.config_dir);
+        all &= check(r.is_ok(), "providers", &r.err().map(|e| e.to_string()).unwrap_or_else(|| format!("scoring={}", settings.scoring.backend)));
     }
+    all &= check_chains(&settings).await;
     if all {
         println!("\nadmint is ready: `admint generate --prompt \"…\" --auto` makes an advert offline.");
         Ok(())
     } else {
         Err(CliError::failed("some checks failed (see above)"))
     }
+}
+
+/// Each role's chain; for remote entries, the key, the price and whether the backend
+/// answers.
+async fn check_chains(settings: &Settings) -> bool {
+    use crate::config::{ChainEntry, ROLES};
+    use crate::providers::pricing::PriceBook;
+    use crate::providers::remote::{Backend, InputBook};
+    use std::sync::Arc;
+    let prices = Arc::new(PriceBook::new(&settings.prices));
+    let inputs = Arc::new(InputBook::new(settings));
+    let mut all = true;
+    let mut checked = std::collections::BTreeMap::new();
+    for role in ROLES {
+        let chain = settings.chain(role);
+        all &= check(true, &format!("role {role}"), &if chain.is_empty() { "none".to_string() } else { chain.join(" → ") });
+        for entry in chain {
+            let Ok(ChainEntry::Remote { backend, model }) = ChainEntry::parse(&entry) else { continue };
+            let b = match Backend::open(&backend, settings, prices.clone(), inputs.clone()) {
+                Ok(b) => b,
+                Err(e) => {
+                    all &= check(false, &format!("  {entry}"), &e.to_string());
+                    continue;
+                }
+            };
+            if b.paid() {
+                let priced = b.price(&model).is_some();
+                // An unknown price is only a warning: without a budget the run goes on.
+                check(priced, &format!("  {entry} price"), if priced { "known" } else { "unknown: add [prices.\"…\"] so a budget can cap it" });
+            }
+            if !checked.contains_key(&backend) {
+                let r = b.check().await;
+                checked.insert(backend.clone(), r.is_ok());
+                all &= check(r.is_ok(), &format!("  backend {backend}"), &r.unwrap_or_else(|e| e));
+            }
+        }
+    }
+    all
 }

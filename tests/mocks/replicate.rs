@@ -63,6 +63,7 @@ impl Replicate {
             .route("/v1/predictions/{id}", get(poll))
             .route("/v1/predictions/{id}/cancel", post(cancel))
             .route("/v1/files", post(upload))
+            .route("/v1/account", get(account))
             .route("/files/{name}", get(file_route))
             .layer(axum::extract::DefaultBodyLimit::max(100 << 20))
             .with_state(me.clone());
@@ -211,6 +212,13 @@ async fn cancel(State(m): State<Arc<Replicate>>, Path(id): Path<String>, h: Head
     let p = p.clone();
     drop(preds);
     (StatusCode::OK, Json(m.prediction(&id, &p))).into_response()
+}
+
+async fn account(State(m): State<Arc<Replicate>>, h: HeaderMap) -> Response {
+    if !m.authorized(&h) {
+        return problem(StatusCode::UNAUTHORIZED, "Unauthenticated", "You did not pass a valid authentication token");
+    }
+    Json(json!({ "type": "organization", "username": "acme", "name": "Acme", "github_url": null })).into_response()
 }
 
 async fn upload(State(m): State<Arc<Replicate>>, h: HeaderMap, body: Bytes) -> Response {

@@ -129,6 +129,30 @@ impl Backend {
         }
     }
 
+    /// Whether the backend answers and takes the key, with a cheap read-only request
+    /// (`doctor`). Says what it checked.
+    pub async fn check(&self) -> Result<String, String> {
+        if let Some(why) = &self.unusable {
+            return Err(why.clone());
+        }
+        let (path, checks_key) = match self.settings.kind.as_str() {
+            "openai" => ("models", true),
+            "replicate" => ("v1/account", true),
+            "gemini" => ("v1beta/models", true),
+            "comfyui" => ("system_stats", true),
+            _ => ("", false),
+        };
+        let api = &self.api;
+        let rb = api.request(reqwest::Method::GET, path).timeout(Duration::from_secs(5));
+        match api.send(rb).await {
+            Ok(_) if checks_key => Ok(format!("{} answers{}", api.base(), if self.settings.auth == "none" { "" } else { " and accepts the key" })),
+            Ok(_) => Ok(format!("{} answers (the key is checked at the first call)", api.base())),
+            // fal's queue host has no free endpoint: any HTTP answer means it is reachable.
+            Err(ProviderError::NotFound(_) | ProviderError::InvalidRequest(_)) if !checks_key => Ok(format!("{} answers (the key is checked at the first call)", api.base())),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// Download a result URL into `dir` (checked, capped); other media pass through.
     pub async fn fetch(&self, media: MediaRef, kind: MediaKind, dir: &Path, with_auth: bool) -> Result<MediaRef, ProviderError> {
         match media {
