@@ -7,6 +7,7 @@
 
 mod chain;
 mod error;
+pub mod fallback;
 pub mod http;
 mod job;
 mod meter;

@@ -2,8 +2,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
 use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, RubricCritic, TemplateWriter};
 use super::pricing::PriceBook;
 use super::remote::comfyui::ComfyUi;
@@ -11,11 +9,11 @@ use super::remote::fal::Fal;
 use super::remote::gemini::{GeminiImage, Veo};
 use super::remote::replicate::Replicate;
 use super::remote::{Backend, InputBook};
-use super::llm::{ChatChain, LlmAnalyst, LlmRoles, WriterWithFallback};
+use super::fallback::{AnalystWithFallback, ChatChain, SpeechChain};
+use super::llm::{LlmAnalyst, LlmRoles, WriterWithFallback};
 use super::remote::openai::{OpenAiChat, OpenAiImages, OpenAiSpeech};
-use super::{Analyst, Chain, ChatModel, CostMeter, JobCtx, Produced, SpeechRequest, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
+use super::{Analyst, Chain, ChatModel, CostMeter, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
 use crate::config::{ChainEntry, Resources, Settings};
-use crate::domain::{Analysis, Brief, ReferenceKind};
 use crate::media::Ffmpeg;
 
 /// The providers one run uses, chosen from the settings.
@@ -184,50 +182,5 @@ impl ProviderSet {
         let image = Chain::new(image).ok_or_else(|| ProviderError::Config("roles.image: the chain is empty".into()))?;
         let video = Chain::new(video).ok_or_else(|| ProviderError::Config("roles.video: the chain is empty".into()))?;
         Ok(ProviderSet { director, critic, scene_writer, analyst, image, video, speech, chat, meter })
-    }
-}
-
-/// Speech models tried in order.
-struct SpeechChain(Vec<Arc<dyn SpeechModel>>);
-
-#[async_trait]
-impl SpeechModel for SpeechChain {
-    fn id(&self) -> String {
-        self.0.iter().map(|m| m.id()).collect::<Vec<_>>().join(" > ")
-    }
-    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Produced, ProviderError> {
-        let mut last = None;
-        for m in &self.0 {
-            match m.speak(req, ctx).await {
-                Ok(p) => return Ok(p),
-                Err(e) => {
-                    tracing::warn!(model = %m.id(), error = %e, "speech model failed; trying the next in the chain");
-                    last = Some(e);
-                }
-            }
-        }
-        Err(last.unwrap_or_else(|| ProviderError::Config("roles.speech: the chain is empty".into())))
-    }
-    fn estimate_usd(&self, req: &SpeechRequest) -> Option<f64> {
-        self.0.first().and_then(|m| m.estimate_usd(req))
-    }
-}
-
-/// A vision analyst with the offline pixel analyst behind it.
-struct AnalystWithFallback(Arc<dyn Analyst>);
-
-#[async_trait]
-impl Analyst for AnalystWithFallback {
-    fn id(&self) -> String {
-        format!("{} > offline", self.0.id())
-    }
-    async fn analyse(&self, image: &Path, kind: ReferenceKind, brief: &Brief) -> Result<Analysis, ProviderError> {
-        match self.0.analyse(image, kind, brief).await {
-            Ok(a) => Ok(a),
-            Err(e) => {
-                tracing::warn!(error = %e, "vision model failed; the offline analyst takes over");
-                PixelAnalyst.analyse(image, kind, brief).await
-            }
-        }
     }
 }

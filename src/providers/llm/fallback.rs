@@ -1,7 +1,5 @@
-//! Fallback inside the writing roles: a chain of chat models, and the offline writer and
-//! critic behind them when the chain ends in `"offline"`.
-
-use std::sync::Arc;
+//! The offline writer and critic behind the LLM roles when the writer chain ends in
+//! `"offline"`.
 
 use async_trait::async_trait;
 
@@ -9,33 +7,7 @@ use super::LlmRoles;
 use crate::config::FrameworkSpec;
 use crate::domain::{Brief, ConsistencyContext, Critique, Scene, Story};
 use crate::providers::offline::{RubricCritic, TemplateWriter};
-use crate::providers::{ChatModel, ChatRequest, ChatResponse, Critic, ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput};
-
-/// Chat models tried in order until one answers.
-pub struct ChatChain(pub Vec<Arc<dyn ChatModel>>);
-
-#[async_trait]
-impl ChatModel for ChatChain {
-    fn id(&self) -> String {
-        self.0.iter().map(|m| m.id()).collect::<Vec<_>>().join(" > ")
-    }
-    async fn complete(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let mut last = None;
-        for m in &self.0 {
-            match m.complete(req).await {
-                Ok(r) => return Ok(r),
-                Err(e) => {
-                    tracing::warn!(model = %m.id(), error = %e, "chat model failed; trying the next in the chain");
-                    last = Some(e);
-                }
-            }
-        }
-        Err(last.unwrap_or_else(|| ProviderError::Config("roles.writer: the chain has no chat models".into())))
-    }
-    fn estimate_usd(&self, req: &ChatRequest) -> Option<f64> {
-        self.0.first().and_then(|m| m.estimate_usd(req))
-    }
-}
+use crate::providers::{Critic, ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput};
 
 /// The LLM roles, with the offline writer and critic behind them when the chain says so.
 pub struct WriterWithFallback {

@@ -7,5 +7,5 @@ mod roles;
 mod schema;
 
 pub use json::extract_json;
-pub use fallback::{ChatChain, WriterWithFallback};
+pub use fallback::WriterWithFallback;
 pub use roles::{LlmAnalyst, LlmRoles};

@@ -227,9 +227,6 @@ pub trait RemoteRequest: Send + Sync + 'static {
     fn vars(&self, image: Value) -> Vars;
     /// The call's price under `price`.
     fn cost(&self, price: &Price) -> f64;
-    fn prompt(&self) -> &str;
-    fn seed(&self) -> u64;
-    fn size(&self) -> (u32, u32);
 }
 
 impl RemoteRequest for VideoRequest {
@@ -245,15 +242,6 @@ impl RemoteRequest for VideoRequest {
         use crate::providers::pricing::Cost;
         price.video(self.duration_s)
     }
-    fn prompt(&self) -> &str {
-        &self.prompt
-    }
-    fn seed(&self) -> u64 {
-        self.seed
-    }
-    fn size(&self) -> (u32, u32) {
-        (self.width, self.height)
-    }
 }
 
 impl RemoteRequest for ImageRequest {
@@ -268,15 +256,6 @@ impl RemoteRequest for ImageRequest {
     fn cost(&self, price: &Price) -> f64 {
         use crate::providers::pricing::Cost;
         price.images(1)
-    }
-    fn prompt(&self) -> &str {
-        &self.prompt
-    }
-    fn seed(&self) -> u64 {
-        self.seed
-    }
-    fn size(&self) -> (u32, u32) {
-        (self.width, self.height)
     }
 }
 
