@@ -62,7 +62,7 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
             Some(u) => format!("budget set to ${u:.2}"),
             None => "budget removed".into(),
         },
-        Event::CostRecorded { entry } => format!("cost: ${:.3} ({})", entry.usd, entry.stage),
+        Event::CostRecorded { entry } => format!("cost: ${:.3} ({}, {})", entry.usd, entry.stage, entry.model),
         Event::PipelineFailed { stage, error } => format!("✗ {stage} failed: {error}"),
     })
 }

@@ -111,7 +111,8 @@ where
             }
             Err(e) if e.is_retryable() => {
                 transient_failures += 1;
-                delay = (delay * 2).min(max_delay);
+                // Jittered, so many clips polling one provider do not retry in step.
+                delay = (delay * 2).min(max_delay).mul_f64(0.75 + fastrand::f64() * 0.5);
                 if transient_failures > 8 {
                     return Err(e);
                 }

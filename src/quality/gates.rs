@@ -84,13 +84,15 @@ pub fn frozen(pair_mae: &[f64], fps: f64, exempt: &[(f64, f64)], s: &GateSetting
 }
 
 /// Length against the plan.
-pub fn duration(actual_s: f64, expected_s: f64, s: &GateSettings) -> GateResult {
-    let off = (actual_s - expected_s).abs();
+/// With `longer_ok` (a clip that compose trims to its scene), only a short video counts.
+pub fn duration(actual_s: f64, expected_s: f64, longer_ok: bool, s: &GateSettings) -> GateResult {
+    let off = if longer_ok { (expected_s - actual_s).max(0.0) } else { (actual_s - expected_s).abs() };
+    let trimmed = if longer_ok && actual_s > expected_s + s.duration_warn_s { "; compose trims it" } else { "" };
     GateResult {
         gate: "duration".into(),
         verdict: verdict(off, s.duration_warn_s, s.duration_fail_s),
         value: Some(actual_s),
-        detail: format!("{actual_s:.2}s for a planned {expected_s:.2}s ({:+.2}s)", actual_s - expected_s),
+        detail: format!("{actual_s:.2}s for a planned {expected_s:.2}s ({:+.2}s{trimmed})", actual_s - expected_s),
     }
 }
 
@@ -155,6 +157,15 @@ pub fn safe_area(overlays: &[OverlayBox], width: u32, height: u32) -> GateResult
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clip_longer_than_its_scene_passes_when_compose_trims_it() {
+        let s = GateSettings::default();
+        assert_eq!(duration(8.0, 5.0, true, &s).verdict, Verdict::Pass);
+        assert!(duration(8.0, 5.0, true, &s).detail.contains("compose trims it"));
+        assert_eq!(duration(4.0, 5.0, true, &s).verdict, Verdict::Fail);
+        assert_eq!(duration(8.0, 5.0, false, &s).verdict, Verdict::Fail);
+    }
 
     #[test]
     fn runs_are_measured_in_seconds_and_exemptions_apply() {

@@ -27,6 +27,9 @@ pub const NATIVE_VERSION: &str = "native-1";
 pub struct GateContext {
     /// Planned length (duration gate).
     pub expected_duration_s: Option<f64>,
+    /// A longer video is fine (a clip: compose trims it to its scene; remote models make
+    /// fixed lengths such as Veo's 4, 6 or 8 s).
+    pub longer_ok: bool,
     /// Time ranges meant to be still or dark (title cards, fades): exempt from the
     /// black and frozen gates.
     pub exempt: Vec<(f64, f64)>,
@@ -189,7 +192,7 @@ pub fn score_native(ff: &Ffmpeg, video: &Path, opts: &NativeOptions, ctx: &GateC
         gate_results.push(gates::black(&pass.black_share, fps, &ctx.exempt, settings));
         gate_results.push(gates::frozen(&pass.pair_mae, fps, &ctx.exempt, settings));
         if let Some(expected) = ctx.expected_duration_s {
-            gate_results.push(gates::duration(duration_s, expected, settings));
+            gate_results.push(gates::duration(duration_s, expected, ctx.longer_ok, settings));
         }
         if let Some(overlays) = &ctx.overlays {
             gate_results.push(gates::safe_area(overlays, w, h));

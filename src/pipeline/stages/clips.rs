@@ -75,7 +75,7 @@ pub async fn score_clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, sc
     rec.progress(&task, 0.0);
     let req = ScoreRequest {
         video: blob_path(p, &clip.video)?,
-        gates: GateContext { expected_duration_s: Some(scene.duration_s), ..GateContext::default() },
+        gates: GateContext { expected_duration_s: Some(scene.duration_s), longer_ok: true, ..GateContext::default() },
     };
     let score = p.scorer.score(&req).await;
     rec.record(Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(scene_id), video: clip.video.clone(), score } }).await?;

@@ -129,6 +129,7 @@ pub async fn score_final(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -
             exempt: vec![(0.0, spec.intro_s), (total - spec.outro_s, total + 1.0)],
             overlays: Some(overlay_boxes(&spec)),
             audio: true,
+            longer_ok: false,
         },
     };
     let score = p.scorer.score(&req).await;
