@@ -68,6 +68,14 @@ async fn a_prediction_is_created_once_polled_with_progress_and_downloaded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_community_model_is_run_by_its_version() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let ps = providers(&base, &["replicate:someone/model:5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"]);
+    generate(&ps, &ctx()).await.unwrap();
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefer_wait_returns_a_finished_prediction_without_polling() {
     let (mock, base) = Replicate::start(TOKEN);
     let ps = providers(&base, &["replicate:acme/fast"]);

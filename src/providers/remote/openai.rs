@@ -269,8 +269,8 @@ impl SpeechModel for OpenAiSpeech {
         let ext = check_bytes(&data, MediaKind::Audio, &self.backend.name)?;
         let path = ctx.work_dir.join(format!("speech-{}.{ext}", uuid::Uuid::new_v4().simple()));
         std::fs::write(&path, &data)?;
-        let cost = self.backend.price(&self.model).map(|p| p.characters(req.text.chars().count()));
-        Ok(Produced { media: MediaRef::Local(path), cost_usd: cost })
+        // The speech API reports no usage: the ledger books the estimate (exact per character).
+        Ok(Produced::new(MediaRef::Local(path)))
     }
     fn estimate_usd(&self, req: &SpeechRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.characters(req.text.chars().count()))
