@@ -239,6 +239,16 @@ async fn a_budget_below_the_estimate_submits_nothing() {
     assert!(matches!(err, PipelineError::Budget(_)), "{msg}");
     assert!(msg.contains("over the $0.10 budget") && msg.contains("clips on replicate:acme/ok"), "{msg}");
     assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
+
+    // A paid model with no known price cannot be capped: refused too, with the fix.
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| configure(s, &base, &["replicate:acme/unpriced"], &["offline"]));
+    let mut input = brief_input("pink running shoes", 8.0);
+    input.budget_usd = Some(100.0);
+    let id = new_session(&p, input).await;
+    let err = p.run(&id, &mut auto(), None).await.unwrap_err().to_string();
+    assert!(err.contains("no price is known for replicate:acme/unpriced") && err.contains("[prices."), "{err}");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -321,6 +331,11 @@ fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_secon
     let clips = manifest["clips"].as_array().unwrap().len();
     assert!(clips >= 2);
     assert_eq!(mock.creates.load(Ordering::SeqCst), clips, "every clip was created exactly once, the killed one included");
+    let export = admint_cmd(root).args(["sessions", "export", &session, "exported"]).output().unwrap();
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    assert!(root.join("exported").read_dir().unwrap().count() > 0);
+    // The data dir, the log, the outputs and the export: no key anywhere.
+    assert!(root.join("state/admint.log").is_file());
     assert_nowhere(root, TOKEN);
 }
 
