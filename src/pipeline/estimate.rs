@@ -32,6 +32,12 @@ impl Estimate {
     }
 }
 
+/// About what one writing call sends (the brief, the story, the scenes): the basis of
+/// chat estimates.
+pub(crate) fn typical_writing_call() -> ChatRequest {
+    ChatRequest { system: String::new(), user: "x".repeat(6000), json_schema: None, temperature: 0.7, seed: 0 }
+}
+
 /// Scenes a brief is expected to get before the writer has run.
 pub fn expected_scenes(brief: &Brief) -> usize {
     ((brief.duration_s / 5.0).round() as usize).clamp(1, 12)
@@ -51,8 +57,7 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
         if state.is_none_or(|s| s.scenes_approved.is_none()) {
             let pl = &settings.pipeline;
             let calls = (pl.story_max_iterations * 2 + pl.scene_max_iterations * 2 + 1) as usize;
-            let req = ChatRequest { system: String::new(), user: "x".repeat(6000), json_schema: None, temperature: 0.7, seed: 0 };
-            add("writing (story, scenes, critiques)", chat.id(), calls, chat.estimate_usd(&req));
+            add("writing (story, scenes, critiques)", chat.id(), calls, chat.estimate_usd(&typical_writing_call()));
         }
     }
     let image = |purpose| ImageRequest { purpose, prompt: brief.prompt.clone(), width: w, height: h, seed: brief.seed, palette: vec![], title: None, init_images: vec![] };

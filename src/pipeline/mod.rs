@@ -16,6 +16,7 @@ mod stages;
 pub use brief_input::{check_image, BriefFiles, BriefInput, LIMITS};
 pub use decider::{AutoDecider, Decider, Decision, Gate};
 pub use estimate::{estimate, expected_scenes, Estimate, EstimateLine};
+use estimate::typical_writing_call;
 pub use outputs::{manifest, storyboard, write_outputs};
 pub use plan::{plan, Blocked, Plan, PlanRules, Task};
 pub use recorder::{Recorder, Update};

@@ -208,9 +208,7 @@ impl Pipeline {
         let Some(budget) = state.brief().budget_usd else { return Ok(()) };
         let est = super::estimate(&self.providers, &self.settings, state.brief(), Some(state));
         if let Some(model) = est.unpriced().first() {
-            return Err(PipelineError::Budget(format!(
-                "no price is known for {model}, so the ${budget:.2} budget cannot cap it; add [prices.\"{model}\"] to the config"
-            )));
+            return Err(stages::unpriced("the run", model, budget));
         }
         let (spent, left) = (state.total_cost(), est.total());
         if left > 0.0 && spent + left > budget + 1e-9 {

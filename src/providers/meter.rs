@@ -1,30 +1,23 @@
 //! Costs of calls that are not jobs (chat, vision): backends add to the meter, the
-//! pipeline books them to the stage that made them.
+//! pipeline books them to the stage that made them, as it books jobs.
 
 use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metered {
     pub model: String,
-    pub usd: f64,
-    /// From the provider's usage report (else the estimate).
-    pub actual: bool,
+    /// What the provider reported (token usage), when it did.
+    pub actual: Option<f64>,
+    /// The call's estimate; `None` for a paid model with no known price.
+    pub estimate: Option<f64>,
 }
 
 #[derive(Debug, Default)]
 pub struct CostMeter(Mutex<Vec<Metered>>);
 
 impl CostMeter {
-    /// Book a call: its reported cost, else its estimate. Free calls are not kept.
     pub fn add(&self, model: &str, actual: Option<f64>, estimate: Option<f64>) {
-        let (usd, is_actual) = match (actual, estimate) {
-            (Some(a), _) => (a, true),
-            (None, Some(e)) => (e, false),
-            (None, None) => return,
-        };
-        if usd > 0.0 {
-            self.0.lock().expect("cost meter").push(Metered { model: model.to_string(), usd, actual: is_actual });
-        }
+        self.0.lock().expect("cost meter").push(Metered { model: model.to_string(), actual, estimate });
     }
 
     /// Everything booked since the last call.

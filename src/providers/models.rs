@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+use super::remote::Backend;
 use super::{JobCtx, JobRef, JobState, MediaRef, ProviderError, Submitted};
 use crate::domain::{CameraMove, ReferenceKind};
 
@@ -129,14 +130,18 @@ pub trait MediaModel<R: Send + Sync>: Send + Sync {
     fn estimate_usd(&self, _req: &R) -> Option<f64> {
         Some(0.0)
     }
+    /// The remote backend this model runs on; `None` for local models.
+    fn backend(&self) -> Option<&Backend> {
+        None
+    }
     /// Whether this is a job on another machine: recorded before submission and never
     /// submitted twice automatically.
     fn is_remote(&self) -> bool {
-        false
+        self.backend().is_some()
     }
     /// The backend's own concurrency limit, shared by all its models.
     fn limiter(&self) -> Option<Arc<Semaphore>> {
-        None
+        self.backend().map(|b| b.limiter.clone())
     }
 }
 

@@ -11,14 +11,12 @@ use std::sync::Arc;
 
 use super::{PipelineError, Pipeline, Recorder, Task};
 use crate::domain::{AssetId, CostEntry, Event, JobRecord, SessionState};
-use crate::providers::{wait_job, Chain, ChatRequest, JobCtx, JobRef, MediaModel, MediaRef, Produced, ProviderError, Submitted};
+use crate::providers::{wait_job, Chain, JobCtx, JobRef, MediaModel, MediaRef, Produced, ProviderError, Submitted};
 
 pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, task: &Task) -> Result<(), PipelineError> {
     let writing = matches!(task, Task::DraftStory | Task::CritiqueStory | Task::WriteScenes | Task::CritiqueScenes | Task::CohereScenes);
     if let (true, Some(chat)) = (writing, &p.providers.chat) {
-        // About what one writing call sends: the brief, the story and the scenes.
-        let sample = ChatRequest { system: String::new(), user: "x".repeat(6000), json_schema: None, temperature: 0.7, seed: 0 };
-        check_budget(state, chat.estimate_usd(&sample), &label(task), &chat.id())?;
+        check_budget(state, chat.estimate_usd(&super::typical_writing_call()), &label(task), &chat.id())?;
     }
     let result = match task {
         Task::DraftStory => writing::draft_story(p, rec, state).await,
@@ -36,9 +34,7 @@ pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, t
     };
     // Chat and vision calls are paid whether or not the task succeeded.
     for m in p.providers.meter.drain() {
-        let provider = m.model.split(':').next().unwrap_or(&m.model).to_string();
-        let note = if m.actual { "reported by the provider" } else { "estimate (the provider reports no cost)" };
-        rec.record(Event::CostRecorded { entry: CostEntry { stage: label(task), provider, model: m.model, usd: m.usd, note: note.into() } }).await?;
+        record_cost(rec, &label(task), &m.model, m.actual, m.estimate).await?;
     }
     result
 }
@@ -99,9 +95,7 @@ pub(crate) fn check_budget(state: &SessionState, estimate_usd: Option<f64>, what
     let Some(budget) = state.brief().budget_usd else { return Ok(()) };
     let spent = state.total_cost();
     match estimate_usd {
-        None => Err(PipelineError::Budget(format!(
-            "{what}: no price is known for {model}, so the ${budget:.2} budget cannot cap it; add [prices.\"{model}\"] to the config"
-        ))),
+        None => Err(unpriced(what, model, budget)),
         Some(est) if est > 0.0 && spent + est > budget + 1e-9 => Err(PipelineError::Budget(format!(
             "{what} on {model} would cost ${est:.2}; ${spent:.2} of the ${budget:.2} budget is spent, so it was not submitted (raise it with --budget)"
         ))),
@@ -123,6 +117,11 @@ pub(crate) async fn record_cost(rec: &Recorder, task: &str, model: &str, actual:
         rec.record(Event::CostRecorded { entry }).await?;
     }
     Ok(())
+}
+
+/// A paid model with no price cannot be capped by a budget.
+pub(crate) fn unpriced(what: &str, model: &str, budget: f64) -> PipelineError {
+    PipelineError::Budget(format!("{what}: no price is known for {model}, so the ${budget:.2} budget cannot cap it; add [prices.\"{model}\"] to the config"))
 }
 
 /// What `produce` made, and with which model of the chain.

@@ -167,17 +167,22 @@ fn aspect_of(w: u32, h: u32) -> String {
     Aspect::closest(w, h).id().to_string()
 }
 
-/// A local image as a `data:` URI.
-pub fn image_data_uri(path: &Path) -> Result<String, ProviderError> {
-    let data = std::fs::read(path)?;
-    let mime = match crate::providers::http::sniff(&data) {
+/// Image bytes as (MIME type, base64), for APIs that take images inline.
+pub fn image_base64(data: &[u8], from: &str) -> Result<(&'static str, String), ProviderError> {
+    let mime = match crate::providers::http::sniff(data) {
         Some((_, "png")) => "image/png",
         Some((_, "jpg")) => "image/jpeg",
         Some((_, "webp")) => "image/webp",
         Some((_, "gif")) => "image/gif",
-        _ => return Err(ProviderError::InvalidRequest(format!("{} is not a PNG, JPEG, WebP or GIF image", path.display()))),
+        _ => return Err(ProviderError::InvalidRequest(format!("{from} is not a PNG, JPEG, WebP or GIF image"))),
     };
-    Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(data)))
+    Ok((mime, base64::engine::general_purpose::STANDARD.encode(data)))
+}
+
+/// A local image as a `data:` URI.
+pub fn image_data_uri(path: &Path) -> Result<String, ProviderError> {
+    let (mime, b64) = image_base64(&std::fs::read(path)?, &path.display().to_string())?;
+    Ok(format!("data:{mime};base64,{b64}"))
 }
 
 /// The variables a video template can use; `image` is whatever the backend made of the

@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tokio::sync::Semaphore;
 
 use super::{template, Backend, RemoteRequest};
 use crate::providers::http::MediaKind;
@@ -320,11 +319,8 @@ impl<R: RemoteRequest> MediaModel<R> for ComfyUi {
     fn estimate_usd(&self, req: &R) -> Option<f64> {
         self.backend.estimate(&self.workflow_name, |p| req.cost(p))
     }
-    fn is_remote(&self) -> bool {
-        true
-    }
-    fn limiter(&self) -> Option<Arc<Semaphore>> {
-        Some(self.backend.limiter.clone())
+    fn backend(&self) -> Option<&Backend> {
+        Some(&self.backend)
     }
 }
 

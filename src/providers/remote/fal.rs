@@ -11,7 +11,6 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
 use super::{first_url, template, tqdm_progress, Backend, RemoteRequest};
 use crate::providers::{JobCtx, JobRef, JobState, MediaModel, MediaRef, Produced, ProviderError, Submitted};
@@ -150,10 +149,7 @@ impl<R: RemoteRequest> MediaModel<R> for Fal {
     fn estimate_usd(&self, req: &R) -> Option<f64> {
         self.backend.estimate(&self.model, |p| req.cost(p))
     }
-    fn is_remote(&self) -> bool {
-        true
-    }
-    fn limiter(&self) -> Option<Arc<Semaphore>> {
-        Some(self.backend.limiter.clone())
+    fn backend(&self) -> Option<&Backend> {
+        Some(&self.backend)
     }
 }

@@ -10,23 +10,16 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tokio::sync::Semaphore;
 
-use super::Backend;
+use super::{image_base64, Backend};
 use crate::domain::Aspect;
-use crate::providers::http::{check_bytes, sniff, MediaKind};
+use crate::providers::http::{check_bytes, MediaKind};
 use crate::providers::pricing::Cost;
 use crate::providers::{ImageRequest, JobCtx, JobRef, JobState, MediaModel, MediaRef, Produced, ProviderError, Submitted, VideoRequest};
 
 fn inline_image(path: &std::path::Path) -> Result<Value, ProviderError> {
-    let data = std::fs::read(path)?;
-    let mime = match sniff(&data) {
-        Some((MediaKind::Image, "png")) => "image/png",
-        Some((MediaKind::Image, "jpg")) => "image/jpeg",
-        Some((MediaKind::Image, "webp")) => "image/webp",
-        _ => return Err(ProviderError::InvalidRequest(format!("{} is not a PNG, JPEG or WebP image", path.display()))),
-    };
-    Ok(json!({ "mimeType": mime, "data": base64::engine::general_purpose::STANDARD.encode(data) }))
+    let (mime, data) = image_base64(&std::fs::read(path)?, &path.display().to_string())?;
+    Ok(json!({ "mimeType": mime, "data": data }))
 }
 
 /// Finish reasons that mean a safety filter withheld the answer.
@@ -83,11 +76,8 @@ impl MediaModel<ImageRequest> for GeminiImage {
     fn estimate_usd(&self, _req: &ImageRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.images(1))
     }
-    fn is_remote(&self) -> bool {
-        true
-    }
-    fn limiter(&self) -> Option<Arc<Semaphore>> {
-        Some(self.backend.limiter.clone())
+    fn backend(&self) -> Option<&Backend> {
+        Some(&self.backend)
     }
 }
 
@@ -170,10 +160,7 @@ impl MediaModel<VideoRequest> for Veo {
     fn estimate_usd(&self, req: &VideoRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.video(Veo::seconds(req.duration_s) as f64))
     }
-    fn is_remote(&self) -> bool {
-        true
-    }
-    fn limiter(&self) -> Option<Arc<Semaphore>> {
-        Some(self.backend.limiter.clone())
+    fn backend(&self) -> Option<&Backend> {
+        Some(&self.backend)
     }
 }

@@ -9,4 +9,4 @@ pub mod openai;
 pub mod replicate;
 pub mod template;
 
-pub use backend::{first_url, image_data_uri, tqdm_progress, Backend, InputBook, RemoteRequest};
+pub use backend::{first_url, image_base64, image_data_uri, tqdm_progress, Backend, InputBook, RemoteRequest};

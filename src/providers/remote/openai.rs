@@ -13,9 +13,8 @@ use base64::Engine as _;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::Semaphore;
 
-use super::{image_data_uri, Backend};
+use super::{image_base64, image_data_uri, Backend};
 use crate::providers::http::{check_bytes, MediaKind};
 use crate::providers::pricing::Cost;
 use crate::providers::{
@@ -165,8 +164,8 @@ impl VisionModel for OpenAiChat {
             MediaRef::Local(p) => image_data_uri(p)?,
             MediaRef::Url(u) => u.clone(),
             MediaRef::Bytes { data, .. } => {
-                let ext = check_bytes(data, MediaKind::Image, "image")?;
-                format!("data:image/{};base64,{}", if ext == "jpg" { "jpeg" } else { ext }, base64::engine::general_purpose::STANDARD.encode(data))
+                let (mime, b64) = image_base64(data, "the image")?;
+                format!("data:{mime};base64,{b64}")
             }
         };
         let req = ChatRequest {
@@ -236,11 +235,8 @@ impl MediaModel<ImageRequest> for OpenAiImages {
     fn estimate_usd(&self, _req: &ImageRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.images(1))
     }
-    fn is_remote(&self) -> bool {
-        true
-    }
-    fn limiter(&self) -> Option<Arc<Semaphore>> {
-        Some(self.backend.limiter.clone())
+    fn backend(&self) -> Option<&Backend> {
+        Some(&self.backend)
     }
 }
 

@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::Semaphore;
 
 use super::{first_url, template, tqdm_progress, Backend, RemoteRequest};
 use crate::providers::pricing::Cost;
@@ -179,10 +178,7 @@ impl<R: RemoteRequest> MediaModel<R> for Replicate {
     fn estimate_usd(&self, req: &R) -> Option<f64> {
         self.backend.estimate(&self.model, |p| req.cost(p))
     }
-    fn is_remote(&self) -> bool {
-        true
-    }
-    fn limiter(&self) -> Option<Arc<Semaphore>> {
-        Some(self.backend.limiter.clone())
+    fn backend(&self) -> Option<&Backend> {
+        Some(&self.backend)
     }
 }
