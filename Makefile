@@ -53,6 +53,7 @@ bench: deps
 	$(CARGO) bench --locked --bench pipeline
 	$(CARGO) bench --locked --bench tui_frame
 	$(CARGO) bench --locked --bench quality
+	$(CARGO) bench --locked --bench store
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -41,7 +41,7 @@ fn fixture() -> App {
             v.state.clips.insert(id, Clip { scene_id: id, video: video.clone(), duration_s: 3.0, width: 1920, height: 1080, fps: 30, provider: "o".into(), key: "k".into(), cached: false });
             v.state.scores.insert(ScoreTarget::Clip(id), ScoreRecord { target: ScoreTarget::Clip(id), video, score: Score::Scored { dimensions: dims.clone(), quality: 50.0 + id as f64, gates: vec![], scorer: "b".into(), version: "b".into() } });
         } else {
-            v.live.insert(format!("clip:{id}"), id as f32 / 50.0);
+            v.live.insert(admint::pipeline::Task::Clip(id), id as f32 / 50.0);
         }
     }
     for i in 0..200 {

@@ -144,7 +144,7 @@ async fn free_text_intent_goes_to_the_model_and_falls_back_to_rules() {
         seen: Mutex::new(vec![]),
     });
     let roles = LlmRoles { chat: chat.clone(), resources: Resources::new(std::path::Path::new("/nonexistent")) };
-    let parser = IntentParser { llm: Some(roles) };
+    let parser = IntentParser { reader: Some(Arc::new(roles)) };
     let state = SessionState::default();
     let i = parser.parse("the second one should say New!", &state, &Gate::Scenes).await.unwrap();
     let Intent::EditScene { scene: 2, patch } = i else { panic!("{i:?}") };
@@ -154,7 +154,7 @@ async fn free_text_intent_goes_to_the_model_and_falls_back_to_rules() {
     assert_eq!(chat.seen.lock().unwrap().len(), 1);
     // A failing model falls back to the rule-based reading.
     let down = Arc::new(ScriptedChat { script: Box::new(|_, _| Err(ProviderError::Transient("503".into()))), seen: Mutex::new(vec![]) });
-    let parser = IntentParser { llm: Some(LlmRoles { chat: down, resources: Resources::new(std::path::Path::new("/x")) }) };
+    let parser = IntentParser { reader: Some(Arc::new(LlmRoles { chat: down, resources: Resources::new(std::path::Path::new("/x")) })) };
     assert_eq!(
         parser.parse("more energy", &state, &Gate::Scenes).await.unwrap(),
         Intent::Feedback { scene: None, text: "more energy".into() }

@@ -1,3 +1,5 @@
+//! The command line: clap's definitions of every command, flag and output format.
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 

@@ -1,6 +1,9 @@
+//! `admint doctor`: checks ffmpeg and its filters, the data dir, the config, every prompt
+//! and template, and each role's chain (keys, prices, reachability).
+
 use super::args::DoctorArgs;
 use super::CliError;
-use crate::config::{sample_prompt_vars, Paths, Resources, Settings, PROMPT_NAMES};
+use crate::config::{sample_prompt_vars, Paths, Resources, Settings, MEDIA_PROMPT_NAMES, PROMPT_NAMES};
 use crate::media::Ffmpeg;
 use crate::providers::ProviderSet;
 use crate::store::Store;
@@ -50,7 +53,7 @@ pub async fn doctor(a: DoctorArgs) -> Result<(), CliError> {
     all &= check(true, "log file", &paths.state_dir.join("admint.log").display().to_string());
     let res = Resources::new(&paths.config_dir);
     let vars = sample_prompt_vars(&res);
-    for name in PROMPT_NAMES {
+    for name in PROMPT_NAMES.iter().chain(&MEDIA_PROMPT_NAMES) {
         let origin = res.prompt_source(name).map(|(_, o)| o).unwrap_or_default();
         match res.render_prompt(name, &vars) {
             Ok(_) => all &= check(true, &format!("prompt {name}"), &origin),

@@ -1,5 +1,8 @@
+//! `admint generate` and `admint resume`: a brief from flags or a file, the dry run, and
+//! driving a session to its end or a gate with the chosen decider and output format.
+
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::args::{GenerateArgs, ResumeArgs, RunArgs};
 use super::interactive::StdinDecider;
@@ -126,19 +129,14 @@ pub async fn resume(a: ResumeArgs) -> Result<(), CliError> {
     drive(&pipeline, &a.id, &a.run).await
 }
 
-fn default_output(session: &str) -> PathBuf {
-    PathBuf::from("admint-out").join(session)
-}
-
 /// Run a session to its end (or a gate) with the chosen decider and output format.
 async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliError> {
     let mut decider: Box<dyn Decider> = if run.interactive {
-        let llm = p.providers.chat.clone().map(|chat| crate::providers::llm::LlmRoles { chat, resources: p.resources.clone() });
-        Box::new(StdinDecider { parser: crate::pipeline::intent::IntentParser { llm } })
+        Box::new(StdinDecider { parser: p.intent_parser() })
     } else {
         Box::new(AutoDecider { retry_failed: false })
     };
-    let output = run.output.clone().unwrap_or_else(|| default_output(session));
+    let output = run.output.clone().unwrap_or_else(|| Pipeline::default_output(session));
     let initial = p.load(session).await?;
     if run.format == OutputFormat::Text {
         eprintln!("session {session}{}", if initial.last_seq > 1 { " (resuming)" } else { "" });
@@ -146,9 +144,7 @@ async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliErro
     let (reporter, stop_reporter) = spawn_reporter(run.format, p.subscribe(), SessionState::default());
     // A new session's first event was broadcast before we subscribed: replay it.
     if run.format != OutputFormat::Json && initial.last_seq <= 1 {
-        for env in p.store.events(session).map_err(|e| CliError::failed(e.to_string()))? {
-            let _ = p.tx.send(crate::pipeline::Update::Event { session: session.to_string(), envelope: env });
-        }
+        p.announce(session).map_err(|e| CliError::failed(e.to_string()))?;
     }
     let stopper = p.clone();
     let ctrl_c = tokio::spawn(async move {
@@ -191,7 +187,7 @@ async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliErro
         }
         Err(e) => {
             print_json("failed");
-            Err(CliError { code: super::exit_code(e), message: format!("session {session}: {e}") })
+            Err(CliError { code: crate::app_env::exit_code(e), message: format!("session {session}: {e}") })
         }
     }
 }

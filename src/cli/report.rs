@@ -9,7 +9,7 @@ use tokio::sync::broadcast;
 use super::OutputFormat;
 use crate::domain::SessionState;
 use crate::pipeline::narrate::describe_event;
-use crate::pipeline::Update;
+use crate::pipeline::{Task, Update};
 
 /// Listen to the pipeline and print. Ends when the channel closes or `stop` fires.
 pub fn spawn_reporter(
@@ -21,8 +21,8 @@ pub fn spawn_reporter(
     let handle = tokio::spawn(async move {
         let mut state = initial;
         let mp = MultiProgress::new();
-        let mut bars: HashMap<String, ProgressBar> = HashMap::new();
-        let mut last_jsonl: HashMap<String, u32> = HashMap::new();
+        let mut bars: HashMap<Task, ProgressBar> = HashMap::new();
+        let mut last_jsonl: HashMap<Task, u32> = HashMap::new();
         let style = ProgressStyle::with_template("{prefix:>12} [{bar:30.cyan/blue}] {percent:>3}% {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
@@ -61,8 +61,8 @@ fn handle_one(
     u: &Update,
     state: &mut SessionState,
     mp: &MultiProgress,
-    bars: &mut HashMap<String, ProgressBar>,
-    last_jsonl: &mut HashMap<String, u32>,
+    bars: &mut HashMap<Task, ProgressBar>,
+    last_jsonl: &mut HashMap<Task, u32>,
     style: &ProgressStyle,
 ) {
     match (format, u) {
@@ -76,8 +76,8 @@ fn handle_one(
             // Whole 10% steps only: scripts want signal, not noise.
             let step = (fraction * 10.0).floor() as u32;
             if last_jsonl.get(task) != Some(&step) {
-                last_jsonl.insert(task.clone(), step);
-                println!("{}", json!({ "session": session, "progress": { "task": task, "fraction": fraction } }));
+                last_jsonl.insert(*task, step);
+                println!("{}", json!({ "session": session, "progress": { "task": task.label(), "fraction": fraction } }));
             }
         }
         (OutputFormat::Jsonl, Update::Note { session, text }) => println!("{}", json!({ "session": session, "note": text })),
@@ -89,12 +89,12 @@ fn handle_one(
                 line(mp, &t);
             }
             if let crate::domain::Event::ClipRendered { clip } = &envelope.event {
-                if let Some(b) = bars.remove(&format!("clip:{}", clip.scene_id)) {
+                if let Some(b) = bars.remove(&Task::Clip(clip.scene_id)) {
                     b.finish_and_clear();
                 }
             }
             if let crate::domain::Event::ClipFailed { scene_id, .. } = &envelope.event {
-                if let Some(b) = bars.remove(&format!("clip:{scene_id}")) {
+                if let Some(b) = bars.remove(&Task::Clip(*scene_id)) {
                     b.abandon_with_message("failed");
                 }
             }
@@ -103,10 +103,10 @@ fn handle_one(
             if *fraction >= 1.0 && !bars.contains_key(task) {
                 return;
             }
-            let bar = bars.entry(task.clone()).or_insert_with(|| {
+            let bar = bars.entry(*task).or_insert_with(|| {
                 let b = mp.add(ProgressBar::new(1000));
                 b.set_style(style.clone());
-                b.set_prefix(task.clone());
+                b.set_prefix(task.label());
                 b
             });
             bar.set_position((fraction * 1000.0) as u64);

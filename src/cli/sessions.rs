@@ -1,27 +1,24 @@
+//! `admint sessions`: list, show (storyboard or raw events), remove and export sessions.
+
 use std::io::{BufRead, Write};
 
 use super::args::{SessionsArgs, SessionsCommand};
 use super::{AppEnv, CliError, OutputFormat};
 use crate::domain::{ScoreTarget, SessionState};
 use crate::pipeline::narrate::{describe_event, describe_score, format_time, status};
-use crate::pipeline::{manifest, storyboard, write_outputs};
-
-fn final_score(s: &SessionState) -> String {
-    s.scores.get(&ScoreTarget::Final).and_then(|r| r.score.quality()).map(|q| format!("{q:.1}")).unwrap_or_else(|| "—".into())
-}
+use crate::pipeline::{manifest, storyboard};
 
 pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
     let env = AppEnv::open()?;
     match a.command {
         SessionsCommand::List { format } => {
             let pipeline = env.pipeline()?;
-            let rules = pipeline.rules();
-            let rows = env.store.sessions().map_err(|e| CliError::failed(e.to_string()))?;
+            let rows = pipeline.session_summaries().map_err(|e| CliError::failed(e.to_string()))?;
             if format != OutputFormat::Text {
-                let list: Vec<_> = rows.iter().map(|r| match &r.state {
-                    Ok(s) => serde_json::json!({ "id": r.id, "title": s.brief().title(), "status": status(s, &rules),
-                        "created_at_ms": s.created_at_ms, "cost_usd": s.total_cost(), "final": s.final_video }),
-                    Err(e) => serde_json::json!({ "id": r.id, "error": e.to_string() }),
+                let list: Vec<_> = rows.iter().map(|r| match &r.error {
+                    None => serde_json::json!({ "id": r.id, "title": r.title, "status": r.status,
+                        "created_at_ms": r.created_at_ms, "cost_usd": r.cost_usd, "final": r.final_video }),
+                    Some(e) => serde_json::json!({ "id": r.id, "error": e }),
                 }).collect();
                 println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
                 return Ok(());
@@ -31,9 +28,12 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             }
             println!("{:<23} {:<24} {:<16} {:>7} {:>6}  status", "id", "title", "created", "cost", "score");
             for r in rows {
-                match r.state {
-                    Ok(s) => println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, s.brief().title().chars().take(24).collect::<String>(), format_time(s.created_at_ms), format!("${:.2}", s.total_cost()), final_score(&s), status(&s, &rules)),
-                    Err(e) => println!("{:<23} unreadable: {e}", r.id),
+                match &r.error {
+                    None => {
+                        let score = r.score.map(|q| format!("{q:.1}")).unwrap_or_else(|| "—".into());
+                        println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, r.title.chars().take(24).collect::<String>(), format_time(r.created_at_ms), format!("${:.2}", r.cost_usd), score, r.status)
+                    }
+                    Some(e) => println!("{:<23} unreadable: {e}", r.id),
                 }
             }
             Ok(())
@@ -90,19 +90,9 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             Ok(())
         }
         SessionsCommand::Export { id, dir } => {
-            let evs = env.store.events(&id).map_err(|e| CliError::usage(e.to_string()))?;
-            let state = SessionState::fold(&evs);
-            std::fs::create_dir_all(&dir).map_err(|e| CliError::usage(format!("{}: {e}", dir.display())))?;
-            let lines: Vec<String> = evs.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
-            std::fs::write(dir.join("events.jsonl"), lines.join("\n") + "\n").map_err(|e| CliError::usage(e.to_string()))?;
-            if state.final_video.is_some() {
-                let pipeline = env.pipeline()?;
-                write_outputs(&pipeline, &state, &dir)?;
-            } else {
-                std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest(&state, &evs, "")).unwrap_or_default()).map_err(|e| CliError::usage(e.to_string()))?;
-                std::fs::write(dir.join("storyboard.md"), storyboard(&state)).map_err(|e| CliError::usage(e.to_string()))?;
-            }
-            println!("exported {id} to {}", dir.display());
+            let pipeline = env.pipeline()?;
+            let x = pipeline.export(&id, &dir).await?;
+            println!("exported {id} to {}{}", x.dir.display(), if x.with_final { "" } else { " (no final video yet)" });
             Ok(())
         }
     }

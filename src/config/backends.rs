@@ -13,8 +13,53 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The protocols admint speaks.
-pub const BACKEND_KINDS: [&str; 5] = ["openai", "replicate", "fal", "comfyui", "gemini"];
+/// The protocols admint speaks. Each kind is one module in `providers/remote/`, and
+/// `providers::remote::protocol` is the one match that maps a kind to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// OpenAI-compatible servers: api.openai.com, OpenRouter, Ollama, vLLM, llama.cpp…
+    OpenAi,
+    Replicate,
+    Fal,
+    ComfyUi,
+    Gemini,
+}
+
+impl BackendKind {
+    pub const ALL: [BackendKind; 5] = [BackendKind::OpenAi, BackendKind::Replicate, BackendKind::Fal, BackendKind::ComfyUi, BackendKind::Gemini];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            BackendKind::OpenAi => "openai",
+            BackendKind::Replicate => "replicate",
+            BackendKind::Fal => "fal",
+            BackendKind::ComfyUi => "comfyui",
+            BackendKind::Gemini => "gemini",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BackendKind> {
+        BackendKind::ALL.into_iter().find(|k| k.id() == s)
+    }
+
+    /// Whether calls cost money when the config does not say: yes for the public APIs,
+    /// no for a ComfyUI box and for OpenAI-compatible servers other than OpenAI's and
+    /// OpenRouter's.
+    fn paid_by_default(self, base_url: &str) -> bool {
+        match self {
+            BackendKind::ComfyUi => false,
+            BackendKind::OpenAi => base_url.contains("api.openai.com") || base_url.contains("openrouter.ai"),
+            BackendKind::Replicate | BackendKind::Fal | BackendKind::Gemini => true,
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
 
 /// The roles a chain can be set for.
 pub const ROLES: [&str; 5] = ["writer", "image", "video", "vision", "speech"];
@@ -122,9 +167,10 @@ impl BackendSettings {
         if b.kind.is_empty() {
             b.kind = builtin(name).map(|d| d.kind).unwrap_or_default();
         }
-        if !BACKEND_KINDS.contains(&b.kind.as_str()) {
-            return Err(format!("backends.{name}: kind \"{}\" is unknown; use one of {}", b.kind, BACKEND_KINDS.join(", ")));
-        }
+        let Some(kind) = BackendKind::parse(&b.kind) else {
+            let all: Vec<&str> = BackendKind::ALL.iter().map(|k| k.id()).collect();
+            return Err(format!("backends.{name}: kind \"{}\" is unknown; use one of {}", b.kind, all.join(", ")));
+        };
         let d = builtin(name).filter(|d| d.kind == b.kind).or_else(|| builtin(&b.kind)).unwrap_or_default();
         if b.base_url.is_empty() {
             b.base_url = d.base_url;
@@ -145,13 +191,14 @@ impl BackendSettings {
             b.timeout_s = 120;
         }
         if b.paid.is_none() {
-            b.paid = Some(match b.kind.as_str() {
-                "comfyui" => false,
-                "openai" => b.base_url.contains("api.openai.com") || b.base_url.contains("openrouter.ai"),
-                _ => true,
-            });
+            b.paid = Some(kind.paid_by_default(&b.base_url));
         }
         Ok(b)
+    }
+
+    /// The protocol of settings that went through `resolved` (which refuses any other).
+    pub fn backend_kind(&self) -> Option<BackendKind> {
+        BackendKind::parse(&self.kind)
     }
 }
 

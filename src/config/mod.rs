@@ -9,6 +9,6 @@ mod templates;
 
 pub use backends::*;
 pub use paths::Paths;
-pub use resources::{render_template, sample_prompt_vars, PromptError, Resources, PROMPT_NAMES};
+pub use resources::{render_template, sample_prompt_vars, PromptError, Resources, MEDIA_PROMPT_NAMES, PROMPT_NAMES};
 pub use settings::*;
 pub use templates::*;

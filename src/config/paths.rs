@@ -1,3 +1,6 @@
+//! Where admint keeps its files: XDG config, data and state folders, each overridable by
+//! an environment variable.
+
 use std::env;
 use std::path::PathBuf;
 

@@ -1,8 +1,12 @@
+//! Prompts, ad templates, story frameworks and ComfyUI workflows: embedded defaults, each
+//! overridable by a file of the same name in the user's config folder.
+
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// Prompt names every LLM role uses; each is `prompts/<name>.j2`.
-pub const PROMPT_NAMES: [&str; 7] = [
+/// The prompts sent to chat models, each `prompts/<name>.j2`: the writing roles'
+/// prompts, the system prompts and the repair request. Each asks for JSON.
+pub const PROMPT_NAMES: [&str; 10] = [
     "story_director",
     "story_critic",
     "scene_writer",
@@ -10,9 +14,15 @@ pub const PROMPT_NAMES: [&str; 7] = [
     "scene_cohesor",
     "reference_analyst",
     "intent",
+    "system",
+    "vision_system",
+    "repair",
 ];
 
-const EMBEDDED_PROMPTS: [(&str, &str); 7] = [
+/// The prompts sent to image and video models: the picture's prompt and what to avoid.
+pub const MEDIA_PROMPT_NAMES: [&str; 2] = ["image", "negative"];
+
+const EMBEDDED_PROMPTS: [(&str, &str); 12] = [
     ("story_director", include_str!("../../prompts/story_director.j2")),
     ("story_critic", include_str!("../../prompts/story_critic.j2")),
     ("scene_writer", include_str!("../../prompts/scene_writer.j2")),
@@ -20,6 +30,11 @@ const EMBEDDED_PROMPTS: [(&str, &str); 7] = [
     ("scene_cohesor", include_str!("../../prompts/scene_cohesor.j2")),
     ("reference_analyst", include_str!("../../prompts/reference_analyst.j2")),
     ("intent", include_str!("../../prompts/intent.j2")),
+    ("system", include_str!("../../prompts/system.j2")),
+    ("vision_system", include_str!("../../prompts/vision_system.j2")),
+    ("repair", include_str!("../../prompts/repair.j2")),
+    ("image", include_str!("../../prompts/image.j2")),
+    ("negative", include_str!("../../prompts/negative.j2")),
 ];
 
 const EMBEDDED_TEMPLATES: [(&str, &str); 4] = [
@@ -164,5 +179,7 @@ pub fn sample_prompt_vars(resources: &Resources) -> serde_json::Value {
         "context": { "palette": ["#ffffff"], "product_features": ["laces"], "style": "s" },
         "scene_count": 3, "kind": "product", "product_name": "X", "palette": ["#ffffff"], "stage": "story", "text": "hi",
         "previous": null, "critique": null, "feedback": null, "feedback_scene": null,
+        "original": "o", "error": "e", "product": "X", "prompt": "p", "truncated": false, "purpose": "product", "description": "d",
+        "style": "s", "character": "c", "environment": "e", "context_palette": ["#ffffff"], "what": "video",
     })
 }

@@ -1,3 +1,5 @@
+//! `config.toml`: every setting with its default, loaded and validated.
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;

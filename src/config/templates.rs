@@ -1,3 +1,5 @@
+//! Ad templates and story frameworks (AIDA, PAS, FAB) as data, parsed from TOML.
+
 use serde::{Deserialize, Serialize};
 
 use super::resources::Resources;

@@ -1,3 +1,5 @@
+//! The brief: what to advertise, to whom, in which framework, template and aspect.
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

@@ -1,3 +1,6 @@
+//! User commands and `decide`: a command checked against the state becomes the events
+//! that record it (or an error that says why not).
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -54,111 +57,123 @@ pub fn scene_at(state: &SessionState, number: u32) -> Result<&Scene, CommandErro
 /// Validate a command against the current state and produce the events that record it.
 /// Scene references in commands are stable scene ids.
 pub fn decide(state: &SessionState, cmd: &Command) -> Result<Vec<Event>, CommandError> {
-    let has_scene = |id: u32| state.scenes.iter().any(|s| s.id == id);
-    let check_scene = |id: u32| {
-        if has_scene(id) {
-            Ok(())
-        } else {
-            Err(CommandError::NoSuchScene(id, state.scenes.len()))
-        }
-    };
-    let check_duration = |d: f64| {
-        if (0.5..=60.0).contains(&d) {
-            Ok(())
-        } else {
-            Err(CommandError::BadDuration(d))
-        }
-    };
-    Ok(match cmd {
+    let by = super::Approver::User;
+    Ok(vec![match cmd {
         Command::ApproveStory => {
-            state.story.as_ref().ok_or(CommandError::NoStory("approve"))?;
-            vec![Event::StoryApproved { by: super::Approver::User }]
+            has_story(state, "approve")?;
+            Event::StoryApproved { by }
         }
-        Command::RegenerateStory => vec![Event::StoryRegenerationRequested],
+        Command::RegenerateStory => Event::StoryRegenerationRequested,
         Command::RefineStory { feedback } => {
-            if feedback.trim().is_empty() {
-                return Err(CommandError::EmptyFeedback);
-            }
-            state.story.as_ref().ok_or(CommandError::NoStory("refine"))?;
-            vec![Event::StoryFeedback { text: feedback.trim().to_string() }]
+            let text = feedback_text(feedback)?;
+            has_story(state, "refine")?;
+            Event::StoryFeedback { text }
         }
         Command::ApproveScenes => {
-            if state.scenes.is_empty() {
-                return Err(CommandError::NoScenes("approve"));
-            }
-            vec![Event::ScenesApproved { by: super::Approver::User }]
+            has_scenes(state, "approve")?;
+            Event::ScenesApproved { by }
         }
         Command::RegenerateScenes => {
-            if state.scenes.is_empty() {
-                return Err(CommandError::NoScenes("regenerate"));
-            }
-            vec![Event::ScenesRegenerationRequested]
+            has_scenes(state, "regenerate")?;
+            Event::ScenesRegenerationRequested
         }
         Command::RefineScenes { feedback, scene_id } => {
-            if feedback.trim().is_empty() {
-                return Err(CommandError::EmptyFeedback);
-            }
-            if state.scenes.is_empty() {
-                return Err(CommandError::NoScenes("refine"));
-            }
+            let text = feedback_text(feedback)?;
+            has_scenes(state, "refine")?;
             if let Some(id) = scene_id {
-                check_scene(*id)?;
+                has_scene(state, *id)?;
             }
-            vec![Event::ScenesFeedback { text: feedback.trim().to_string(), scene_id: *scene_id }]
+            Event::ScenesFeedback { text, scene_id: *scene_id }
         }
         Command::EditScene { scene_id, patch } => {
-            check_scene(*scene_id)?;
+            has_scene(state, *scene_id)?;
             if let Some(d) = patch.duration_s {
-                check_duration(d)?;
+                duration(d)?;
             }
-            vec![Event::SceneEdited { scene_id: *scene_id, patch: patch.clone() }]
+            Event::SceneEdited { scene_id: *scene_id, patch: patch.clone() }
         }
-        Command::AddScene { after, description, duration_s } => {
-            check_duration(*duration_s)?;
-            let index = match after {
-                Some(id) => {
-                    check_scene(*id)?;
-                    state.scenes.iter().position(|s| s.id == *id).map_or(0, |p| p + 1)
-                }
-                None => state.scenes.len(),
-            };
-            let scene = Scene {
-                id: state.next_scene_id(),
-                description: description.clone(),
-                duration_s: *duration_s,
-                shot_type: "medium".into(),
-                camera: super::CameraMove::ZoomIn,
-                motion_intensity: 0.5,
-                on_screen_text: String::new(),
-                voiceover: String::new(),
-            };
-            vec![Event::SceneAdded { scene, index }]
-        }
+        Command::AddScene { after, description, duration_s } => add_scene(state, *after, description, *duration_s)?,
         Command::RemoveScene { scene_id } => {
-            check_scene(*scene_id)?;
+            has_scene(state, *scene_id)?;
             if state.scenes.len() == 1 {
                 return Err(CommandError::LastScene);
             }
-            vec![Event::SceneRemoved { scene_id: *scene_id }]
+            Event::SceneRemoved { scene_id: *scene_id }
         }
         Command::MoveScene { scene_id, index } => {
-            check_scene(*scene_id)?;
-            vec![Event::SceneMoved { scene_id: *scene_id, index: (*index).min(state.scenes.len() - 1) }]
+            has_scene(state, *scene_id)?;
+            Event::SceneMoved { scene_id: *scene_id, index: (*index).min(state.scenes.len() - 1) }
         }
         Command::SetBudget { usd } => {
-            if let Some(u) = usd {
-                if !u.is_finite() || *u < 0.0 {
-                    return Err(CommandError::BadBudget(*u));
-                }
+            if let Some(u) = usd.filter(|u| !u.is_finite() || *u < 0.0) {
+                return Err(CommandError::BadBudget(u));
             }
-            vec![Event::BudgetSet { usd: *usd }]
+            Event::BudgetSet { usd: *usd }
         }
         Command::RetryClip { scene_id } => {
-            check_scene(*scene_id)?;
+            has_scene(state, *scene_id)?;
             if !state.clip_failures.contains_key(scene_id) {
                 return Err(CommandError::ClipNotFailed(*scene_id));
             }
-            vec![Event::ClipRetryRequested { scene_id: *scene_id }]
+            Event::ClipRetryRequested { scene_id: *scene_id }
         }
-    })
+    }])
+}
+
+fn has_story(state: &SessionState, verb: &'static str) -> Result<(), CommandError> {
+    state.story.as_ref().map(|_| ()).ok_or(CommandError::NoStory(verb))
+}
+
+fn has_scenes(state: &SessionState, verb: &'static str) -> Result<(), CommandError> {
+    if state.scenes.is_empty() {
+        Err(CommandError::NoScenes(verb))
+    } else {
+        Ok(())
+    }
+}
+
+fn has_scene(state: &SessionState, id: u32) -> Result<(), CommandError> {
+    if state.scenes.iter().any(|s| s.id == id) {
+        Ok(())
+    } else {
+        Err(CommandError::NoSuchScene(id, state.scenes.len()))
+    }
+}
+
+fn duration(d: f64) -> Result<(), CommandError> {
+    if (0.5..=60.0).contains(&d) {
+        Ok(())
+    } else {
+        Err(CommandError::BadDuration(d))
+    }
+}
+
+fn feedback_text(feedback: &str) -> Result<String, CommandError> {
+    match feedback.trim() {
+        "" => Err(CommandError::EmptyFeedback),
+        t => Ok(t.to_string()),
+    }
+}
+
+/// A new scene after `after` (or at the end), with a fresh id and plain defaults.
+fn add_scene(state: &SessionState, after: Option<u32>, description: &str, duration_s: f64) -> Result<Event, CommandError> {
+    duration(duration_s)?;
+    let index = match after {
+        Some(id) => {
+            has_scene(state, id)?;
+            state.scenes.iter().position(|s| s.id == id).map_or(0, |p| p + 1)
+        }
+        None => state.scenes.len(),
+    };
+    let scene = Scene {
+        id: state.next_scene_id(),
+        description: description.to_string(),
+        duration_s,
+        shot_type: "medium".into(),
+        camera: super::CameraMove::ZoomIn,
+        motion_intensity: 0.5,
+        on_screen_text: String::new(),
+        voiceover: String::new(),
+    };
+    Ok(Event::SceneAdded { scene, index })
 }

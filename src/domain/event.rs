@@ -1,10 +1,10 @@
+//! Events (everything that happens to a session, stored append-only), their envelope and
+//! the pipeline stages.
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::{
-    Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, Reference, Scene, ScenePatch,
-    ScoreRecord, Story,
-};
+use super::{Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, Reference, RenderSpec, Scene, ScenePatch, ScoreRecord, Story};
 
 /// Version of the event schema this build writes and reads.
 pub const EVENT_VERSION: u32 = 1;
@@ -58,16 +58,6 @@ impl fmt::Display for Stage {
 pub enum Approver {
     Auto,
     User,
-}
-
-/// Render settings fixed when the session is created, so a resume renders exactly alike.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RenderSpec {
-    pub width: u32,
-    pub height: u32,
-    pub fps: u32,
-    pub intro_s: f64,
-    pub outro_s: f64,
 }
 
 /// Something that happened to a session. Stored append-only; the state is their fold.

@@ -1,3 +1,6 @@
+//! The media a session makes and spends on: assets, references and their analysis,
+//! keyframes, clips, the final video, costs and the render settings.
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -142,4 +145,14 @@ pub struct CostEntry {
     pub usd: f64,
     #[serde(default)]
     pub note: String,
+}
+
+/// Render settings fixed when the session is created, so a resume renders exactly alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenderSpec {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub intro_s: f64,
+    pub outro_s: f64,
 }

@@ -2,6 +2,8 @@
 //! knows nothing of tokio, HTTP, ffmpeg or terminals.
 
 mod brief;
+mod clock;
+mod colour;
 mod command;
 mod event;
 mod media;
@@ -11,6 +13,8 @@ mod state;
 mod story;
 
 pub use brief::*;
+pub use clock::now_ms;
+pub use colour::{colour_name, palette_words, prompt_palette};
 pub use command::*;
 pub use event::*;
 pub use media::*;

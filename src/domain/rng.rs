@@ -1,3 +1,5 @@
+//! A tiny deterministic random generator for reproducible offline providers.
+
 /// A tiny deterministic generator (splitmix64): the same seed gives the same choices on
 /// every machine, which keeps offline providers reproducible.
 #[derive(Debug, Clone)]

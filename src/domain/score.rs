@@ -1,3 +1,5 @@
+//! Quality scores: VBench-style dimensions, how each was obtained, and the QC gates.
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -1,3 +1,5 @@
+//! The story and its scenes: beats, critiques, camera moves and scene edits.
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

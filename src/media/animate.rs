@@ -1,3 +1,5 @@
+//! Stills into clips: sub-pixel camera moves (bilinear sampling in Rust) piped to x264.
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;

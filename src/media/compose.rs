@@ -1,10 +1,14 @@
+//! The final cut: cards, clips, on-screen text, music and voice in one ffmpeg filter
+//! graph, written to a temporary file and renamed only after ffprobe confirms it.
+
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use super::paint::{drawtext_filter, ffmpeg_color};
-use super::{wrap_text, Ffmpeg, MediaError, Probe};
+use super::{Ffmpeg, MediaError, Probe};
+use crate::text::wrap_text;
 
 /// One scene's clip in the final cut.
 #[derive(Debug, Clone)]

@@ -1,3 +1,6 @@
+//! Escaping text for ffmpeg filter graphs and drawtext, so quotes, colons and percent
+//! signs arrive literally.
+
 /// Escape a value for an ffmpeg filter option inside a filter graph.
 ///
 /// Two levels parse it: the option parser (`:` separates options, `\` and `'` quote) and

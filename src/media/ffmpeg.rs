@@ -1,3 +1,6 @@
+//! The system's ffmpeg and ffprobe: finding them, running them with progress and
+//! cancellation, and probing media files.
+
 use ffmpeg_sidecar::command::FfmpegCommand;
 use ffmpeg_sidecar::event::{FfmpegEvent, LogLevel};
 use serde::Serialize;

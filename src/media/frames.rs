@@ -8,7 +8,8 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use super::{last_lines, Ffmpeg, MediaError, Probe};
+use super::{Ffmpeg, MediaError, Probe};
+use crate::text::last_lines;
 
 /// Buffers in flight between the decoder and the consumer.
 const IN_FLIGHT: usize = 3;

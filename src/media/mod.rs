@@ -8,7 +8,6 @@ mod escape;
 mod ffmpeg;
 mod frames;
 mod paint;
-mod text;
 
 pub use animate::{animate_still, camera_window, AnimateSpec, Window};
 pub use compose::{compose, overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec, OverlayBox};
@@ -16,7 +15,7 @@ pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
 pub use frames::{for_each_audio_chunk, FrameStream, RgbFrame};
 pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
-pub use text::{last_lines, wrap_text};
+
 
 use thiserror::Error;
 

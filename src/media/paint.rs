@@ -1,7 +1,10 @@
+//! Painted stills: the offline painter's cards and backdrops, drawn with ffmpeg.
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::{escape_filter_value, wrap_text, Ffmpeg, MediaError};
+use super::{escape_filter_value, Ffmpeg, MediaError};
+use crate::text::wrap_text;
 use crate::domain::Rng;
 
 /// What a painted card shows.

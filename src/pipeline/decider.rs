@@ -1,3 +1,5 @@
+//! Gates and deciders: where a run needs the user, and who answers (auto, stdin, TUI).
+
 use async_trait::async_trait;
 
 use crate::domain::{Approver, Command, SessionState};

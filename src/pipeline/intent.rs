@@ -1,9 +1,12 @@
 //! What the user meant: one parser for the interactive CLI and the TUI. Rule-based for
 //! the common answers; free text becomes feedback.
 
+use std::sync::Arc;
+
 use crate::domain::{scene_at, CameraMove, Command, ScenePatch, SessionState};
 
 use super::{Decision, Gate};
+use crate::providers::{IntentReader, IntentReading};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
@@ -160,23 +163,10 @@ mod tests {
 /// (prompt `intent`), falling back to the rules if the model fails.
 #[derive(Clone, Default)]
 pub struct IntentParser {
-    pub llm: Option<crate::providers::llm::LlmRoles>,
+    pub reader: Option<Arc<dyn IntentReader>>,
 }
 
-#[derive(serde::Deserialize)]
-struct IntentJson {
-    intent: String,
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default)]
-    scene: Option<u32>,
-    #[serde(default)]
-    field: Option<String>,
-    #[serde(default)]
-    value: Option<String>,
-}
-
-fn from_json(j: IntentJson, original: &str) -> Option<Intent> {
+fn from_reading(j: IntentReading, original: &str) -> Option<Intent> {
     Some(match j.intent.as_str() {
         "approve" => Intent::Approve,
         "regenerate" => Intent::Regenerate,
@@ -196,15 +186,14 @@ fn from_json(j: IntentJson, original: &str) -> Option<Intent> {
 impl IntentParser {
     pub async fn parse(&self, text: &str, state: &SessionState, gate: &Gate) -> Result<Intent, String> {
         let rule = parse(text)?;
-        let (Intent::Feedback { .. }, Some(llm)) = (&rule, &self.llm) else { return Ok(rule) };
+        let (Intent::Feedback { .. }, Some(reader)) = (&rule, &self.reader) else { return Ok(rule) };
         let stage = match gate {
             Gate::Story => "story",
             Gate::Scenes => "scenes",
             Gate::FailedClips(_) => "failed clips",
         };
-        let vars = serde_json::json!({ "stage": stage, "scene_count": state.scenes.len(), "text": text });
-        match llm.ask::<IntentJson>("intent", vars, 0).await {
-            Ok(j) => Ok(from_json(j, text).unwrap_or(rule)),
+        match reader.read(stage, state.scenes.len(), text).await {
+            Ok(j) => Ok(from_reading(j, text).unwrap_or(rule)),
             Err(e) => {
                 tracing::warn!(error = %e, "intent model failed; using the rule-based reading");
                 Ok(rule)

@@ -11,16 +11,20 @@ mod outputs;
 mod plan;
 mod recorder;
 mod runner;
+mod sessions;
 mod stages;
+mod task;
 
 pub use brief_input::{check_image, BriefFiles, BriefInput, LIMITS};
 pub use decider::{AutoDecider, Decider, Decision, Gate};
 pub use estimate::{estimate, expected_scenes, Estimate, EstimateLine};
 use estimate::typical_writing_call;
 pub use outputs::{manifest, storyboard, write_outputs};
-pub use plan::{plan, Blocked, Plan, PlanRules, Task};
+pub use plan::{plan, Blocked, Plan, PlanRules};
+pub use task::Task;
 pub use recorder::{Recorder, Update};
 pub use runner::{Pipeline, RunOutcome};
+pub use sessions::{Exported, SessionSummary};
 
 use thiserror::Error;
 
@@ -42,14 +46,24 @@ pub enum PipelineError {
     Media(#[from] MediaError),
     #[error(transparent)]
     Command(#[from] CommandError),
+    /// The config (settings, a prompt or template override) is wrong: the user's to fix.
     #[error("{0}")]
     Config(String),
+    /// An invariant broke: a bug in admint, not the user's fault (exit code 1).
+    #[error("internal error (please report it): {0}")]
+    Internal(String),
     #[error("budget exceeded: {0}")]
     Budget(String),
     #[error("interrupted; nothing finished is lost — continue with `admint resume {0}`")]
     Cancelled(String),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<crate::config::PromptError> for PipelineError {
+    fn from(e: crate::config::PromptError) -> Self {
+        PipelineError::Config(e.to_string())
+    }
 }
 
 impl From<crate::config::ConfigError> for PipelineError {
@@ -59,7 +73,7 @@ impl From<crate::config::ConfigError> for PipelineError {
 }
 
 impl PipelineError {
-    pub fn provider(task: impl Into<String>, error: ProviderError) -> PipelineError {
-        PipelineError::Provider { task: task.into(), error }
+    pub fn provider(task: impl std::fmt::Display, error: ProviderError) -> PipelineError {
+        PipelineError::Provider { task: task.to_string(), error }
     }
 }

@@ -96,24 +96,30 @@ pub fn storyboard(state: &SessionState) -> String {
     md
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Write a file under a temporary name, then rename it into place.
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("part");
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
 
+/// Put the final video at `dest`: a hard link to the blob where the file system allows,
+/// else a copy, under a temporary name renamed into place.
+pub(super) fn place_final(blob: &Path, dest: &Path) -> std::io::Result<()> {
+    let tmp = dest.with_file_name(".final.mp4.part");
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(blob, &tmp).is_err() {
+        std::fs::copy(blob, &tmp)?;
+    }
+    std::fs::rename(&tmp, dest)
+}
+
 /// Write the output folder. Returns the path of `final.mp4`.
 pub fn write_outputs(p: &Pipeline, state: &SessionState, dir: &Path) -> Result<PathBuf, PipelineError> {
-    let fv = state.final_video.as_ref().ok_or_else(|| PipelineError::Config("nothing composed yet".into()))?;
+    let fv = state.final_video.as_ref().ok_or_else(|| PipelineError::Internal("nothing composed yet".into()))?;
     std::fs::create_dir_all(dir).map_err(|e| PipelineError::BadInput(format!("output dir {}: {e}", dir.display())))?;
-    let src = p.store.blobs.existing(&fv.video)?;
     let dest = dir.join("final.mp4");
-    let tmp = dir.join(".final.mp4.part");
-    let _ = std::fs::remove_file(&tmp);
-    if std::fs::hard_link(&src, &tmp).is_err() {
-        std::fs::copy(&src, &tmp)?;
-    }
-    std::fs::rename(&tmp, &dest)?;
+    place_final(&p.store.blobs.existing(&fv.video)?, &dest)?;
     let events = p.store.events(&state.id)?;
     let version = p.ffmpeg.version().unwrap_or_default();
     let m = manifest(state, &events, &version);

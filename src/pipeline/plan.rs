@@ -3,25 +3,8 @@
 use serde::Serialize;
 
 use super::keys::{clip_key, compose_key, keyframe_key, reference_key, ProviderIds};
+use super::Task;
 use crate::domain::{ReferenceKind, ScoreTarget, SessionState, Stage};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "task", content = "id", rename_all = "snake_case")]
-pub enum Task {
-    DraftStory,
-    CritiqueStory,
-    AwaitStoryApproval,
-    Reference(ReferenceKind),
-    WriteScenes,
-    CritiqueScenes,
-    CohereScenes,
-    AwaitScenesApproval,
-    Keyframe(u32),
-    Clip(u32),
-    ScoreClip(u32),
-    Compose,
-    ScoreFinal,
-}
 
 /// Why the plan cannot go on without the user.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -15,7 +15,7 @@ pub enum Update {
     /// A persisted event.
     Event { session: String, envelope: EventEnvelope },
     /// Live progress of one task (not persisted; sampled by front ends).
-    Progress { session: String, task: String, fraction: f32 },
+    Progress { session: String, task: super::Task, fraction: f32 },
     /// A human-readable note (e.g. "clip 3 served from cache").
     Note { session: String, text: String },
     /// The run waits for the user at a gate (sent after every event before it).
@@ -62,8 +62,8 @@ impl Recorder {
         Ok(env)
     }
 
-    pub fn progress(&self, task: &str, fraction: f32) {
-        let _ = self.tx.send(Update::Progress { session: self.session.clone(), task: task.to_string(), fraction });
+    pub fn progress(&self, task: super::Task, fraction: f32) {
+        let _ = self.tx.send(Update::Progress { session: self.session.clone(), task, fraction });
     }
 
     pub fn note(&self, text: impl Into<String>) {

@@ -1,3 +1,6 @@
+//! `Pipeline`: everything a run needs, and `run` — load, fold, plan, run the tasks, record
+//! the results — until the advert is done, a gate waits, or a task fails.
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -285,7 +288,7 @@ impl Pipeline {
                 let (me, rec, state) = (self.clone(), rec.clone(), state.clone());
                 let (render_sem, score_sem) = (render_sem.clone(), score_sem.clone());
                 tokio::spawn(async move {
-                    let closed = |e: tokio::sync::AcquireError| PipelineError::Config(e.to_string());
+                    let closed = |e: tokio::sync::AcquireError| PipelineError::Internal(e.to_string());
                     let sem = if matches!(task, Task::ScoreClip(_)) { score_sem.clone() } else { render_sem };
                     let permit = sem.acquire_owned().await.map_err(closed)?;
                     if me.cancel.load(Ordering::Relaxed) {

@@ -1,3 +1,5 @@
+//! `ProviderError`: what can go wrong talking to a model, and whether trying again helps.
+
 use std::time::Duration;
 use thiserror::Error;
 

@@ -1,3 +1,6 @@
+//! Remote jobs: references to them, their states, and `wait_job`, the poller with
+//! backoff, Retry-After and cancel.
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -7,7 +7,6 @@
 
 mod chain;
 mod error;
-pub mod fallback;
 pub mod http;
 mod job;
 mod meter;

@@ -1,3 +1,6 @@
+//! The model traits the pipeline depends on — chat, vision, image and video (as jobs),
+//! speech — and their requests and results.
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -5,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-use super::remote::Backend;
 use super::{JobCtx, JobRef, JobState, MediaRef, ProviderError, Submitted};
 use crate::domain::{CameraMove, ReferenceKind};
 
@@ -42,8 +44,9 @@ pub trait ChatModel: Send + Sync {
 #[async_trait]
 pub trait VisionModel: Send + Sync {
     fn id(&self) -> String;
-    /// Answer `prompt` about an image; with a schema, as a JSON object that follows it.
-    async fn describe(&self, image: &MediaRef, prompt: &str, json_schema: Option<serde_json::Value>) -> Result<ChatResponse, ProviderError>;
+    /// Answer `prompt` about an image under the `system` prompt; with a schema, as a JSON
+    /// object that follows it.
+    async fn describe(&self, image: &MediaRef, system: &str, prompt: &str, json_schema: Option<serde_json::Value>) -> Result<ChatResponse, ProviderError>;
 }
 
 /// What an image is for.
@@ -58,6 +61,8 @@ pub enum ImagePurpose {
 pub struct ImageRequest {
     pub purpose: ImagePurpose,
     pub prompt: String,
+    /// What the model should avoid (`prompts/negative.j2`), for models that take it.
+    pub negative_prompt: String,
     pub width: u32,
     pub height: u32,
     pub seed: u64,
@@ -73,6 +78,8 @@ pub struct ImageRequest {
 pub struct VideoRequest {
     pub image: PathBuf,
     pub prompt: String,
+    /// What the model should avoid (`prompts/negative.j2`), for models that take it.
+    pub negative_prompt: String,
     pub camera: CameraMove,
     pub motion_intensity: f32,
     pub duration_s: f64,
@@ -130,18 +137,15 @@ pub trait MediaModel<R: Send + Sync>: Send + Sync {
     fn estimate_usd(&self, _req: &R) -> Option<f64> {
         Some(0.0)
     }
-    /// The remote backend this model runs on; `None` for local models.
-    fn backend(&self) -> Option<&Backend> {
+    /// The concurrency limit of the remote backend this model runs on, shared by all its
+    /// models; `None` for local models.
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
         None
     }
     /// Whether this is a job on another machine: recorded before submission and never
     /// submitted twice automatically.
     fn is_remote(&self) -> bool {
-        self.backend().is_some()
-    }
-    /// The backend's own concurrency limit, shared by all its models.
-    fn limiter(&self) -> Option<Arc<Semaphore>> {
-        self.backend().map(|b| b.limiter.clone())
+        self.limiter().is_some()
     }
 }
 

@@ -1,18 +1,16 @@
+//! `ProviderSet`: the models one run uses, built from the role chains in the settings.
+//! Each chain entry is `offline` or `BACKEND:MODEL`; a backend's kind says which module
+//! makes its models (`remote::protocol`).
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::llm::{LlmAnalyst, LlmRoles};
 use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, RubricCritic, TemplateWriter};
 use super::pricing::PriceBook;
-use super::remote::comfyui::ComfyUi;
-use super::remote::fal::Fal;
-use super::remote::gemini::{GeminiImage, Veo};
-use super::remote::replicate::Replicate;
-use super::remote::{Backend, InputBook};
-use super::fallback::{AnalystWithFallback, ChatChain, SpeechChain};
-use super::llm::{LlmAnalyst, LlmRoles, WriterWithFallback};
-use super::remote::openai::{OpenAiChat, OpenAiImages, OpenAiSpeech};
-use super::{Analyst, Chain, ChatModel, CostMeter, Critic, ImageModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
+use super::remote::{protocol, Backend, InputBook, Make, ModelKit};
+use super::{Analyst, Chain, ChatModel, CostMeter, Critic, ImageModel, IntentReader, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
 use crate::config::{ChainEntry, Resources, Settings};
 use crate::media::Ffmpeg;
 
@@ -28,6 +26,8 @@ pub struct ProviderSet {
     pub speech: Option<Arc<dyn SpeechModel>>,
     /// A chat model for free-text intents (none offline).
     pub chat: Option<Arc<dyn ChatModel>>,
+    /// Reads free-text answers when a chat model is configured.
+    pub intent: Option<Arc<dyn IntentReader>>,
     /// Costs of chat and vision calls, booked by the pipeline to the stage that made them.
     pub meter: Arc<CostMeter>,
 }
@@ -49,20 +49,59 @@ impl Backends<'_> {
         self.open.insert(name.to_string(), b.clone());
         Ok(b)
     }
-}
 
-fn unsupported(role: &str, backend: &Backend) -> ProviderError {
-    ProviderError::Config(format!("roles.{role}: a {} backend ({}) has no {role} models in this build", backend.settings.kind, backend.name))
-}
-
-fn comfy(resources: &Resources, backend: Arc<Backend>, name: String) -> Result<ComfyUi, ProviderError> {
-    let (workflow, _) = resources.comfy_workflow(&name).map_err(|e| ProviderError::Config(format!("{}: {e}", backend.name)))?;
-    Ok(ComfyUi::new(backend, name, workflow))
+    /// The models of a role's chain: `offline` makes the local one, `BACKEND:MODEL` asks
+    /// the backend kind's protocol for a maker (`which`) of this role.
+    fn chain<T: ?Sized>(
+        &mut self,
+        role: &str,
+        kit: &ModelKit,
+        which: impl Fn(&'static super::remote::Protocol) -> Option<Make<T>>,
+        mut offline: impl FnMut() -> Option<Arc<T>>,
+    ) -> Result<Vec<Arc<T>>, ProviderError> {
+        let mut out = Vec::new();
+        for e in entries(self.settings, role)? {
+            match e {
+                ChainEntry::Offline => out.extend(offline()),
+                ChainEntry::Remote { backend, model } => {
+                    let b = self.get(&backend)?;
+                    let make = which(protocol(b.kind)).ok_or_else(|| {
+                        ProviderError::Config(format!("roles.{role}: a {} backend ({}) has no {role} models in this build", b.kind, b.name))
+                    })?;
+                    out.push(make(b, model, kit)?);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn entries(settings: &Settings, role: &str) -> Result<Vec<ChainEntry>, ProviderError> {
     settings.chain(role).iter().map(|e| ChainEntry::parse(e).map_err(|m| ProviderError::Config(format!("roles.{role}: {m}")))).collect()
 }
+
+/// A chain as one model: `None` when empty, the model itself when alone.
+fn one_or_chain<T: ?Sized>(mut models: Vec<Arc<T>>) -> Option<Arc<T>>
+where
+    Chain<T>: Into<Arc<T>>,
+{
+    match models.len() {
+        0 => None,
+        1 => models.pop(),
+        _ => Chain::new(models).map(Into::into),
+    }
+}
+
+macro_rules! chain_into_arc {
+    ($($t:path),*) => {$(
+        impl From<Chain<dyn $t>> for Arc<dyn $t> {
+            fn from(c: Chain<dyn $t>) -> Self {
+                Arc::new(c)
+            }
+        }
+    )*};
+}
+chain_into_arc!(ChatModel, SpeechModel, Analyst, StoryDirector, Critic, SceneWriter);
 
 impl ProviderSet {
     pub fn from_settings(settings: &Settings, ffmpeg: &Ffmpeg) -> Result<ProviderSet, ProviderError> {
@@ -79,108 +118,45 @@ impl ProviderSet {
         };
         let meter = Arc::new(CostMeter::default());
         let resources = Resources::new(config_dir);
-        let writer = TemplateWriter;
-        let mut chats: Vec<Arc<dyn ChatModel>> = Vec::new();
+        let kit = ModelKit { meter: meter.clone(), resources: &resources };
+
+        // Writing: the chat models, then the template writer and rubric critic if the
+        // chain ends in `offline`.
         let mut writer_offline = false;
-        for e in entries(settings, "writer")? {
-            match e {
-                ChainEntry::Offline => writer_offline = true,
-                ChainEntry::Remote { backend, model } => {
-                    let b = backends.get(&backend)?;
-                    match b.settings.kind.as_str() {
-                        "openai" => chats.push(Arc::new(OpenAiChat::new(b, model, meter.clone()))),
-                        _ => return Err(unsupported("writer", &b)),
-                    }
-                }
-            }
-        }
-        let chat: Option<Arc<dyn ChatModel>> = match chats.len() {
-            0 => None,
-            1 => chats.pop(),
-            _ => Some(Arc::new(ChatChain(chats))),
-        };
-        let (director, critic, scene_writer): (Arc<dyn StoryDirector>, Arc<dyn Critic>, Arc<dyn SceneWriter>) = match &chat {
-            Some(c) => {
-                let w = Arc::new(WriterWithFallback { llm: LlmRoles { chat: c.clone(), resources: resources.clone() }, offline: writer_offline });
-                (w.clone(), w.clone(), w)
-            }
-            None => (Arc::new(writer.clone()), Arc::new(RubricCritic), Arc::new(writer)),
-        };
-        let mut image: Vec<Arc<ImageModel>> = Vec::new();
-        for e in entries(settings, "image")? {
-            image.push(match e {
-                ChainEntry::Offline => Arc::new(CardPainter { ffmpeg: ffmpeg.clone(), font: settings.render.font.clone() }),
-                ChainEntry::Remote { backend, model } => {
-                    let b = backends.get(&backend)?;
-                    match b.settings.kind.as_str() {
-                        "replicate" => Arc::new(Replicate { backend: b, model }),
-                        "fal" => Arc::new(Fal::new(b, model)),
-                        "openai" => Arc::new(OpenAiImages { backend: b, model }),
-                        "comfyui" => Arc::new(comfy(&resources, b, model)?),
-                        "gemini" => Arc::new(GeminiImage { backend: b, model }),
-                        _ => return Err(unsupported("image", &b)),
-                    }
-                }
-            });
-        }
-        let mut video: Vec<Arc<VideoModel>> = Vec::new();
-        for e in entries(settings, "video")? {
-            video.push(match e {
-                ChainEntry::Offline => Arc::new(CameraAnimator { ffmpeg: ffmpeg.clone(), x264_preset: settings.render.x264_preset.clone(), crf: settings.render.crf }),
-                ChainEntry::Remote { backend, model } => {
-                    let b = backends.get(&backend)?;
-                    match b.settings.kind.as_str() {
-                        "replicate" => Arc::new(Replicate { backend: b, model }),
-                        "fal" => Arc::new(Fal::new(b, model)),
-                        "comfyui" => Arc::new(comfy(&resources, b, model)?),
-                        "gemini" => Arc::new(Veo { backend: b, model }),
-                        _ => return Err(unsupported("video", &b)),
-                    }
-                }
-            });
-        }
-        let mut analyst: Option<Arc<dyn Analyst>> = None;
+        let chats = backends.chain::<dyn ChatModel>("writer", &kit, |p| p.chat, || {
+            writer_offline = true;
+            None
+        })?;
+        let chat = one_or_chain(chats);
+        let llm = chat.clone().map(|chat| Arc::new(LlmRoles { chat, resources: resources.clone() }));
+        let directors: Vec<Arc<dyn StoryDirector>> = llm.clone().map(|l| l as Arc<dyn StoryDirector>).into_iter().chain(writer_offline.then(|| Arc::new(TemplateWriter) as Arc<dyn StoryDirector>)).collect();
+        let director = one_or_chain(directors).unwrap_or_else(|| Arc::new(TemplateWriter));
+        let critics: Vec<Arc<dyn Critic>> = llm.clone().map(|l| l as Arc<dyn Critic>).into_iter().chain(writer_offline.then(|| Arc::new(RubricCritic) as Arc<dyn Critic>)).collect();
+        let critic = one_or_chain(critics).unwrap_or_else(|| Arc::new(RubricCritic));
+        let writers: Vec<Arc<dyn SceneWriter>> = llm.clone().map(|l| l as Arc<dyn SceneWriter>).into_iter().chain(writer_offline.then(|| Arc::new(TemplateWriter) as Arc<dyn SceneWriter>)).collect();
+        let scene_writer = one_or_chain(writers).unwrap_or_else(|| Arc::new(TemplateWriter));
+        let intent = llm.map(|l| l as Arc<dyn IntentReader>);
+
+        let image = backends.chain::<ImageModel>("image", &kit, |p| p.image, || Some(Arc::new(CardPainter { ffmpeg: ffmpeg.clone(), font: settings.render.font.clone() })))?;
+        let video = backends.chain::<VideoModel>("video", &kit, |p| p.video, || {
+            Some(Arc::new(CameraAnimator { ffmpeg: ffmpeg.clone(), x264_preset: settings.render.x264_preset.clone(), crf: settings.render.crf }))
+        })?;
+
+        // Vision: the first remote model reads the image; the pixel analyst stands behind
+        // it when the chain says `offline`, and alone when there is no remote model.
         let mut vision_offline = false;
-        for e in entries(settings, "vision")? {
-            match e {
-                ChainEntry::Offline => vision_offline = true,
-                ChainEntry::Remote { backend, model } => {
-                    let b = backends.get(&backend)?;
-                    if b.settings.kind != "openai" {
-                        return Err(unsupported("vision", &b));
-                    }
-                    if analyst.is_none() {
-                        let vision = Arc::new(OpenAiChat::new(b, model, meter.clone()));
-                        analyst = Some(Arc::new(LlmAnalyst { vision, resources: resources.clone() }));
-                    }
-                }
-            }
-        }
-        let analyst: Arc<dyn Analyst> = match analyst {
-            Some(a) if vision_offline => Arc::new(AnalystWithFallback(a)),
-            Some(a) => a,
-            None => Arc::new(PixelAnalyst),
-        };
-        let mut speech: Vec<Arc<dyn SpeechModel>> = Vec::new();
-        for e in entries(settings, "speech")? {
-            speech.push(match e {
-                ChainEntry::Offline => Arc::new(FliteVoice { ffmpeg: ffmpeg.clone() }),
-                ChainEntry::Remote { backend, model } => {
-                    let b = backends.get(&backend)?;
-                    match b.settings.kind.as_str() {
-                        "openai" => Arc::new(OpenAiSpeech { backend: b, model, voice: "alloy".into() }),
-                        _ => return Err(unsupported("speech", &b)),
-                    }
-                }
-            });
-        }
-        let speech: Option<Arc<dyn SpeechModel>> = match speech.len() {
-            0 => None,
-            1 => speech.pop(),
-            _ => Some(Arc::new(SpeechChain(speech))),
-        };
+        let visions = backends.chain::<dyn super::VisionModel>("vision", &kit, |p| p.vision, || {
+            vision_offline = true;
+            None
+        })?;
+        let llm_analyst = visions.into_iter().next().map(|vision| Arc::new(LlmAnalyst { vision, resources: resources.clone() }) as Arc<dyn Analyst>);
+        let analysts: Vec<Arc<dyn Analyst>> = llm_analyst.into_iter().chain(vision_offline.then(|| Arc::new(PixelAnalyst) as Arc<dyn Analyst>)).collect();
+        let analyst = one_or_chain(analysts).unwrap_or_else(|| Arc::new(PixelAnalyst));
+
+        let speech = one_or_chain(backends.chain::<dyn SpeechModel>("speech", &kit, |p| p.speech, || Some(Arc::new(FliteVoice { ffmpeg: ffmpeg.clone() })))?);
+
         let image = Chain::new(image).ok_or_else(|| ProviderError::Config("roles.image: the chain is empty".into()))?;
         let video = Chain::new(video).ok_or_else(|| ProviderError::Config("roles.video: the chain is empty".into()))?;
-        Ok(ProviderSet { director, critic, scene_writer, analyst, image, video, speech, chat, meter })
+        Ok(ProviderSet { director, critic, scene_writer, analyst, image, video, speech, chat, intent, meter })
     }
 }

@@ -65,3 +65,25 @@ pub trait Analyst: Send + Sync {
     fn id(&self) -> String;
     async fn analyse(&self, image: &Path, kind: ReferenceKind, brief: &Brief) -> Result<Analysis, ProviderError>;
 }
+
+/// What a chat model read in a free-text answer to a gate (prompt `intent`): the
+/// intent (`approve`, `regenerate`, `feedback`, `retry_clip`, `edit_scene`) and its parts.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct IntentReading {
+    pub intent: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub scene: Option<u32>,
+    #[serde(default)]
+    pub field: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// Classifies free text the rule-based intent parser can only call "feedback".
+#[async_trait]
+pub trait IntentReader: Send + Sync {
+    /// `stage` is the gate (`story`, `scenes`, `failed clips`).
+    async fn read(&self, stage: &str, scene_count: usize, text: &str) -> Result<IntentReading, ProviderError>;
+}

@@ -6,7 +6,7 @@
 //!   centre, where the product usually is;
 //! * background: a Lab grid of the centre square (CLIP's crop) plus a colour histogram.
 
-use super::small::Small;
+use super::reduced::Small;
 
 fn srgb_to_linear(c: f32) -> f32 {
     let c = c / 255.0;

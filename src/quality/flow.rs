@@ -5,7 +5,7 @@
 //! dynamic degree, and *bilateral* (which symmetric motion through this block of an
 //! unseen middle frame best explains `a` and `b`?) for frame interpolation.
 
-use super::small::Pyramid;
+use super::reduced::Pyramid;
 
 /// Block variance (luma², 0..255 scale) under which a block is too flat to match.
 const FLAT_VARIANCE: f32 = 6.0;

@@ -2,7 +2,7 @@
 //! aesthetic head for aesthetic quality). They are labelled `heuristic` everywhere they
 //! appear. Imaging works on frames whose longer side is near 512 px, as MUSIQ's input is.
 
-use super::small::Small;
+use super::reduced::Small;
 
 /// The measurements behind imaging quality, kept for reports and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

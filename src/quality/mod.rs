@@ -10,7 +10,7 @@ mod gates;
 mod imaging;
 mod loudness;
 mod native;
-mod small;
+mod reduced;
 mod smoothness;
 mod vbench;
 

@@ -12,7 +12,7 @@ use super::flow::{match_blocks, Matching};
 use super::gates::{self, BLACK_PIXEL};
 use super::imaging::{self, AestheticParts, ImagingParts};
 use super::loudness::{LoudnessMeter, RATE};
-use super::small::{reduction, sad_u8, Pyramid, Small};
+use super::reduced::{reduction, sad_u8, Pyramid, Small};
 use super::smoothness::{interpolation_mae, Geometry};
 use super::{aggregate, QualityError};
 use crate::config::GateSettings;

@@ -4,7 +4,7 @@
 //! bilaterally on reduced frames and refines each vector at full resolution.
 
 use super::flow::BlockField;
-use super::small::sad_u8;
+use super::reduced::sad_u8;
 
 /// Rows sampled per block when refining at full resolution.
 const REFINE_ROW_STEP: usize = 8;

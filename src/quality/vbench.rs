@@ -15,7 +15,7 @@ use super::native::NATIVE_VERSION;
 use super::{aggregate, NativeOptions, NativeScorer, QualityError, ScoreRequest, Scorer};
 use crate::config::ScoringSettings;
 use crate::domain::{DimensionScore, Method, Score};
-use crate::media::last_lines;
+use crate::text::last_lines;
 
 /// VBench's version of a dimension, as the native scorer's label.
 const VBENCH_VERSION: &str = "vbench-cli";

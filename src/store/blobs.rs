@@ -1,3 +1,5 @@
+//! The blob store: files stored once, named by their sha256.
+
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, Read};

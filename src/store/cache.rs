@@ -1,3 +1,6 @@
+//! The content-addressed cache index: a result's key (hash of everything it depends on)
+//! to what was made.
+
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{Store, StoreError};

@@ -7,7 +7,7 @@ mod cache;
 mod sessions;
 
 pub use blobs::{sha256_file, BlobStore};
-pub use sessions::{new_session_id, now_ms, SessionSummary, Store};
+pub use sessions::{new_session_id, StoredSession, Store};
 
 use thiserror::Error;
 

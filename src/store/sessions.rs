@@ -1,5 +1,7 @@
+//! Session logs in sled: one tree of versioned, append-only event records per session,
+//! flushed on every append, and the session index.
+
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{BlobStore, StoreError};
 use crate::domain::{Event, EventEnvelope, SessionState, EVENT_VERSION};
@@ -13,21 +15,17 @@ pub struct Store {
     path: PathBuf,
 }
 
-/// One row of `admint sessions list`: the folded state, or why it cannot be read.
-pub struct SessionSummary {
+/// A stored session: its folded state, or why it cannot be read.
+pub struct StoredSession {
     pub id: String,
     pub state: Result<SessionState, StoreError>,
-}
-
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Sortable, short, human-typable: `20261122-031522-a1b2c3`.
 pub fn new_session_id() -> String {
     let now = time::OffsetDateTime::now_utc();
     let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
-    let stamp = now.format(&fmt).unwrap_or_else(|_| now_ms().to_string());
+    let stamp = now.format(&fmt).unwrap_or_else(|_| crate::domain::now_ms().to_string());
     let rand = uuid::Uuid::new_v4().simple().to_string();
     format!("{stamp}-{}", &rand[..6])
 }
@@ -97,7 +95,7 @@ impl Store {
                 message: format!("session {session} already exists"),
             });
         }
-        let env = EventEnvelope { v: EVENT_VERSION, seq, at_ms: now_ms(), event };
+        let env = EventEnvelope { v: EVENT_VERSION, seq, at_ms: crate::domain::now_ms(), event };
         let bytes = serde_json::to_vec(&env).map_err(|e| StoreError::Corrupt {
             session: session.to_string(),
             seq,
@@ -166,11 +164,11 @@ impl Store {
     }
 
     /// Every session, each folded on its own: one unreadable session does not hide the others.
-    pub fn sessions(&self) -> Result<Vec<SessionSummary>, StoreError> {
+    pub fn sessions(&self) -> Result<Vec<StoredSession>, StoreError> {
         Ok(self
             .session_ids()?
             .into_iter()
-            .map(|id| SessionSummary { state: self.load(&id), id })
+            .map(|id| StoredSession { state: self.load(&id), id })
             .collect())
     }
 

@@ -1,20 +1,13 @@
+//! Actions (everything that can change the App) and Effects (work the App asks the
+//! runtime to do).
+
 use crossterm::event::KeyEvent;
 
 use crate::domain::{Command, EventEnvelope, SessionState};
 use crate::pipeline::{Decision, Gate, Update};
 
-/// A row of the sessions screen (computed off the UI thread).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionRow {
-    pub id: String,
-    pub title: String,
-    pub created_at_ms: u64,
-    pub cost_usd: f64,
-    pub score: Option<f64>,
-    pub status: String,
-    pub resumable: bool,
-    pub error: Option<String>,
-}
+/// A row of the sessions screen (computed off the UI thread by the pipeline).
+pub type SessionRow = crate::pipeline::SessionSummary;
 
 /// Everything that can change the App: input, pipeline news, results of effects.
 /// (Pipeline events dominate; boxing them would add an allocation per message.)

@@ -21,7 +21,7 @@ use std::io::{stdout, Stdout};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-use crate::cli::{AppEnv, CliError};
+use crate::app_env::{AppEnv, EnvError, EXIT_FAILED, EXIT_USAGE};
 use action::{Action, Effect};
 use app::App;
 use keymap::Keymap;
@@ -31,6 +31,31 @@ use view::{preview_size, view, Images};
 
 pub struct TuiOptions {
     pub no_images: bool,
+}
+
+/// Why the full-screen UI could not start or went on no longer.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// A theme or keymap the user wrote is broken.
+    #[error("{0}")]
+    Settings(String),
+    #[error("the terminal: {0}")]
+    Terminal(String),
+}
+
+impl TuiError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            TuiError::Env(_) | TuiError::Settings(_) => EXIT_USAGE,
+            TuiError::Terminal(_) => EXIT_FAILED,
+        }
+    }
+}
+
+fn terminal(e: impl std::fmt::Display) -> TuiError {
+    TuiError::Terminal(e.to_string())
 }
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -105,12 +130,12 @@ fn suspend(term: &mut Term) -> std::io::Result<()> {
     term.clear()
 }
 
-pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), CliError> {
+pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
     let pipeline = env.pipeline()?;
     let tui = env.settings.tui.clone();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::load(&tui.theme, &env.paths.config_dir, no_color).map_err(CliError::usage)?;
-    let keymap = Keymap::load(&env.paths.config_dir).map_err(CliError::usage)?;
+    let theme = Theme::load(&tui.theme, &env.paths.config_dir, no_color).map_err(TuiError::Settings)?;
+    let keymap = Keymap::load(&env.paths.config_dir).map_err(TuiError::Settings)?;
     let images_on = !opts.no_images && tui.image_protocol != "off";
     let mut app = App::new(theme, keymap, pipeline.rules(), images_on);
     app.thresholds = (tui.quality_good, tui.quality_acceptable);
@@ -120,20 +145,20 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), CliError> {
         restore();
         prev_hook(info);
     }));
-    let mut term = enter().map_err(|e| CliError::failed(format!("cannot start the terminal UI: {e}")))?;
+    let mut term = enter().map_err(|e| TuiError::Terminal(format!("cannot start the terminal UI: {e}")))?;
     let mut images = Images { picker: if images_on { probe_images(&tui.image_protocol) } else { None }, ..Default::default() };
     let result = event_loop(&mut term, &mut app, &mut images, pipeline).await;
     restore();
     result
 }
 
-async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipeline: crate::pipeline::Pipeline) -> Result<(), CliError> {
+async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipeline: crate::pipeline::Pipeline) -> Result<(), TuiError> {
     let (tx, mut rx) = mpsc::channel::<Action>(1024);
     let (img_tx, mut img_rx) = mpsc::channel::<(String, Option<ratatui_image::protocol::Protocol>)>(8);
     let blobs = pipeline.store.blobs.clone();
     let mut runtime = Runtime::new(pipeline, tx.clone());
     let mut events = EventStream::new();
-    let size = term.size().map_err(|e| CliError::failed(e.to_string()))?;
+    let size = term.size().map_err(terminal)?;
     app.size = (size.width, size.height);
     runtime.execute(Effect::LoadSessions);
     let mut pending_images: HashSet<String> = HashSet::new();
@@ -145,7 +170,7 @@ async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipelin
             let wait = Duration::from_millis(16).saturating_sub(last_draw.elapsed());
             if wait.is_zero() {
                 let _ = stdout().execute(BeginSynchronizedUpdate);
-                term.draw(|f| view(app, images, f)).map_err(|e| CliError::failed(e.to_string()))?;
+                term.draw(|f| view(app, images, f)).map_err(terminal)?;
                 let _ = stdout().execute(EndSynchronizedUpdate);
                 app.dirty = false;
                 last_draw = Instant::now();
@@ -158,7 +183,7 @@ async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipelin
                 Some(Ok(CtEvent::Paste(s))) => Some(Action::Paste(s)),
                 Some(Ok(CtEvent::Resize(w, h))) => Some(Action::Resize(w, h)),
                 Some(Ok(_)) => None,
-                Some(Err(e)) => return Err(CliError::failed(format!("terminal input: {e}"))),
+                Some(Err(e)) => return Err(TuiError::Terminal(format!("input: {e}"))),
                 None => return Ok(()),
             },
             a = rx.recv() => a,
@@ -186,7 +211,7 @@ async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipelin
         for effect in app.update(action) {
             match effect {
                 Effect::Quit => return Ok(()),
-                Effect::Suspend => suspend(term).map_err(|e| CliError::failed(e.to_string()))?,
+                Effect::Suspend => suspend(term).map_err(terminal)?,
                 Effect::SetTheme(name) => match Theme::load(&name, &runtime.pipeline.paths_config_dir(), app.theme.no_color) {
                     Ok(t) => app.theme = t,
                     Err(e) => app.status = e,

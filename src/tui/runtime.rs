@@ -7,9 +7,8 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Mutex};
 
 use super::action::{Action, Effect, SessionRow};
-use crate::domain::{Approver, Command, ScoreTarget, SessionState};
+use crate::domain::{Approver, Command, SessionState};
 use crate::pipeline::intent::{decision, IntentParser};
-use crate::pipeline::narrate::status;
 use crate::pipeline::{Decider, Decision, Gate, Pipeline, Update};
 
 /// Answers gates with what the user decides in the TUI.
@@ -41,40 +40,21 @@ pub struct Runtime {
     parser: IntentParser,
 }
 
-pub fn session_rows(p: &Pipeline) -> Result<Vec<SessionRow>, String> {
-    let rules = p.rules();
-    let rows = p.store.sessions().map_err(|e| e.to_string())?;
-    Ok(rows
-        .into_iter()
-        .map(|r| match r.state {
-            Ok(s) => {
-                let st = status(&s, &rules);
-                SessionRow {
-                    title: s.brief.as_ref().map(|b| b.title()).unwrap_or_default(),
-                    created_at_ms: s.created_at_ms,
-                    cost_usd: s.total_cost(),
-                    score: s.scores.get(&ScoreTarget::Final).and_then(|r| r.score.quality()),
-                    resumable: st != "done",
-                    status: st,
-                    error: None,
-                    id: r.id,
-                }
-            }
-            Err(e) => SessionRow { id: r.id, title: String::new(), created_at_ms: 0, cost_usd: 0.0, score: None, status: String::new(), resumable: false, error: Some(e.to_string()) },
-        })
-        .collect())
+/// The session list, off the UI thread.
+async fn session_rows(p: Pipeline) -> Result<Vec<SessionRow>, String> {
+    tokio::task::spawn_blocking(move || p.session_summaries().map_err(|e| e.to_string())).await.map_err(|e| e.to_string())?
 }
 
 /// Run a session to its end or a gate; the pipeline announces the end (`Update::Finished`).
 async fn run_and_report(p: Pipeline, session: String, answers: mpsc::Receiver<Decision>, ui: mpsc::Sender<Action>) {
     let mut decider = TuiDecider { ui, answers: Arc::new(Mutex::new(answers)) };
-    let out = std::path::PathBuf::from("admint-out").join(&session);
+    let out = Pipeline::default_output(&session);
     let _ = p.run(&session, &mut decider, Some(&out)).await;
 }
 
 impl Runtime {
     pub fn new(pipeline: Pipeline, ui: mpsc::Sender<Action>) -> Runtime {
-        let llm = pipeline.providers.chat.clone().map(|chat| crate::providers::llm::LlmRoles { chat, resources: pipeline.resources.clone() });
+        let parser = pipeline.intent_parser();
         // Forward pipeline updates into the UI channel (bounded; progress is sampled by the view).
         let mut rx = pipeline.subscribe();
         let tx = ui.clone();
@@ -95,7 +75,7 @@ impl Runtime {
                 }
             }
         });
-        Runtime { pipeline, ui, decisions: None, cancel: None, parser: IntentParser { llm } }
+        Runtime { pipeline, ui, decisions: None, cancel: None, parser }
     }
 
     pub fn is_running(&self) -> bool {
@@ -135,151 +115,183 @@ impl Runtime {
         self.cancel = None;
     }
 
+    /// Carry out one effect; each has its own method.
     pub fn execute(&mut self, effect: Effect) {
-        let p = self.pipeline.clone();
-        let ui = self.ui.clone();
         match effect {
-            Effect::LoadSessions => {
-                tokio::spawn(async move {
-                    let rows = tokio::task::spawn_blocking(move || session_rows(&p)).await.map_err(|e| e.to_string()).and_then(|r| r);
-                    let _ = ui.send(match rows {
-                        Ok(r) => Action::SessionsLoaded(r),
-                        Err(e) => Action::Error(e),
-                    }).await;
-                });
-            }
-            Effect::OpenSession(id) => {
-                if self.is_running() {
-                    self.send(Action::Error("stop the current run first (Ctrl-S)".into()));
-                    return;
-                }
-                tokio::spawn(async move {
-                    let store = p.store.clone();
-                    let r = tokio::task::spawn_blocking(move || store.events(&id)).await;
-                    let _ = ui.send(match r {
-                        Ok(Ok(events)) => Action::SessionOpened { state: Box::new(SessionState::fold(&events)), events },
-                        Ok(Err(e)) => Action::Error(e.to_string()),
-                        Err(e) => Action::Error(e.to_string()),
-                    }).await;
-                });
-            }
-            Effect::CreateSession { text } => {
-                let input = super::app::brief_from_text(&text);
-                match input.validate(&p.resources) {
-                    Err(e) => self.send(Action::Error(e.to_string())),
-                    Ok((brief, _files)) => {
-                        let (p, drx) = self.new_run();
-                        tokio::spawn(async move {
-                            let session = match p.create_session(brief).await {
-                                Ok(s) => s,
-                                Err(e) => {
-                                    let _ = ui.send(Action::Error(e.to_string())).await;
-                                    let _ = ui.send(Action::RunFinished { session: String::new(), result: Err("not started".into()) }).await;
-                                    return;
-                                }
-                            };
-                            let _ = ui.send(Action::Created { session: session.clone() }).await;
-                            // Replay the first event, which was broadcast before the view existed.
-                            if let Ok(events) = p.store.events(&session) {
-                                for envelope in events {
-                                    let _ = ui.send(Action::Pipeline(Update::Event { session: session.clone(), envelope })).await;
-                                }
-                            }
-                            run_and_report(p, session, drx, ui).await;
-                        });
-                    }
-                }
-            }
+            Effect::LoadSessions => self.load_sessions(),
+            Effect::OpenSession(id) => self.open_session(id),
+            Effect::CreateSession { text } => self.create_session(text),
             Effect::StartRun(id) => self.start_run(id),
-            Effect::Decide(d) => match &self.decisions {
-                Some(tx) => {
-                    let tx = tx.clone();
-                    tokio::spawn(async move {
-                        let _ = tx.send(d).await;
-                    });
-                }
-                None => self.send(Action::Error("no run is waiting for an answer".into())),
-            },
-            Effect::Interpret { session, text, gate } => {
-                let parser = self.parser.clone();
-                tokio::spawn(async move {
-                    let state = p.load(&session).await.unwrap_or_default();
-                    let result = match parser.parse(&text, &state, &gate).await {
-                        Ok(intent) => decision(intent, &state, &gate),
-                        Err(e) => Err(e),
-                    };
-                    let _ = ui.send(Action::Interpreted { session, result }).await;
-                });
-            }
-            Effect::Command { session, cmd, then_run } => {
-                if self.is_running() {
-                    self.send(Action::Error("busy: wait for the run to pause or finish".into()));
-                    return;
-                }
-                let run = then_run.then(|| self.new_run());
-                tokio::spawn(async move {
-                    if let Err(e) = p.command(&session, &cmd).await {
-                        let _ = ui.send(Action::Error(e.to_string())).await;
-                        if then_run {
-                            let _ = ui.send(Action::RunFinished { session, result: Err("nothing changed".into()) }).await;
-                        }
-                        return;
-                    }
-                    if let Command::SetBudget { .. } = cmd {
-                        let _ = ui.send(Action::Info("budget saved".into())).await;
-                    }
-                    if let Some((p, drx)) = run {
-                        run_and_report(p, session, drx, ui).await;
-                    }
-                });
-            }
-            Effect::DeleteSession(id) => {
-                tokio::spawn(async move {
-                    let store = p.store.clone();
-                    let r = tokio::task::spawn_blocking(move || store.remove_session(&id)).await;
-                    if let Ok(Err(e)) = r {
-                        let _ = ui.send(Action::Error(e.to_string())).await;
-                    }
-                    let rows = tokio::task::spawn_blocking(move || session_rows(&p)).await;
-                    if let Ok(Ok(rows)) = rows {
-                        let _ = ui.send(Action::SessionsLoaded(rows)).await;
-                    }
-                });
-            }
-            Effect::Export { session, dir } => {
-                tokio::spawn(async move {
-                    let r = async {
-                        let state = p.load(&session).await.map_err(|e| e.to_string())?;
-                        if state.final_video.is_none() {
-                            return Err("nothing composed yet: finish the advert first".to_string());
-                        }
-                        crate::pipeline::write_outputs(&p, &state, std::path::Path::new(&dir)).map_err(|e| e.to_string())
-                    }
-                    .await;
-                    let _ = ui.send(match r {
-                        Ok(path) => Action::Info(format!("exported to {}", path.display())),
-                        Err(e) => Action::Error(e),
-                    }).await;
-                });
-            }
-            Effect::Stop => {
-                if let Some(c) = &self.cancel {
-                    c.store(true, Ordering::Relaxed);
-                }
-                // A run waiting at a gate stops by pausing.
-                self.decisions = None;
-            }
-            Effect::Thumbnail(asset) => {
-                let path = p.store.blobs.path(&asset);
-                tokio::task::spawn_blocking(move || {
-                    if let Ok(img) = image::open(&path) {
-                        let lines = halfblock_thumbnail(&img.to_rgb8(), 24);
-                        let _ = ui.blocking_send(Action::Thumbnail { asset, lines });
-                    }
-                });
-            }
+            Effect::Decide(d) => self.decide(d),
+            Effect::Interpret { session, text, gate } => self.interpret(session, text, gate),
+            Effect::Command { session, cmd, then_run } => self.command(session, cmd, then_run),
+            Effect::DeleteSession(id) => self.delete_session(id),
+            Effect::Export { session, dir } => self.export(session, dir),
+            Effect::Stop => self.stop(),
+            Effect::Thumbnail(asset) => self.thumbnail(asset),
+            // The event loop carries these out itself (they touch the terminal).
             Effect::Suspend | Effect::Quit | Effect::SetTheme(_) => {}
         }
+    }
+
+    /// Read the session list off the UI thread.
+    fn load_sessions(&mut self) {
+        let p = self.pipeline.clone();
+        let ui = self.ui.clone();
+        tokio::spawn(async move {
+            let _ = ui.send(match session_rows(p).await {
+                Ok(r) => Action::SessionsLoaded(r),
+                Err(e) => Action::Error(e),
+            }).await;
+        });
+    }
+
+    /// Read a stored session, unless a run is in progress.
+    fn open_session(&mut self, id: String) {
+        if self.is_running() {
+            self.send(Action::Error("stop the current run first (Ctrl-S)".into()));
+            return;
+        }
+        let p = self.pipeline.clone();
+        let ui = self.ui.clone();
+        tokio::spawn(async move {
+            let store = p.store.clone();
+            let r = tokio::task::spawn_blocking(move || store.events(&id)).await;
+            let _ = ui.send(match r {
+                Ok(Ok(events)) => Action::SessionOpened { state: Box::new(SessionState::fold(&events)), events },
+                Ok(Err(e)) => Action::Error(e.to_string()),
+                Err(e) => Action::Error(e.to_string()),
+            }).await;
+        });
+    }
+
+    /// Create a session from a brief typed in the prompt, then run it.
+    fn create_session(&mut self, text: String) {
+        let ui = self.ui.clone();
+        let input = super::app::brief_from_text(&text);
+        match input.validate(&self.pipeline.resources) {
+            Err(e) => self.send(Action::Error(e.to_string())),
+            Ok((brief, _files)) => {
+                let (p, drx) = self.new_run();
+                tokio::spawn(async move {
+                    let session = match p.create_session(brief).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = ui.send(Action::Error(e.to_string())).await;
+                            let _ = ui.send(Action::RunFinished { session: String::new(), result: Err("not started".into()) }).await;
+                            return;
+                        }
+                    };
+                    let _ = ui.send(Action::Created { session: session.clone() }).await;
+                    if let Err(e) = p.announce(&session) {
+                        let _ = ui.send(Action::Error(e.to_string())).await;
+                    }
+                    run_and_report(p, session, drx, ui).await;
+                });
+            }
+        }
+    }
+
+    /// Answer the gate the running pipeline waits at.
+    fn decide(&mut self, d: Decision) {
+        match &self.decisions {
+            Some(tx) => {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(d).await;
+                });
+            }
+            None => self.send(Action::Error("no run is waiting for an answer".into())),
+        }
+    }
+
+    /// Read free text against a gate with the shared intent parser.
+    fn interpret(&mut self, session: String, text: String, gate: Gate) {
+        let p = self.pipeline.clone();
+        let ui = self.ui.clone();
+        let parser = self.parser.clone();
+        tokio::spawn(async move {
+            let state = p.load(&session).await.unwrap_or_default();
+            let result = match parser.parse(&text, &state, &gate).await {
+                Ok(intent) => decision(intent, &state, &gate),
+                Err(e) => Err(e),
+            };
+            let _ = ui.send(Action::Interpreted { session, result }).await;
+        });
+    }
+
+    /// Apply a command to a session that is not running; run it afterwards if asked.
+    fn command(&mut self, session: String, cmd: Command, then_run: bool) {
+        if self.is_running() {
+            self.send(Action::Error("busy: wait for the run to pause or finish".into()));
+            return;
+        }
+        let p = self.pipeline.clone();
+        let ui = self.ui.clone();
+        let run = then_run.then(|| self.new_run());
+        tokio::spawn(async move {
+            if let Err(e) = p.command(&session, &cmd).await {
+                let _ = ui.send(Action::Error(e.to_string())).await;
+                if then_run {
+                    let _ = ui.send(Action::RunFinished { session, result: Err("nothing changed".into()) }).await;
+                }
+                return;
+            }
+            if let Command::SetBudget { .. } = cmd {
+                let _ = ui.send(Action::Info("budget saved".into())).await;
+            }
+            if let Some((p, drx)) = run {
+                run_and_report(p, session, drx, ui).await;
+            }
+        });
+    }
+
+    /// Delete a session, then reload the list.
+    fn delete_session(&mut self, id: String) {
+        let p = self.pipeline.clone();
+        let ui = self.ui.clone();
+        tokio::spawn(async move {
+            let store = p.store.clone();
+            let r = tokio::task::spawn_blocking(move || store.remove_session(&id)).await;
+            if let Ok(Err(e)) = r {
+                let _ = ui.send(Action::Error(e.to_string())).await;
+            }
+            if let Ok(rows) = session_rows(p).await {
+                let _ = ui.send(Action::SessionsLoaded(rows)).await;
+            }
+        });
+    }
+
+    /// Export a session to a folder.
+    fn export(&mut self, session: String, dir: String) {
+        let p = self.pipeline.clone();
+        let ui = self.ui.clone();
+        tokio::spawn(async move {
+            let _ = ui.send(match p.export(&session, std::path::Path::new(&dir)).await {
+                Ok(x) => Action::Info(format!("exported to {}{}", x.dir.display(), if x.with_final { "" } else { " (no final video yet)" })),
+                Err(e) => Action::Error(e.to_string()),
+            }).await;
+        });
+    }
+
+    /// Ask the run to stop; a run waiting at a gate stops by pausing.
+    fn stop(&mut self) {
+        if let Some(c) = &self.cancel {
+            c.store(true, Ordering::Relaxed);
+        }
+        self.decisions = None;
+    }
+
+    /// Make a half-block thumbnail of an image for the chat.
+    fn thumbnail(&mut self, asset: crate::domain::AssetId) {
+        let ui = self.ui.clone();
+        let path = self.pipeline.store.blobs.path(&asset);
+        tokio::task::spawn_blocking(move || {
+            if let Ok(img) = image::open(&path) {
+                let lines = halfblock_thumbnail(&img.to_rgb8(), 24);
+                let _ = ui.blocking_send(Action::Thumbnail { asset, lines });
+            }
+        });
     }
 }
 

@@ -32,11 +32,11 @@ pub fn keyframe(dir: &Path) -> PathBuf {
 }
 
 pub fn video_req(image: PathBuf) -> VideoRequest {
-    VideoRequest { image, prompt: "pink running shoes: 100% \"fresh\"".into(), camera: Default::default(), motion_intensity: 0.5, duration_s: 4.0, fps: 24, width: 320, height: 180, seed: 7, take: 0 }
+    VideoRequest { image, prompt: "pink running shoes: 100% \"fresh\"".into(), negative_prompt: "blurry".into(), camera: Default::default(), motion_intensity: 0.5, duration_s: 4.0, fps: 24, width: 320, height: 180, seed: 7, take: 0 }
 }
 
 pub fn image_req() -> ImageRequest {
-    ImageRequest { purpose: ImagePurpose::Keyframe { scene_id: 1 }, prompt: "a pink shoe on wet asphalt".into(), width: 400, height: 240, seed: 3, palette: vec!["#ff6eb4".into()], title: None, init_images: vec![] }
+    ImageRequest { purpose: ImagePurpose::Keyframe { scene_id: 1 }, prompt: "a pink shoe on wet asphalt".into(), negative_prompt: "blurry".into(), width: 400, height: 240, seed: 3, palette: vec!["#ff6eb4".into()], title: None, init_images: vec![] }
 }
 
 /// Submit, wait and fetch as the pipeline does.

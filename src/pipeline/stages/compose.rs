@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::super::keys::{compose_key, key_of};
-use super::super::{Pipeline, PipelineError, Recorder};
+use super::super::{Pipeline, PipelineError, Recorder, Task};
 use super::{blob_path, check_budget, ingest, job_ctx, record_cost};
 use crate::domain::{AssetId, Event, FinalVideo, ReferenceKind, ScoreRecord, ScoreTarget, SessionState};
 use crate::media::{overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec};
@@ -16,7 +16,7 @@ fn brand_colors(st: &SessionState) -> [String; 2] {
         .get(&ReferenceKind::Product)
         .map(|r| r.analysis.palette.clone())
         .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| crate::providers::offline::prompt_palette(&st.brief().prompt));
+        .unwrap_or_else(|| crate::domain::prompt_palette(&st.brief().prompt));
     // The darkest colour behind the text keeps white text readable.
     let lum = |h: &str| {
         let t = h.trim_start_matches('#');
@@ -42,13 +42,13 @@ async fn voiceover(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Resu
             let asset = match p.store.cache_get::<AssetId>(&key)?.filter(|a| p.store.blobs.contains(a)) {
                 Some(a) => a,
                 None => {
-                    let ctx = job_ctx(p, rec, &st.id, "voiceover", &key);
+                    let ctx = job_ctx(p, rec, &st.id, Task::Voiceover, &key);
                     let req = SpeechRequest { text: s.voiceover.clone(), voice: String::new() };
                     let est = speech.estimate_usd(&req);
-                    check_budget(&rec.state().await, est, "voiceover", &speech.id())?;
-                    let made = speech.speak(&req, &ctx).await.map_err(|e| PipelineError::provider("voiceover", e))?;
-                    let a = ingest(p, made.media, "wav").await.map_err(|e| PipelineError::provider("voiceover", e))?;
-                    record_cost(rec, "voiceover", &speech.id(), made.cost_usd, est).await?;
+                    check_budget(&rec.state().await, est, &Task::Voiceover.label(), &speech.id())?;
+                    let made = speech.speak(&req, &ctx).await.map_err(|e| PipelineError::provider(Task::Voiceover, e))?;
+                    let a = ingest(p, made.media, "wav").await.map_err(|e| PipelineError::provider(Task::Voiceover, e))?;
+                    record_cost(rec, &Task::Voiceover.label(), &speech.id(), made.cost_usd, est).await?;
                     p.store.cache_put(&key, &a)?;
                     a
                 }
@@ -66,7 +66,7 @@ fn compose_spec(p: &Pipeline, st: &SessionState, voiceover: Vec<(f64, std::path:
     let render = st.render.clone().expect("render spec is set at creation");
     let mut clips = Vec::new();
     for s in &st.scenes {
-        let c = st.clips.get(&s.id).ok_or_else(|| PipelineError::Config(format!("clip {} is missing", s.id)))?;
+        let c = st.clips.get(&s.id).ok_or_else(|| PipelineError::Internal(format!("clip {} is missing", s.id)))?;
         clips.push(ComposeClip { path: blob_path(p, &c.video)?, duration_s: s.duration_s, text: s.on_screen_text.clone() });
     }
     Ok(ComposeSpec {
@@ -88,7 +88,7 @@ fn compose_spec(p: &Pipeline, st: &SessionState, voiceover: Vec<(f64, std::path:
 }
 
 pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
-    let key = compose_key(st, &p.provider_ids()).ok_or_else(|| PipelineError::Config("a clip is missing".into()))?;
+    let key = compose_key(st, &p.provider_ids()).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
     if let Some(v) = p.store.cache_get::<FinalVideo>(&key)?.filter(|v| p.store.blobs.contains(&v.video)) {
         rec.record(Event::Composed { video: FinalVideo { key, ..v } }).await?;
         return Ok(());
@@ -99,7 +99,7 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
     let (ff, cancel, rec2) = (p.ffmpeg.clone(), p.cancel.clone(), rec.clone());
     let (work2, out2) = (work.clone(), out.clone());
     let probe = tokio::task::spawn_blocking(move || {
-        crate::media::compose(&ff, &spec, &work2, &out2, Some(&cancel), move |f| rec2.progress("compose", f))
+        crate::media::compose(&ff, &spec, &work2, &out2, Some(&cancel), move |f| rec2.progress(Task::Compose, f))
     })
     .await
     .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))?
@@ -107,7 +107,7 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
         crate::media::MediaError::Cancelled => PipelineError::Cancelled(st.id.clone()),
         e => PipelineError::Media(e),
     })?;
-    let video = ingest(p, MediaRef::Local(out), "mp4").await.map_err(|e| PipelineError::provider("compose", e))?;
+    let video = ingest(p, MediaRef::Local(out), "mp4").await.map_err(|e| PipelineError::provider(Task::Compose, e))?;
     let _ = std::fs::remove_dir_all(&work);
     let fv = FinalVideo { video, duration_s: probe.duration_s, width: probe.width, height: probe.height, key: key.clone() };
     p.store.cache_put(&key, &fv)?;
@@ -118,10 +118,10 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
 /// Score the advert: dimensions, and the gates with what compose knows — the planned
 /// length, the title cards (meant to be still), the overlays (safe area) and the audio.
 pub async fn score_final(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
-    let fv = st.final_video.as_ref().ok_or_else(|| PipelineError::Config("nothing composed to score".into()))?;
+    let fv = st.final_video.as_ref().ok_or_else(|| PipelineError::Internal("nothing composed to score".into()))?;
     let spec = compose_spec(p, st, Vec::new())?;
     let total = spec.total_s();
-    rec.progress("score:final", 0.0);
+    rec.progress(Task::ScoreFinal, 0.0);
     let req = ScoreRequest {
         video: blob_path(p, &fv.video)?,
         gates: GateContext {
@@ -134,6 +134,6 @@ pub async fn score_final(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -
     };
     let score = p.scorer.score(&req).await;
     rec.record(Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Final, video: fv.video.clone(), score } }).await?;
-    rec.progress("score:final", 1.0);
+    rec.progress(Task::ScoreFinal, 1.0);
     Ok(())
 }

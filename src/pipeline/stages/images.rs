@@ -3,17 +3,18 @@
 use std::sync::Arc;
 
 use super::super::keys::{keyframe_key, reference_key};
-use super::super::{Pipeline, PipelineError, Recorder};
+use super::super::{Pipeline, PipelineError, Recorder, Task};
 use super::{blob_path, produce, Made};
 use crate::domain::{ConsistencyContext, Event, Keyframe, Reference, ReferenceKind, SessionState};
-use crate::providers::offline::prompt_palette;
+use crate::domain::prompt_palette;
+use serde_json::json;
 use crate::providers::{ImagePurpose, ImageRequest};
 
 fn even(v: u32) -> u32 {
     (v / 2 * 2).max(16)
 }
 
-async fn paint(p: &Pipeline, rec: &Arc<Recorder>, task: &str, key: &str, req: ImageRequest) -> Result<Made, PipelineError> {
+async fn paint(p: &Pipeline, rec: &Arc<Recorder>, task: Task, key: &str, req: ImageRequest) -> Result<Made, PipelineError> {
     produce(p, rec, task, key, &p.providers.image, &req, "png", 1).await
 }
 
@@ -27,38 +28,40 @@ pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kin
     let brief = st.brief();
     let render = st.render.clone().expect("render spec is set at creation");
     let tpl = p.resources.ad_template(&brief.template)?;
-    let task = format!("reference:{}", kind.id());
+    let task = Task::Reference(kind);
     let brand = match kind {
         ReferenceKind::Product => brief.assets.product_images.first(),
         ReferenceKind::Character => brief.assets.character_images.first(),
         ReferenceKind::Environment => None,
     };
-    let prompt = match kind {
-        ReferenceKind::Product => format!("{} — {}, {}", brief.product_name, brief.prompt, tpl.style),
-        ReferenceKind::Character => format!("{} for an advert for {}, {}", tpl.character, brief.product_name, tpl.style),
-        ReferenceKind::Environment => format!("{}, {}", tpl.environment, tpl.style),
-    };
+    let palette = prompt_palette(&brief.prompt);
+    let prompt = p.resources.render_prompt(
+        "image",
+        json!({ "purpose": kind.id(), "product": brief.product_name, "prompt": brief.prompt, "style": tpl.style,
+                "character": tpl.character, "environment": tpl.environment, "palette": palette }),
+    )?;
     let (image, source) = match brand {
         Some(asset) => (asset.clone(), "brand".to_string()),
         None => {
             let req = ImageRequest {
                 purpose: ImagePurpose::Reference { reference: kind },
                 prompt: prompt.clone(),
+                negative_prompt: p.resources.render_prompt("negative", json!({ "what": "image" }))?,
                 width: even(render.width),
                 height: even(render.height),
                 seed: brief.seed ^ ((kind as u64 + 1) * 0x51ED),
-                palette: prompt_palette(&brief.prompt),
+                palette,
                 title: (kind == ReferenceKind::Product).then(|| brief.product_name.clone()),
                 init_images: vec![],
             };
             {
-                let made = paint(p, rec, &task, &key, req).await?;
+                let made = paint(p, rec, task, &key, req).await?;
                 (made.asset, made.model)
             }
         }
     };
     let path = blob_path(p, &image)?;
-    let analysis = p.providers.analyst.analyse(&path, kind, brief).await.map_err(|e| PipelineError::provider(&task, e))?;
+    let analysis = p.providers.analyst.analyse(&path, kind, brief).await.map_err(|e| PipelineError::provider(task, e))?;
     let reference = Reference { kind, image, source, prompt, analysis, key: key.clone() };
     p.store.cache_put(&key, &reference)?;
     rec.record(Event::ReferenceReady { reference }).await?;
@@ -66,7 +69,7 @@ pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kin
 }
 
 pub async fn keyframe(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id: u32) -> Result<(), PipelineError> {
-    let scene = st.scene(scene_id).ok_or_else(|| PipelineError::Config(format!("scene {scene_id} is gone")))?;
+    let scene = st.scene(scene_id).ok_or_else(|| PipelineError::Internal(format!("scene {scene_id} is gone")))?;
     let key = keyframe_key(st, scene, &p.provider_ids());
     if let Some(image) = p.store.cache_get::<crate::domain::AssetId>(&key)?.filter(|a| p.store.blobs.contains(a)) {
         rec.record(Event::KeyframeReady { keyframe: Keyframe { scene_id, image, key } }).await?;
@@ -86,7 +89,11 @@ pub async fn keyframe(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scen
     let seed = u64::from_str_radix(&key[..12], 16).unwrap_or(0);
     let req = ImageRequest {
         purpose: ImagePurpose::Keyframe { scene_id },
-        prompt: format!("{}. Style: {}. Palette: {}.", scene.description, context.style, context.palette.join(", ")),
+        prompt: p.resources.render_prompt(
+            "image",
+            json!({ "purpose": "keyframe", "description": scene.description, "style": context.style, "context_palette": context.palette }),
+        )?,
+        negative_prompt: p.resources.render_prompt("negative", json!({ "what": "image" }))?,
         // 25% larger than the canvas, so camera moves sample real detail.
         width: even(render.width * 5 / 4),
         height: even(render.height * 5 / 4),
@@ -95,8 +102,7 @@ pub async fn keyframe(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scen
         title: Some(brief.product_name.clone()),
         init_images: product_image,
     };
-    let task = format!("keyframe:{scene_id}");
-    let image = paint(p, rec, &task, &key, req).await?.asset;
+    let image = paint(p, rec, Task::Keyframe(scene_id), &key, req).await?.asset;
     p.store.cache_put(&key, &image)?;
     rec.record(Event::KeyframeReady { keyframe: Keyframe { scene_id, image, key } }).await?;
     Ok(())

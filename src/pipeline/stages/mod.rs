@@ -16,7 +16,7 @@ use crate::providers::{wait_job, Chain, JobCtx, JobRef, MediaModel, MediaRef, Pr
 pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, task: &Task) -> Result<(), PipelineError> {
     let writing = matches!(task, Task::DraftStory | Task::CritiqueStory | Task::WriteScenes | Task::CritiqueScenes | Task::CohereScenes);
     if let (true, Some(chat)) = (writing, &p.providers.chat) {
-        check_budget(state, chat.estimate_usd(&super::typical_writing_call()), &label(task), &chat.id())?;
+        check_budget(state, chat.estimate_usd(&super::typical_writing_call()), &task.label(), &chat.id())?;
     }
     let result = match task {
         Task::DraftStory => writing::draft_story(p, rec, state).await,
@@ -31,39 +31,21 @@ pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, t
         Task::Compose => compose::compose(p, rec, state).await,
         Task::ScoreFinal => compose::score_final(p, rec, state).await,
         Task::AwaitStoryApproval | Task::AwaitScenesApproval => Ok(()),
+        Task::Voiceover => Err(PipelineError::Internal("the voiceover is rendered by compose, never planned alone".into())),
     };
     // Chat and vision calls are paid whether or not the task succeeded.
     for m in p.providers.meter.drain() {
-        record_cost(rec, &label(task), &m.model, m.actual, m.estimate).await?;
+        record_cost(rec, &task.label(), &m.model, m.actual, m.estimate).await?;
     }
     result
 }
 
-/// A task as the ledger and messages name it.
-fn label(task: &Task) -> String {
-    match task {
-        Task::DraftStory => "story".into(),
-        Task::CritiqueStory => "story critique".into(),
-        Task::WriteScenes => "scenes".into(),
-        Task::CritiqueScenes => "scene critique".into(),
-        Task::CohereScenes => "scene cohesion".into(),
-        Task::Reference(kind) => format!("reference:{}", kind.id()),
-        Task::Keyframe(id) => format!("keyframe:{id}"),
-        Task::Clip(id) => format!("clip:{id}"),
-        Task::ScoreClip(id) => format!("score:{id}"),
-        Task::Compose => "compose".into(),
-        Task::ScoreFinal => "score:final".into(),
-        Task::AwaitStoryApproval | Task::AwaitScenesApproval => "approval".into(),
-    }
-}
-
 /// A job context whose progress goes to the recorder under `task`.
-pub(crate) fn job_ctx(p: &Pipeline, rec: &Arc<Recorder>, session: &str, task: &str, key: &str) -> JobCtx {
+pub(crate) fn job_ctx(p: &Pipeline, rec: &Arc<Recorder>, session: &str, task: Task, key: &str) -> JobCtx {
     let rec2 = rec.clone();
-    let name = task.to_string();
     JobCtx {
         idempotency_key: format!("admint-{}", &key[..key.len().min(32)]),
-        progress: Arc::new(move |f| rec2.progress(&name, f)),
+        progress: Arc::new(move |f| rec2.progress(task, f)),
         cancel: p.cancel.clone(),
         work_dir: p.work_dir(session),
     }
@@ -132,7 +114,7 @@ pub(crate) struct Made {
 
 /// The record key of a task's remote job: the task and the content key, so an edited
 /// scene never re-attaches to the job of its old text.
-fn job_id(task: &str, key: &str) -> String {
+fn job_id(task: Task, key: &str) -> String {
     format!("{task}#{}", &key[..key.len().min(16)])
 }
 
@@ -144,7 +126,7 @@ fn job_id(task: &str, key: &str) -> String {
 pub(crate) async fn produce<R: Send + Sync + 'static>(
     p: &Pipeline,
     rec: &Arc<Recorder>,
-    task: &str,
+    task: Task,
     key: &str,
     chain: &Chain<dyn MediaModel<R>>,
     req: &R,
@@ -169,7 +151,7 @@ pub(crate) async fn produce<R: Send + Sync + 'static>(
             let est = model.estimate_usd(req);
             let reattach = now.jobs.get(&jid).filter(|j| j.provider == id).and_then(|j| j.remote_id.clone());
             if reattach.is_none() {
-                check_budget(&now, est, task, &id)?;
+                check_budget(&now, est, &task.label(), &id)?;
             }
             let mut ctx = job_ctx(p, rec, &now.id, task, key);
             // Backends that take a client-chosen job id (ComfyUI) get one per model and
@@ -190,12 +172,12 @@ pub(crate) async fn produce<R: Send + Sync + 'static>(
             .await;
             match result {
                 Ok((asset, actual)) => {
-                    record_cost(rec, task, &id, actual, est).await?;
+                    record_cost(rec, &task.label(), &id, actual, est).await?;
                     return Ok(Made { asset, model: id });
                 }
                 Err(e @ (PipelineError::Cancelled(_) | PipelineError::Budget(_))) => return Err(e),
                 Err(e) => {
-                    tracing::warn!(task, model = %id, attempt, error = %e, "generation failed");
+                    tracing::warn!(%task, model = %id, attempt, error = %e, "generation failed");
                     last_err = Some(e);
                 }
             }
@@ -204,7 +186,7 @@ pub(crate) async fn produce<R: Send + Sync + 'static>(
             rec.note(format!("{task}: {id} failed ({e}); falling back to {}", next.id()));
         }
     }
-    Err(last_err.unwrap_or_else(|| PipelineError::Config(format!("{task}: the chain has no models"))))
+    Err(last_err.unwrap_or_else(|| PipelineError::Internal(format!("{task}: the chain has no models"))))
 }
 
 /// Run a provider job with the crash-safe protocol: `JobSubmitting` before a remote call,
@@ -214,7 +196,7 @@ pub(crate) async fn produce<R: Send + Sync + 'static>(
 async fn run_job<R: Send + Sync>(
     rec: &Recorder,
     state: &SessionState,
-    task: &str,
+    task: Task,
     jid: &str,
     model: &dyn MediaModel<R>,
     ctx: &JobCtx,

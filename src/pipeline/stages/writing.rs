@@ -63,7 +63,7 @@ pub async fn draft_story(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -
 
 pub async fn critique_story(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
     let brief = st.brief();
-    let story = st.story.as_ref().ok_or_else(|| PipelineError::Config("no story to critique".into()))?;
+    let story = st.story.as_ref().ok_or_else(|| PipelineError::Internal("no story to critique".into()))?;
     let fw = p.resources.framework(brief.framework)?;
     let critic = p.providers.critic.clone();
     let critique = cached(p, rec, "story-critique", json!({ "brief": brief, "story": story, "provider": critic.id() }), critic.story(brief, &fw, story)).await?;
@@ -73,7 +73,7 @@ pub async fn critique_story(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState
 
 pub async fn write_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
     let brief = st.brief();
-    let story = st.story.as_ref().ok_or_else(|| PipelineError::Config("no story to write scenes from".into()))?;
+    let story = st.story.as_ref().ok_or_else(|| PipelineError::Internal("no story to write scenes from".into()))?;
     let fw = p.resources.framework(brief.framework)?;
     let tpl = p.resources.ad_template(&brief.template)?;
     let context = ConsistencyContext::from_references(st.references.values());

@@ -1,3 +1,5 @@
+//! The JSON object in a chat model's answer, found among code fences and prose.
+
 use serde::de::DeserializeOwned;
 
 use crate::providers::ProviderError;

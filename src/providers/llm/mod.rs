@@ -1,11 +1,9 @@
 //! The writing roles as prompts (from `prompts/`) sent to any `ChatModel`, with the
 //! answers parsed as JSON. A malformed answer gets one repair request, then a clear error.
 
-mod fallback;
 mod json;
-mod roles;
+mod prompted;
 mod schema;
 
 pub use json::extract_json;
-pub use fallback::WriterWithFallback;
-pub use roles::{LlmAnalyst, LlmRoles};
+pub use prompted::{LlmAnalyst, LlmRoles};

@@ -13,5 +13,5 @@ pub use animator::CameraAnimator;
 pub use critic::RubricCritic;
 pub use painter::CardPainter;
 pub use voice::FliteVoice;
-pub use words::{brief_vars, colour_name, palette_words, prompt_palette};
+pub use words::brief_vars;
 pub use writer::TemplateWriter;

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::critic::{scene_problems, story_problems, ON_SCREEN_MAX};
-use super::words::{brief_vars, palette_words};
+use super::words::brief_vars;
+use crate::domain::palette_words;
 use crate::config::{render_template, FrameworkSpec};
 use crate::domain::{Beat, Brief, CameraMove, ConsistencyContext, Rng, Scene, Story};
 use crate::providers::{ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput};

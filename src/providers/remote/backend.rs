@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
 use super::template::Vars;
-use crate::config::{BackendSettings, Price, Settings};
+use crate::config::{BackendKind, BackendSettings, Price, Settings};
 use crate::domain::Aspect;
 use crate::providers::http::{default_cap, download, Api, Auth, MediaKind, RetryPolicy, Secret};
 use crate::providers::pricing::PriceBook;
@@ -47,6 +47,7 @@ impl InputBook {
 #[derive(Debug)]
 pub struct Backend {
     pub name: String,
+    pub kind: BackendKind,
     pub settings: BackendSettings,
     pub api: Api,
     /// Why calls cannot be made (a missing key): reported at the first call, so a chain
@@ -60,18 +61,12 @@ pub struct Backend {
 impl Backend {
     pub fn open(name: &str, settings: &Settings, prices: Arc<PriceBook>, inputs: Arc<InputBook>) -> Result<Arc<Backend>, ProviderError> {
         let b = settings.backend(name).map_err(ProviderError::Config)?;
+        let kind = b.backend_kind().ok_or_else(|| ProviderError::Config(format!("backends.{name}: kind \"{}\" is unknown", b.kind)))?;
         let (auth, unusable) = match (b.api_key_env.as_str(), b.auth.as_str()) {
             ("none", _) | (_, "none") => (Auth::None, None),
             (var, auth) => match Secret::from_env(var, name) {
                 Ok(key) if auth == "basic" => (Auth::Basic { user: b.user.clone(), password: key }, None),
-                Ok(key) => (
-                    match b.kind.as_str() {
-                        "fal" => Auth::Key(key),
-                        "gemini" => Auth::Header("x-goog-api-key", key),
-                        _ => Auth::Bearer(key),
-                    },
-                    None,
-                ),
+                Ok(key) => ((super::protocol(kind).auth)(key), None),
                 Err(e) => (Auth::None, Some(e.to_string())),
             },
         };
@@ -82,7 +77,7 @@ impl Backend {
             max_retry_after: Duration::from_secs(if b.max_retry_after_s == 0 { 120 } else { b.max_retry_after_s }),
         };
         let api = Api::new(name, &b.base_url, auth, Duration::from_secs(b.timeout_s), retry)?;
-        Ok(Arc::new(Backend { name: name.to_string(), limiter: Arc::new(Semaphore::new(b.concurrency)), settings: b, api, unusable, prices, inputs }))
+        Ok(Arc::new(Backend { name: name.to_string(), kind, limiter: Arc::new(Semaphore::new(b.concurrency)), settings: b, api, unusable, prices, inputs }))
     }
 
     /// Fail at once when the backend cannot be used (no key).
@@ -135,13 +130,8 @@ impl Backend {
         if let Some(why) = &self.unusable {
             return Err(why.clone());
         }
-        let (path, checks_key) = match self.settings.kind.as_str() {
-            "openai" => ("models", true),
-            "replicate" => ("v1/account", true),
-            "gemini" => ("v1beta/models", true),
-            "comfyui" => ("system_stats", true),
-            _ => ("", false),
-        };
+        let check = super::protocol(self.kind).check_path;
+        let (path, checks_key) = (check.unwrap_or(""), check.is_some());
         let api = &self.api;
         let rb = api.request(reqwest::Method::GET, path).timeout(Duration::from_secs(5));
         match api.send(rb).await {
@@ -190,7 +180,7 @@ pub fn image_data_uri(path: &Path) -> Result<String, ProviderError> {
 fn video_vars(req: &VideoRequest, image: Value) -> Vars {
     let mut v = Vars::new();
     v.insert("prompt", json!(req.prompt));
-    v.insert("negative_prompt", json!("blurry, distorted, low quality, watermark, text artifacts"));
+    v.insert("negative_prompt", json!(req.negative_prompt));
     v.insert("seed", json!(req.seed));
     v.insert("image", image);
     v.insert("duration", json!(req.duration_s.ceil().max(1.0) as u64));
@@ -207,12 +197,8 @@ fn video_vars(req: &VideoRequest, image: Value) -> Vars {
 
 fn image_vars(req: &ImageRequest, image: Value) -> Vars {
     let mut v = Vars::new();
-    let mut prompt = req.prompt.clone();
-    if !req.palette.is_empty() {
-        prompt.push_str(&format!(" Colour palette: {}.", req.palette.join(", ")));
-    }
-    v.insert("prompt", json!(prompt));
-    v.insert("negative_prompt", json!("blurry, distorted, low quality, watermark"));
+    v.insert("prompt", json!(req.prompt));
+    v.insert("negative_prompt", json!(req.negative_prompt));
     v.insert("seed", json!(req.seed));
     v.insert("image", image);
     v.insert("width", json!(req.width));

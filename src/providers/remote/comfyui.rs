@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::Semaphore;
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -319,8 +320,8 @@ impl<R: RemoteRequest> MediaModel<R> for ComfyUi {
     fn estimate_usd(&self, req: &R) -> Option<f64> {
         self.backend.estimate(&self.workflow_name, |p| req.cost(p))
     }
-    fn backend(&self) -> Option<&Backend> {
-        Some(&self.backend)
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
     }
 }
 
@@ -345,3 +346,21 @@ fn node_errors(v: &Value) -> String {
         out.join("; ")
     }
 }
+
+/// A workflow by name, from `templates/comfyui/` or the user's overrides.
+fn workflow(backend: Arc<Backend>, name: String, kit: &super::ModelKit) -> Result<ComfyUi, ProviderError> {
+    let (workflow, _) = kit.resources.comfy_workflow(&name).map_err(|e| ProviderError::Config(format!("{}: {e}", backend.name)))?;
+    Ok(ComfyUi::new(backend, name, workflow))
+}
+
+/// A ComfyUI box: images and videos from workflows (the model name is the workflow's);
+/// no key, or a bearer token for a box behind a proxy.
+pub static PROTOCOL: super::Protocol = super::Protocol {
+    auth: crate::providers::http::Auth::Bearer,
+    check_path: Some("system_stats"),
+    chat: None,
+    vision: None,
+    image: Some(|b, model, kit| Ok(Arc::new(workflow(b, model, kit)?))),
+    video: Some(|b, model, kit| Ok(Arc::new(workflow(b, model, kit)?))),
+    speech: None,
+};

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::Semaphore;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
@@ -149,7 +150,19 @@ impl<R: RemoteRequest> MediaModel<R> for Fal {
     fn estimate_usd(&self, req: &R) -> Option<f64> {
         self.backend.estimate(&self.model, |p| req.cost(p))
     }
-    fn backend(&self) -> Option<&Backend> {
-        Some(&self.backend)
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
     }
 }
+
+/// fal's queue: images and videos; keys as `Authorization: Key …`. The queue host has no
+/// free endpoint to check a key with.
+pub static PROTOCOL: super::Protocol = super::Protocol {
+    auth: crate::providers::http::Auth::Key,
+    check_path: None,
+    chat: None,
+    vision: None,
+    image: Some(|backend, model, _| Ok(Arc::new(Fal::new(backend, model)))),
+    video: Some(|backend, model, _| Ok(Arc::new(Fal::new(backend, model)))),
+    speech: None,
+};

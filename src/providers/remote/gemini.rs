@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::Semaphore;
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -76,8 +77,8 @@ impl MediaModel<ImageRequest> for GeminiImage {
     fn estimate_usd(&self, _req: &ImageRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.images(1))
     }
-    fn backend(&self) -> Option<&Backend> {
-        Some(&self.backend)
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
     }
 }
 
@@ -160,7 +161,19 @@ impl MediaModel<VideoRequest> for Veo {
     fn estimate_usd(&self, req: &VideoRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.video(Veo::seconds(req.duration_s) as f64))
     }
-    fn backend(&self) -> Option<&Backend> {
-        Some(&self.backend)
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
     }
 }
+
+/// Google's Gemini API: images from `generateContent`, videos from Veo; the key goes in
+/// `x-goog-api-key`.
+pub static PROTOCOL: super::Protocol = super::Protocol {
+    auth: |key| crate::providers::http::Auth::Header("x-goog-api-key", key),
+    check_path: Some("v1beta/models"),
+    chat: None,
+    vision: None,
+    image: Some(|backend, model, _| Ok(Arc::new(GeminiImage { backend, model }))),
+    video: Some(|backend, model, _| Ok(Arc::new(Veo { backend, model }))),
+    speech: None,
+};

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::sync::Semaphore;
 use base64::Engine as _;
 use reqwest::Method;
 use serde::Deserialize;
@@ -158,7 +159,7 @@ impl VisionModel for OpenAiChat {
     fn id(&self) -> String {
         self.backend.model_id(&self.model)
     }
-    async fn describe(&self, image: &MediaRef, prompt: &str, json_schema: Option<Value>) -> Result<ChatResponse, ProviderError> {
+    async fn describe(&self, image: &MediaRef, system: &str, prompt: &str, json_schema: Option<Value>) -> Result<ChatResponse, ProviderError> {
         // Data URIs, not links: Ollama and llama.cpp do not fetch http URLs.
         let url = match image {
             MediaRef::Local(p) => image_data_uri(p)?,
@@ -169,7 +170,7 @@ impl VisionModel for OpenAiChat {
             }
         };
         let req = ChatRequest {
-            system: "You describe images for a video advert generator. Answer with one JSON object only.".into(),
+            system: system.into(),
             user: prompt.into(),
             json_schema,
             temperature: 0.2,
@@ -235,8 +236,8 @@ impl MediaModel<ImageRequest> for OpenAiImages {
     fn estimate_usd(&self, _req: &ImageRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.images(1))
     }
-    fn backend(&self) -> Option<&Backend> {
-        Some(&self.backend)
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
     }
 }
 
@@ -273,3 +274,14 @@ impl SpeechModel for OpenAiSpeech {
     }
 }
 
+
+/// OpenAI-compatible servers: chat, vision, images and speech; keys as bearer tokens.
+pub static PROTOCOL: super::Protocol = super::Protocol {
+    auth: crate::providers::http::Auth::Bearer,
+    check_path: Some("models"),
+    chat: Some(|b, model, kit| Ok(Arc::new(OpenAiChat::new(b, model, kit.meter.clone())))),
+    vision: Some(|b, model, kit| Ok(Arc::new(OpenAiChat::new(b, model, kit.meter.clone())))),
+    image: Some(|backend, model, _| Ok(Arc::new(OpenAiImages { backend, model }))),
+    video: None,
+    speech: Some(|backend, model, _| Ok(Arc::new(OpenAiSpeech { backend, model, voice: "alloy".into() }))),
+};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::Semaphore;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -178,7 +179,18 @@ impl<R: RemoteRequest> MediaModel<R> for Replicate {
     fn estimate_usd(&self, req: &R) -> Option<f64> {
         self.backend.estimate(&self.model, |p| req.cost(p))
     }
-    fn backend(&self) -> Option<&Backend> {
-        Some(&self.backend)
+    fn limiter(&self) -> Option<Arc<Semaphore>> {
+        Some(self.backend.limiter.clone())
     }
 }
+
+/// Replicate predictions: images and videos; keys as bearer tokens.
+pub static PROTOCOL: super::Protocol = super::Protocol {
+    auth: crate::providers::http::Auth::Bearer,
+    check_path: Some("v1/account"),
+    chat: None,
+    vision: None,
+    image: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
+    video: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
+    speech: None,
+};

@@ -1,3 +1,5 @@
+//! The session screen's panels: chat, scenes, progress, quality and the header.
+
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -6,8 +8,9 @@ use ratatui::Frame;
 
 use super::{block, Images};
 use crate::domain::{AssetId, Method, Score, ScoreTarget, SessionState, Stage, Verdict};
-use crate::media::wrap_text;
+use crate::text::wrap_text;
 use crate::pipeline::narrate::format_time;
+use crate::pipeline::Task;
 use crate::tui::app::{App, Focus, RunState, SessionView, Who};
 
 fn fmt_secs(s: u64) -> String {
@@ -201,7 +204,7 @@ pub fn clip_status(v: &SessionView, scene_id: u32) -> (String, f32) {
         }
         return (if c.cached { "done (cached)".into() } else { "done".into() }, 1.0);
     }
-    if let Some(p) = v.live.get(&format!("clip:{scene_id}")) {
+    if let Some(p) = v.live.get(&Task::Clip(scene_id)) {
         return (format!("rendering {:>3.0}%", p * 100.0), *p);
     }
     if s.clips_started.contains_key(&scene_id) && v.run == RunState::Running {
@@ -275,7 +278,7 @@ pub fn progress(app: &App, f: &mut Frame, area: Rect) {
             Span::styled(text.chars().take(room).collect::<String>(), style),
         ]));
     }
-    if let Some(p) = v.live.get("compose").filter(|_| s.final_video.is_none() || v.run == RunState::Running) {
+    if let Some(p) = v.live.get(&Task::Compose).filter(|_| s.final_video.is_none() || v.run == RunState::Running) {
         lines.push(Line::from(vec![Span::styled(" compose ", t.base), Span::styled(format!("{} {:>3.0}%", bar(*p, bar_w), p * 100.0), t.gauge)]));
     }
     if let Some(fv) = &s.final_video {

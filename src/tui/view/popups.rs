@@ -1,10 +1,12 @@
+//! Popups drawn over the screen: help, confirmations, the command line, the scene editor.
+
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::block;
-use crate::tui::app::{App, EditField, Popup};
+use crate::tui::app::{verb_summary, App, EditField, Popup};
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -27,7 +29,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
                 }
             }
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled("Command line (:) — resume ID · export DIR · theme NAME · budget USD · sessions · quit", t.muted)));
+            lines.push(Line::from(Span::styled(format!("Command line (:) — {}", verb_summary(" · ")), t.muted)));
             lines.push(Line::from(Span::styled("Prompt answers — approve · regenerate · make scene 2 more dramatic · edit scene 3: … · edit scene 3 text: … · retry clip 2", t.muted)));
             let r = centered(area, area.width.saturating_sub(8).min(100), area.height.saturating_sub(2));
             f.render_widget(Clear, r);

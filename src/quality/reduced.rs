@@ -1,5 +1,6 @@
 //! Reduced copies of a frame for the dimensions that do not need every pixel: an RGB
-//! image about 256 px on its shorter side, and its luma.
+//! image about 256 px on its shorter side with its luma (`Small`), the frame pyramid that
+//! block matching walks coarse to fine (`Pyramid`), and the sum of absolute differences.
 
 /// An RGB image (u8, row-major) with its luma plane (f32, 0..255).
 #[derive(Clone)]

@@ -1,3 +1,6 @@
+//! Plain text helpers every layer may use (it imports nothing from the crate): word
+//! wrapping for overlays and panels, and the tail of a tool's output for messages.
+
 /// Greedy word wrap to at most `max_chars` per line and `max_lines` lines (the last line
 /// gets an ellipsis when text is cut). Words longer than a line are split.
 pub fn wrap_text(text: &str, max_chars: usize, max_lines: usize) -> Vec<String> {

@@ -1,3 +1,6 @@
+//! The writing roles and the vision analyst as prompts (from `prompts/`) sent to a chat
+//! or vision model, with the answers parsed and checked; also the intent reader.
+
 use async_trait::async_trait;
 use serde::{de::DeserializeOwned, Deserialize};
 use serde_json::json;
@@ -9,10 +12,8 @@ use crate::config::{FrameworkSpec, Resources};
 use crate::domain::{Analysis, Beat, Brief, CameraMove, ConsistencyContext, Critique, ReferenceKind, Scene, Story};
 use crate::providers::offline::PixelAnalyst;
 use crate::providers::{
-    Analyst, ChatModel, ChatRequest, Critic, MediaRef, ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput, VisionModel,
+    Analyst, ChatModel, ChatRequest, Critic, IntentReader, IntentReading, MediaRef, ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput, VisionModel,
 };
-
-const SYSTEM: &str = "You are part of a video advert generator. Answer with one JSON object only, no prose.";
 
 /// Director, critic and scene writer backed by a chat model.
 #[derive(Clone)]
@@ -29,19 +30,27 @@ impl LlmRoles {
     /// Render `prompt` with `vars`, ask, parse; on malformed JSON ask once more with the error.
     pub async fn ask<T: DeserializeOwned>(&self, prompt: &str, vars: serde_json::Value, seed: u64) -> Result<T, ProviderError> {
         let user = self.resources.render_prompt(prompt, &vars).map_err(prompt_err)?;
-        let mut req = ChatRequest { system: SYSTEM.into(), user, json_schema: super::schema::for_prompt(prompt), temperature: 0.7, seed };
+        let system = self.resources.render_prompt("system", json!({})).map_err(prompt_err)?;
+        let mut req = ChatRequest { system, user, json_schema: super::schema::for_prompt(prompt), temperature: 0.7, seed };
         let first = self.chat.complete(&req).await?;
         match extract_json::<T>(&first.text) {
             Ok(v) => Ok(v),
             Err(e) => {
                 tracing::warn!(prompt, error = %e, truncated = first.truncated, "malformed answer, asking for a repair");
-                let why = if first.truncated { format!("it was cut off at the length limit ({e}); keep every text field short") } else { e.to_string() };
-                req.user = format!("{}\n\nYour previous answer could not be used: {why}\nAnswer again with the JSON object only.", req.user);
+                let repair = json!({ "original": req.user, "error": e.to_string(), "truncated": first.truncated });
+                req.user = self.resources.render_prompt("repair", repair).map_err(prompt_err)?;
                 let second = self.chat.complete(&req).await?;
                 extract_json::<T>(&second.text)
                     .map_err(|e2| ProviderError::Protocol(format!("{prompt}: the chat model ({}) returned unusable JSON twice: {e2}", self.chat.id())))
             }
         }
+    }
+}
+
+#[async_trait]
+impl IntentReader for LlmRoles {
+    async fn read(&self, stage: &str, scene_count: usize, text: &str) -> Result<IntentReading, ProviderError> {
+        self.ask("intent", json!({ "stage": stage, "scene_count": scene_count, "text": text }), 0).await
     }
 }
 
@@ -222,7 +231,8 @@ impl Analyst for LlmAnalyst {
             .resources
             .render_prompt("reference_analyst", json!({ "kind": kind.id(), "product_name": brief.product_name, "palette": a.palette }))
             .map_err(prompt_err)?;
-        let answer = self.vision.describe(&MediaRef::Local(image.to_path_buf()), &prompt, super::schema::for_prompt("reference_analyst")).await?;
+        let system = self.resources.render_prompt("vision_system", json!({})).map_err(prompt_err)?;
+        let answer = self.vision.describe(&MediaRef::Local(image.to_path_buf()), &system, &prompt, super::schema::for_prompt("reference_analyst")).await?;
         let j: AnalysisJson = extract_json(&answer.text)?;
         if !j.features.is_empty() {
             a.features = j.features;

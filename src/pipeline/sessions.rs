@@ -1,0 +1,132 @@
+//! Session services both front ends use, one implementation each: the list of sessions
+//! with their status, the default output folder, replaying a new session's first events,
+//! the intent parser, and export.
+
+use std::path::{Path, PathBuf};
+
+use super::intent::IntentParser;
+use super::narrate::status;
+use super::outputs::{manifest, place_final, storyboard, write_atomic};
+use super::{Pipeline, PipelineError, Update};
+use crate::domain::{FinalVideo, ScoreTarget, SessionState};
+
+/// One row of the session list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    pub id: String,
+    pub title: String,
+    pub created_at_ms: u64,
+    pub cost_usd: f64,
+    /// The final cut's Quality (0..100), when it was scored.
+    pub score: Option<f64>,
+    /// `done`, `resumable: clips 2/6`, `failed at …` (see `narrate::status`).
+    pub status: String,
+    pub resumable: bool,
+    pub final_video: Option<FinalVideo>,
+    /// Why the session's log could not be read.
+    pub error: Option<String>,
+}
+
+/// What `export` wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exported {
+    pub dir: PathBuf,
+    /// Whether `final.mp4` is among the files (an unfinished session has none yet).
+    pub with_final: bool,
+}
+
+impl Pipeline {
+    /// Where a run writes `final.mp4` when no folder is given: `./admint-out/SESSION`.
+    pub fn default_output(session: &str) -> PathBuf {
+        PathBuf::from("admint-out").join(session)
+    }
+
+    /// Every stored session, newest first, with a status; unreadable ones say why.
+    pub fn session_summaries(&self) -> Result<Vec<SessionSummary>, PipelineError> {
+        let rules = self.rules();
+        Ok(self
+            .store
+            .sessions()?
+            .into_iter()
+            .map(|r| match r.state {
+                Ok(s) => {
+                    let st = status(&s, &rules);
+                    SessionSummary {
+                        title: s.brief.as_ref().map(|b| b.title()).unwrap_or_default(),
+                        created_at_ms: s.created_at_ms,
+                        cost_usd: s.total_cost(),
+                        score: s.scores.get(&ScoreTarget::Final).and_then(|r| r.score.quality()),
+                        resumable: st != "done",
+                        status: st,
+                        final_video: s.final_video.clone(),
+                        error: None,
+                        id: r.id,
+                    }
+                }
+                Err(e) => SessionSummary {
+                    id: r.id,
+                    title: String::new(),
+                    created_at_ms: 0,
+                    cost_usd: 0.0,
+                    score: None,
+                    status: String::new(),
+                    resumable: false,
+                    final_video: None,
+                    error: Some(e.to_string()),
+                },
+            })
+            .collect())
+    }
+
+    /// A new session's first events were broadcast before any front end listened:
+    /// broadcast them again (listeners skip what they have already folded).
+    pub fn announce(&self, session: &str) -> Result<(), PipelineError> {
+        for envelope in self.store.events(session)? {
+            let _ = self.tx.send(Update::Event { session: session.to_string(), envelope });
+        }
+        Ok(())
+    }
+
+    /// The intent parser of this pipeline's providers (rules, plus the chat model when
+    /// one is configured).
+    pub fn intent_parser(&self) -> IntentParser {
+        IntentParser { reader: self.providers.intent.clone() }
+    }
+
+    /// Export a session to `dir`: `events.jsonl`, `manifest.json`, `storyboard.md`, and
+    /// `final.mp4` when it is composed. Everything is written to a temporary folder
+    /// first, so a failure (a missing blob, a full disk) leaves nothing half-written.
+    pub async fn export(&self, session: &str, dir: &Path) -> Result<Exported, PipelineError> {
+        let events = self.store.events(session)?;
+        let state = SessionState::fold(&events);
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| PipelineError::BadInput(format!("{}: {e}", parent.display())))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".admint-export-")
+            .tempdir_in(&parent)
+            .map_err(|e| PipelineError::BadInput(format!("{}: {e}", parent.display())))?;
+        let lines: Vec<String> = events.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
+        write_atomic(&staging.path().join("events.jsonl"), (lines.join("\n") + "\n").as_bytes())?;
+        let version = self.ffmpeg.version().unwrap_or_default();
+        let m = serde_json::to_string_pretty(&manifest(&state, &events, &version)).unwrap_or_default();
+        write_atomic(&staging.path().join("manifest.json"), m.as_bytes())?;
+        write_atomic(&staging.path().join("storyboard.md"), storyboard(&state).as_bytes())?;
+        if let Some(f) = &state.final_video {
+            place_final(&self.store.blobs.existing(&f.video)?, &staging.path().join("final.mp4"))?;
+        }
+        if !dir.exists() {
+            // One rename: the folder appears whole or not at all.
+            std::fs::rename(staging.path(), dir)?;
+        } else {
+            std::fs::create_dir_all(dir)?;
+            for entry in std::fs::read_dir(staging.path())? {
+                let entry = entry?;
+                std::fs::rename(entry.path(), dir.join(entry.file_name()))?;
+            }
+        }
+        Ok(Exported { dir: dir.to_path_buf(), with_final: state.final_video.is_some() })
+    }
+}

@@ -1,0 +1,131 @@
+//! The `:` command line: its verbs in one table, which the placeholder, the help overlay
+//! and the "unknown command" message are all made from.
+
+use super::{App, Popup, Screen};
+use crate::domain::Command;
+use crate::tui::action::Effect;
+use crate::tui::keymap::Cmd;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Resume,
+    Export,
+    Theme,
+    Budget,
+    Sessions,
+    Help,
+    Quit,
+}
+
+/// What a verb takes after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    None,
+    /// Needed: without it the line is not understood.
+    Required(&'static str),
+    /// May be left out (`:budget` clears the budget).
+    Optional(&'static str),
+}
+
+pub struct VerbSpec {
+    pub verb: Verb,
+    /// The first name is the one shown; the rest are aliases.
+    pub names: &'static [&'static str],
+    pub arg: Arg,
+    /// Shown in the summary (help is reached with `?` anyway).
+    pub listed: bool,
+}
+
+pub const VERBS: &[VerbSpec] = &[
+    VerbSpec { verb: Verb::Resume, names: &["resume", "open"], arg: Arg::Required("ID"), listed: true },
+    VerbSpec { verb: Verb::Export, names: &["export"], arg: Arg::Required("DIR"), listed: true },
+    VerbSpec { verb: Verb::Theme, names: &["theme"], arg: Arg::Required("NAME"), listed: true },
+    VerbSpec { verb: Verb::Budget, names: &["budget"], arg: Arg::Optional("USD"), listed: true },
+    VerbSpec { verb: Verb::Sessions, names: &["sessions", "ls"], arg: Arg::None, listed: true },
+    VerbSpec { verb: Verb::Help, names: &["help"], arg: Arg::None, listed: false },
+    VerbSpec { verb: Verb::Quit, names: &["quit", "q"], arg: Arg::None, listed: true },
+];
+
+/// The listed verbs with their arguments (`resume ID · export DIR · …`), joined by `sep`.
+pub fn verb_summary(sep: &str) -> String {
+    VERBS
+        .iter()
+        .filter(|v| v.listed)
+        .map(|v| match v.arg {
+            Arg::Required(a) | Arg::Optional(a) => format!("{} {a}", v.names[0]),
+            Arg::None => v.names[0].to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// The verb a line names, when it has what the verb needs.
+fn parse(line: &str) -> Option<(Verb, &str)> {
+    let (name, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((line, ""));
+    let spec = VERBS.iter().find(|v| v.names.contains(&name))?;
+    match spec.arg {
+        Arg::Required(_) if arg.is_empty() => None,
+        _ => Some((spec.verb, arg)),
+    }
+}
+
+impl App {
+    pub(super) fn run_command_line(&mut self, line: &str) -> Vec<Effect> {
+        let Some((verb, arg)) = parse(line) else {
+            self.status = format!("unknown command ':{line}': try {}", verb_summary(", "));
+            return vec![];
+        };
+        match verb {
+            Verb::Quit => self.command(Cmd::Quit),
+            Verb::Resume => vec![Effect::OpenSession(arg.to_string())],
+            Verb::Sessions => {
+                self.screen = Screen::Sessions;
+                if !self.is_running() {
+                    self.session = None;
+                }
+                vec![Effect::LoadSessions]
+            }
+            Verb::Export => match &self.session {
+                Some(v) => vec![Effect::Export { session: v.id.clone(), dir: arg.to_string() }],
+                None => {
+                    self.status = "open a session first".into();
+                    vec![]
+                }
+            },
+            Verb::Theme => vec![Effect::SetTheme(arg.to_string())],
+            Verb::Budget => {
+                let usd = if arg.is_empty() || arg == "none" { Ok(None) } else { arg.trim_start_matches('$').parse::<f64>().map(Some) };
+                match (usd, &self.session) {
+                    (Ok(usd), Some(_)) => self.session_change(Command::SetBudget { usd }, false),
+                    (Err(_), _) => {
+                        self.status = format!("'{arg}' is not an amount: :budget 5");
+                        vec![]
+                    }
+                    (_, None) => {
+                        self.status = "open a session first".into();
+                        vec![]
+                    }
+                }
+            }
+            Verb::Help => {
+                self.popup = Some(Popup::Help);
+                vec![]
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_and_the_parser_come_from_one_table() {
+        assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · budget USD · sessions · quit");
+        assert_eq!(parse("open 2026-x"), Some((Verb::Resume, "2026-x")));
+        assert_eq!(parse("resume"), None, "resume needs an id");
+        assert_eq!(parse("budget"), Some((Verb::Budget, "")));
+        assert_eq!(parse("ls"), Some((Verb::Sessions, "")));
+        assert_eq!(parse("foo"), None);
+    }
+}

@@ -1,0 +1,94 @@
+//! Commands that work on every screen (quit, help, the command line, focus, back, stop)
+//! and the keys of the sessions screen.
+
+use ratatui_textarea::TextArea;
+
+use super::command_line::verb_summary;
+use super::{App, Focus, Popup, RunState, Screen};
+use crate::tui::action::Effect;
+use crate::tui::keymap::Cmd;
+
+impl App {
+    pub(super) fn command(&mut self, c: Cmd) -> Vec<Effect> {
+        match c {
+            Cmd::Quit => {
+                if self.rendering_clips() {
+                    self.popup = Some(Popup::ConfirmQuit);
+                    return vec![];
+                }
+                if self.is_running() {
+                    self.quitting = true;
+                    return vec![Effect::Stop];
+                }
+                vec![Effect::Quit]
+            }
+            Cmd::Help => {
+                self.popup = Some(Popup::Help);
+                vec![]
+            }
+            Cmd::Suspend => vec![Effect::Suspend],
+            Cmd::CommandLine => {
+                let mut t = TextArea::default();
+                t.set_placeholder_text(verb_summary(" · "));
+                self.popup = Some(Popup::CommandLine(t));
+                vec![]
+            }
+            Cmd::FocusNext | Cmd::FocusPrev if self.screen == Screen::Session => {
+                self.focus = self.focus.step(if c == Cmd::FocusNext { 1 } else { -1 });
+                vec![]
+            }
+            Cmd::Back => {
+                if self.preview.take().is_some() {
+                    return vec![];
+                }
+                if self.screen == Screen::Session && self.focus != Focus::Input {
+                    self.focus = Focus::Input;
+                    return vec![];
+                }
+                if self.screen == Screen::Session && !self.is_running() {
+                    self.screen = Screen::Sessions;
+                    self.session = None;
+                    return vec![Effect::LoadSessions];
+                }
+                vec![]
+            }
+            Cmd::Stop => {
+                if let Some(v) = self.session.as_mut().filter(|v| v.run == RunState::Running) {
+                    v.run = RunState::Stopping;
+                    return vec![Effect::Stop];
+                }
+                vec![]
+            }
+            _ => match self.screen {
+                Screen::Sessions => self.sessions_command(c),
+                Screen::Session => self.session_command(c),
+            },
+        }
+    }
+
+    pub(super) fn sessions_command(&mut self, c: Cmd) -> Vec<Effect> {
+        let n = self.sessions.len();
+        match c {
+            Cmd::Up => self.sessions_sel = self.sessions_sel.saturating_sub(1),
+            Cmd::Down => self.sessions_sel = (self.sessions_sel + 1).min(n.saturating_sub(1)),
+            Cmd::Refresh => return vec![Effect::LoadSessions],
+            Cmd::NewSession => {
+                self.session = None;
+                self.screen = Screen::Session;
+                self.focus = Focus::Input;
+            }
+            Cmd::Open => {
+                if let Some(row) = self.sessions.get(self.sessions_sel).filter(|r| r.error.is_none()) {
+                    return vec![Effect::OpenSession(row.id.clone())];
+                }
+            }
+            Cmd::DeleteSession => {
+                if let Some(row) = self.sessions.get(self.sessions_sel) {
+                    self.popup = Some(Popup::ConfirmDelete(row.id.clone()));
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}

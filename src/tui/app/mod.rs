@@ -1,0 +1,199 @@
+//! UI state and `update`: every change to the App goes through `update(action)`, which
+//! returns the effects (pipeline runs, store access) for the runtime to carry out.
+//!
+//! `update` only dispatches; the work is in the submodules: `input` (the prompt),
+//! `global_keys` and `session_keys` (commands from the keymap), `popups`, `command_line`
+//! (the `:` verbs), `pipeline_updates` (what runs report) and `session_view` (the open
+//! session and its chat).
+
+mod command_line;
+mod global_keys;
+mod input;
+mod pipeline_updates;
+mod popups;
+mod session_keys;
+mod session_view;
+
+pub use command_line::{verb_summary, Verb, VerbSpec, VERBS};
+pub use input::{brief_from_text, new_input};
+pub use popups::{EditField, Popup};
+pub use session_view::{ChatLine, RunState, SessionView, Who};
+
+use ratatui_textarea::TextArea;
+use std::collections::HashMap;
+
+use super::action::{Action, Effect, SessionRow};
+use super::keymap::{Ctx, Keymap};
+use super::theme::Theme;
+use crate::domain::{AssetId, SessionState, Stage};
+use crate::pipeline::{plan, Blocked, Gate, PlanRules, Task};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Sessions,
+    Session,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Input,
+    Chat,
+    Scenes,
+    Progress,
+    Quality,
+}
+
+impl Focus {
+    const ORDER: [Focus; 5] = [Focus::Input, Focus::Chat, Focus::Scenes, Focus::Progress, Focus::Quality];
+    pub fn ctx(self) -> Ctx {
+        match self {
+            Focus::Input => Ctx::Input,
+            Focus::Chat => Ctx::Chat,
+            Focus::Scenes => Ctx::Scenes,
+            Focus::Progress => Ctx::Progress,
+            Focus::Quality => Ctx::Quality,
+        }
+    }
+    fn step(self, d: isize) -> Focus {
+        let i = Focus::ORDER.iter().position(|f| *f == self).unwrap_or(0) as isize;
+        Focus::ORDER[(i + d).rem_euclid(Focus::ORDER.len() as isize) as usize]
+    }
+}
+
+pub struct App {
+    pub screen: Screen,
+    pub focus: Focus,
+    pub popup: Option<Popup>,
+    pub sessions: Vec<SessionRow>,
+    pub sessions_sel: usize,
+    pub session: Option<SessionView>,
+    pub input: TextArea<'static>,
+    pub history: Vec<String>,
+    pub history_pos: Option<usize>,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub rules: PlanRules,
+    /// Quality colour thresholds on the 0..100 scale: (good, acceptable).
+    pub thresholds: (f64, f64),
+    pub size: (u16, u16),
+    pub status: String,
+    pub now_ms: u64,
+    pub images: bool,
+    /// Preview shown instead of the chat (scene keyframe or chat image).
+    pub preview: Option<AssetId>,
+    /// Chat thumbnails (half-block text), by image.
+    pub thumbs: HashMap<AssetId, Vec<ratatui::text::Line<'static>>>,
+    pub dirty: bool,
+    pub quitting: bool,
+}
+
+/// What a typed answer is answered against when no run waits at a gate.
+fn idle_gate(state: &SessionState, rules: &PlanRules) -> Gate {
+    let p = plan(state, rules);
+    match (p.blocked, p.tasks.first()) {
+        (Some(Blocked::ClipsFailed(f)), _) => Gate::FailedClips(f),
+        (_, Some(Task::AwaitStoryApproval)) => Gate::Story,
+        (_, Some(Task::DraftStory | Task::CritiqueStory)) => Gate::Story,
+        _ => Gate::Scenes,
+    }
+}
+
+impl App {
+    pub fn new(theme: Theme, keymap: Keymap, rules: PlanRules, images: bool) -> App {
+        App {
+            screen: Screen::Sessions,
+            focus: Focus::Input,
+            popup: None,
+            sessions: vec![],
+            sessions_sel: 0,
+            session: None,
+            input: new_input(),
+            history: vec![],
+            history_pos: None,
+            theme,
+            keymap,
+            rules,
+            thresholds: (80.0, 60.0),
+            size: (80, 24),
+            status: String::new(),
+            now_ms: 0,
+            images,
+            preview: None,
+            thumbs: HashMap::new(),
+            dirty: true,
+            quitting: false,
+        }
+    }
+
+    pub fn ctx(&self) -> Ctx {
+        match self.screen {
+            Screen::Sessions => Ctx::Sessions,
+            Screen::Session => self.focus.ctx(),
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| matches!(s.run, RunState::Running | RunState::Stopping))
+    }
+
+    fn rendering_clips(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| {
+            matches!(s.run, RunState::Running) && s.state.current_stage() == Some(Stage::Clips) && !s.state.stages_completed.contains(&Stage::Clips)
+        })
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.dirty = true;
+        match action {
+            Action::Key(k) => self.on_key(k),
+            Action::Paste(text) => {
+                match &mut self.popup {
+                    Some(Popup::EditScene { editor, .. }) | Some(Popup::CommandLine(editor)) => {
+                        editor.insert_str(text);
+                    }
+                    _ => {
+                        self.focus = Focus::Input;
+                        self.input.insert_str(text);
+                    }
+                }
+                vec![]
+            }
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                vec![]
+            }
+            Action::Tick => {
+                self.now_ms = crate::domain::now_ms();
+                vec![]
+            }
+            Action::Pipeline(u) => self.on_update(u),
+            Action::GateReached { session, gate } => self.gate_reached(session, gate),
+            Action::RunFinished { session, result } => self.run_finished(session, result),
+            Action::SessionsLoaded(rows) => {
+                self.sessions = rows;
+                self.sessions_sel = self.sessions_sel.min(self.sessions.len().saturating_sub(1));
+                vec![]
+            }
+            Action::SessionOpened { state, events } => self.session_opened(state, events),
+            Action::Interpreted { session, result } => self.interpreted(session, result),
+            Action::Created { session } => self.created(session),
+            Action::Error(m) => {
+                match self.session.as_mut().filter(|_| self.screen == Screen::Session) {
+                    Some(v) => v.chat.push(ChatLine { who: Who::Error, text: m, badge: None, image: None }),
+                    None => self.status = m,
+                }
+                vec![]
+            }
+            Action::Info(m) => {
+                self.status = m;
+                vec![]
+            }
+            Action::PreviewReady => vec![],
+            Action::Thumbnail { asset, lines } => {
+                self.thumbs.insert(asset, lines);
+                vec![]
+            }
+        }
+    }
+
+}

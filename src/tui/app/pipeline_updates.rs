@@ -1,0 +1,165 @@
+//! What the pipeline and the runtime report: events, progress, gates, the end of a run,
+//! opened and created sessions, and interpreted answers.
+
+use super::{idle_gate, App, ChatLine, Focus, RunState, Screen, SessionView, Who};
+use crate::domain::{Command, Event, EventEnvelope, SessionState};
+use crate::pipeline::{Decision, Gate, Task, Update};
+use crate::tui::action::{Action, Effect};
+
+impl App {
+    pub(super) fn start_run(&mut self, id: String) -> Vec<Effect> {
+        if let Some(v) = self.session.as_mut() {
+            v.run = RunState::Running;
+            v.run_started_ms = Some(crate::domain::now_ms());
+        }
+        vec![Effect::StartRun(id)]
+    }
+
+    pub(super) fn on_update(&mut self, u: Update) -> Vec<Effect> {
+        let Some(v) = self.session.as_mut() else {
+            if matches!(u, Update::Event { .. }) {
+                return vec![Effect::LoadSessions];
+            }
+            return vec![];
+        };
+        match u {
+            Update::Event { session, envelope } if session == v.id => {
+                if envelope.seq <= v.state.last_seq {
+                    return vec![];
+                }
+                v.apply(&envelope);
+                let wants_thumb = self.images && !self.theme.no_color;
+                if let (true, Event::ReferenceReady { reference: crate::domain::Reference { image, .. }, .. } | Event::KeyframeReady { keyframe: crate::domain::Keyframe { image, .. } }) = (wants_thumb, &envelope.event) {
+                    if !self.thumbs.contains_key(image) {
+                        return vec![Effect::Thumbnail(image.clone())];
+                    }
+                }
+                if let Event::ClipRendered { clip } = &envelope.event {
+                    v.live.remove(&Task::Clip(clip.scene_id));
+                }
+                v.scene_sel = v.scene_sel.min(v.state.scenes.len().saturating_sub(1));
+            }
+            Update::Progress { session, task, fraction } if session == v.id => {
+                v.live.insert(task, fraction);
+            }
+            Update::Waiting { session, gate } => return self.update(Action::GateReached { session, gate }),
+            Update::Finished { session, result } => {
+                let result = match result {
+                    Ok(crate::pipeline::RunOutcome::Done { final_path, .. }) => {
+                        let abs = std::fs::canonicalize(&final_path).unwrap_or(final_path);
+                        Ok(format!("advert ready: {} (manifest.json and storyboard.md beside it)", abs.display()))
+                    }
+                    Ok(crate::pipeline::RunOutcome::Paused { .. }) => Ok("paused — the session is saved and resumable".into()),
+                    Err(e) => Err(e),
+                };
+                return self.update(Action::RunFinished { session, result });
+            }
+            Update::Note { session, text } if session == v.id => {
+                v.chat.push(ChatLine { who: Who::System, text, badge: None, image: None });
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+
+    /// A run waits at a gate: ask the user.
+    pub(super) fn gate_reached(&mut self, session: String, gate: Gate) -> Vec<Effect> {
+        if let Some(v) = self.session.as_mut().filter(|v| v.id == session) {
+            let ask = match &gate {
+                Gate::Story => "Approve the story? Type 'approve', 'regenerate' or what to change.".to_string(),
+                Gate::Scenes => "Approve the scenes? Edit them in the Scenes panel (Tab), type feedback, or 'approve' (A in Scenes).".to_string(),
+                Gate::FailedClips(f) => format!("{} clip(s) failed: type 'retry', or R on a scene to retry it alone.", f.len()),
+            };
+            v.chat.push(ChatLine { who: Who::Good, text: ask, badge: None, image: None });
+            v.run = RunState::AtGate(gate);
+            v.chat_scroll = 0;
+        }
+        vec![]
+    }
+
+    /// A run ended: say how, and quit if quitting waited for it.
+    pub(super) fn run_finished(&mut self, session: String, result: Result<String, String>) -> Vec<Effect> {
+        let mut effects = vec![];
+        if let Some(v) = self.session.as_mut().filter(|v| v.id == session) {
+            v.run = RunState::Idle;
+            v.live.clear();
+            match result {
+                Ok(msg) => v.chat.push(ChatLine { who: Who::Good, text: msg, badge: None, image: None }),
+                Err(e) => v.chat.push(ChatLine { who: Who::Error, text: e, badge: None, image: None }),
+            }
+        }
+        if self.quitting {
+            effects.push(Effect::Quit);
+        }
+        effects
+    }
+
+    /// A stored session was read: show it, and continue it when it is unfinished.
+    pub(super) fn session_opened(&mut self, state: Box<SessionState>, events: Vec<EventEnvelope>) -> Vec<Effect> {
+        let mut v = SessionView::new(state.id.clone());
+        for e in &events {
+            v.apply(e);
+        }
+        let mut effects: Vec<Effect> = if self.images && !self.theme.no_color {
+            v.chat.iter().filter_map(|l| l.image.clone()).filter(|a| !self.thumbs.contains_key(a)).map(Effect::Thumbnail).collect()
+        } else {
+            vec![]
+        };
+        let status = crate::pipeline::narrate::status(&v.state, &self.rules);
+        v.chat.push(ChatLine::system(format!("status: {status}")));
+        let resumable = status != "done";
+        let id = v.id.clone();
+        self.session = Some(v);
+        self.screen = Screen::Session;
+        self.focus = Focus::Input;
+        if resumable {
+            // Continue where it stopped (or retry what failed): finished work is kept.
+            effects.extend(self.start_run(id));
+        }
+        effects
+    }
+
+    /// The intent parser read the user's answer: answer the gate, or change the idle session.
+    pub(super) fn interpreted(&mut self, session: String, result: Result<Decision, String>) -> Vec<Effect> {
+        let Some(v) = self.session.as_mut().filter(|v| v.id == session) else { return vec![] };
+        match result {
+            Err(m) => {
+                v.chat.push(ChatLine { who: Who::Error, text: m, badge: None, image: None });
+                vec![]
+            }
+            Ok(decision) => match &v.run {
+                RunState::AtGate(_) => {
+                    v.run = RunState::Running;
+                    vec![Effect::Decide(decision)]
+                }
+                _ => {
+                    let gate = idle_gate(&v.state, &self.rules);
+                    let cmds = match decision {
+                        Decision::Approve => match gate {
+                            Gate::Story => vec![Command::ApproveStory],
+                            _ => vec![Command::ApproveScenes],
+                        },
+                        Decision::Commands(c) => c,
+                        Decision::Pause => vec![],
+                    };
+                    let id = v.id.clone();
+                    let n = cmds.len();
+                    cmds.into_iter()
+                        .enumerate()
+                        .map(|(i, cmd)| Effect::Command { session: id.clone(), cmd, then_run: i + 1 == n })
+                        .collect()
+                }
+            },
+        }
+    }
+
+    /// A session typed in the prompt was created and runs.
+    pub(super) fn created(&mut self, session: String) -> Vec<Effect> {
+        let mut v = SessionView::new(session.clone());
+        v.run = RunState::Running;
+        self.session = Some(v);
+        self.screen = Screen::Session;
+        vec![]
+    }
+}

@@ -1,0 +1,84 @@
+//! Popups and their keys: help, the quit and delete confirmations, the command line and
+//! the scene text editor.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::{App, RunState};
+use crate::domain::{Command, ScenePatch};
+use crate::tui::action::Effect;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditField {
+    Text,
+    Description,
+}
+
+pub enum Popup {
+    Help,
+    ConfirmQuit,
+    ConfirmDelete(String),
+    CommandLine(TextArea<'static>),
+    EditScene { scene_id: u32, field: EditField, editor: TextArea<'static> },
+}
+
+impl App {
+    pub(super) fn on_popup_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let esc = k.code == KeyCode::Esc;
+        let enter = k.code == KeyCode::Enter && !k.modifiers.intersects(KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        let Some(popup) = self.popup.take() else { return vec![] };
+        match popup {
+            Popup::Help => {
+                // Any key closes help.
+                vec![]
+            }
+            Popup::ConfirmQuit => match k.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                    self.quitting = true;
+                    if let Some(v) = self.session.as_mut() {
+                        v.run = RunState::Stopping;
+                    }
+                    vec![Effect::Stop]
+                }
+                _ => vec![],
+            },
+            Popup::ConfirmDelete(id) => match k.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => vec![Effect::DeleteSession(id)],
+                _ => vec![],
+            },
+            Popup::CommandLine(mut t) => {
+                if esc || ctrl_c {
+                    return vec![];
+                }
+                if enter {
+                    let line = t.lines().join(" ");
+                    return self.run_command_line(line.trim().trim_start_matches(':'));
+                }
+                t.input(k);
+                self.popup = Some(Popup::CommandLine(t));
+                vec![]
+            }
+            Popup::EditScene { scene_id, field, mut editor } => {
+                if esc || ctrl_c {
+                    return vec![];
+                }
+                if enter {
+                    let text = editor.lines().join(" ").trim().to_string();
+                    let patch = match field {
+                        EditField::Text => ScenePatch { on_screen_text: Some(text), ..Default::default() },
+                        EditField::Description if text.is_empty() => {
+                            self.status = "a scene needs a description".into();
+                            return vec![];
+                        }
+                        EditField::Description => ScenePatch { description: Some(text), ..Default::default() },
+                    };
+                    return self.session_change(Command::EditScene { scene_id, patch }, true);
+                }
+                editor.input(k);
+                self.popup = Some(Popup::EditScene { scene_id, field, editor });
+                vec![]
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Keys on the session screen: chat scrolling, previews, approval, scene edits and clip
+//! retries; and the one way a change reaches a session (`session_change`).
+
+use ratatui_textarea::TextArea;
+
+use super::{idle_gate, App, EditField, Focus, Popup, RunState};
+use crate::domain::{CameraMove, Command, ScenePatch};
+use crate::pipeline::Decision;
+use crate::tui::action::Effect;
+use crate::tui::keymap::Cmd;
+
+impl App {
+    /// A change to the open session (a scene edit, a budget), through the one writer that
+    /// may record it: the waiting run (at a gate), or the store directly when nothing runs
+    /// (then run on, if asked). Refused while rendering.
+    pub(super) fn session_change(&mut self, cmd: Command, then_run: bool) -> Vec<Effect> {
+        let Some(v) = self.session.as_mut() else { return vec![] };
+        match &v.run {
+            RunState::AtGate(_) => {
+                v.run = RunState::Running;
+                vec![Effect::Decide(Decision::Commands(vec![cmd]))]
+            }
+            RunState::Idle => {
+                if then_run {
+                    v.run = RunState::Running;
+                }
+                vec![Effect::Command { session: v.id.clone(), cmd, then_run }]
+            }
+            _ => {
+                self.status = "busy rendering: wait, or Ctrl-S to stop, then edit".into();
+                vec![]
+            }
+        }
+    }
+
+    pub(super) fn session_command(&mut self, c: Cmd) -> Vec<Effect> {
+        let Some(v) = self.session.as_mut() else { return vec![] };
+        let scenes = v.state.scenes.len();
+        match (self.focus, c) {
+            (Focus::Chat, Cmd::Up) => v.chat_scroll += 1,
+            (Focus::Chat, Cmd::Down) => v.chat_scroll = v.chat_scroll.saturating_sub(1),
+            (Focus::Chat, Cmd::PageUp) => v.chat_scroll += 10,
+            (Focus::Chat, Cmd::PageDown) => v.chat_scroll = v.chat_scroll.saturating_sub(10),
+            (Focus::Chat, Cmd::Top) => v.chat_scroll = usize::MAX / 2,
+            (Focus::Chat, Cmd::Bottom) => v.chat_scroll = 0,
+            (Focus::Chat, Cmd::Preview) => {
+                self.preview = v.chat.iter().rev().find_map(|l| l.image.clone());
+                if self.preview.is_none() {
+                    self.status = "no image in the chat yet".into();
+                }
+            }
+            (_, Cmd::Approve) => {
+                let text = "approve".to_string();
+                return match &v.run {
+                    RunState::AtGate(g) => vec![Effect::Interpret { session: v.id.clone(), text, gate: g.clone() }],
+                    RunState::Idle => vec![Effect::Interpret { session: v.id.clone(), gate: idle_gate(&v.state, &self.rules), text }],
+                    _ => vec![],
+                };
+            }
+            (Focus::Scenes, Cmd::Up) => v.scene_sel = v.scene_sel.saturating_sub(1),
+            (Focus::Scenes, Cmd::Down) => v.scene_sel = (v.scene_sel + 1).min(scenes.saturating_sub(1)),
+            (Focus::Progress, Cmd::Up) => v.progress_sel = v.progress_sel.saturating_sub(1),
+            (Focus::Progress, Cmd::Down) => v.progress_sel = (v.progress_sel + 1).min(scenes.saturating_sub(1)),
+            (Focus::Scenes | Focus::Progress, Cmd::Preview) => {
+                let idx = if self.focus == Focus::Scenes { v.scene_sel } else { v.progress_sel };
+                self.preview = v.state.scenes.get(idx).and_then(|s| v.state.keyframes.get(&s.id)).map(|k| k.image.clone());
+                if self.preview.is_none() {
+                    self.status = "this scene has no keyframe yet".into();
+                }
+            }
+            (Focus::Scenes, Cmd::EditText | Cmd::EditDescription) => {
+                let Some(scene) = v.state.scenes.get(v.scene_sel).cloned() else { return vec![] };
+                let field = if c == Cmd::EditText { EditField::Text } else { EditField::Description };
+                let text = if field == EditField::Text { scene.on_screen_text } else { scene.description };
+                let mut editor = TextArea::new(vec![text]);
+                editor.move_cursor(ratatui_textarea::CursorMove::End);
+                self.popup = Some(Popup::EditScene { scene_id: scene.id, field, editor });
+            }
+            (Focus::Scenes, Cmd::CycleCamera) => {
+                let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
+                let i = CameraMove::ALL.iter().position(|m| *m == scene.camera).unwrap_or(0);
+                let next = CameraMove::ALL[(i + 1) % CameraMove::ALL.len()];
+                let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { camera: Some(next), ..Default::default() } };
+                return self.session_change(cmd, true);
+            }
+            (Focus::Scenes, Cmd::DurationUp | Cmd::DurationDown) => {
+                let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
+                let d = if c == Cmd::DurationUp { 0.5 } else { -0.5 };
+                let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { duration_s: Some((scene.duration_s + d).clamp(0.5, 60.0)), ..Default::default() } };
+                return self.session_change(cmd, true);
+            }
+            (Focus::Scenes, Cmd::MoveUp | Cmd::MoveDown) => {
+                let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
+                let to = if c == Cmd::MoveUp { v.scene_sel.saturating_sub(1) } else { (v.scene_sel + 1).min(scenes - 1) };
+                let id = scene.id;
+                v.scene_sel = to;
+                return self.session_change(Command::MoveScene { scene_id: id, index: to }, true);
+            }
+            (Focus::Scenes, Cmd::AddScene) => {
+                let after = v.selected_scene_id();
+                v.scene_sel += 1;
+                return self.session_change(Command::AddScene { after, description: "New scene: describe it (E)".into(), duration_s: 3.0 }, true);
+            }
+            (Focus::Scenes, Cmd::RemoveScene) => {
+                let Some(id) = v.selected_scene_id() else { return vec![] };
+                return self.session_change(Command::RemoveScene { scene_id: id }, true);
+            }
+            (Focus::Scenes, Cmd::RegenerateScene) => {
+                let Some(id) = v.selected_scene_id() else { return vec![] };
+                return self.session_change(Command::RefineScenes { feedback: "regenerate this scene".into(), scene_id: Some(id) }, true);
+            }
+            (Focus::Scenes | Focus::Progress, Cmd::RetryClip) => {
+                let idx = if self.focus == Focus::Scenes { v.scene_sel } else { v.progress_sel };
+                let Some(id) = v.state.scenes.get(idx).map(|s| s.id) else { return vec![] };
+                if !v.state.clip_failures.contains_key(&id) {
+                    self.status = format!("clip {} has not failed", idx + 1);
+                    return vec![];
+                }
+                return self.session_change(Command::RetryClip { scene_id: id }, true);
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}
