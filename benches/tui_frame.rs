@@ -19,6 +19,7 @@ fn fixture() -> App {
         scene_max_iterations: 2,
         critic_threshold: 7.5,
         providers: ProviderIds { image: "i".into(), video: "v".into(), analyst: "a".into(), speech: "none".into() },
+        finish: Default::default(),
     };
     let mut app = App::new(Theme::default_dark(false), Keymap::default(), rules, true);
     app.screen = Screen::Session;
@@ -28,14 +29,14 @@ fn fixture() -> App {
     let brief = Brief {
         prompt: "p".into(), product_name: "AirRun Pro".into(), call_to_action: "Shop now".into(), audience: String::new(), tone: String::new(),
         language: "en".into(), framework: Framework::Aida, template: "product_showcase".into(), aspect: Aspect::Landscape,
-        duration_s: 150.0, assets: BrandAssets::default(), budget_usd: Some(10.0), seed: 0,
+        duration_s: 150.0, assets: BrandAssets::default(), budget_usd: Some(10.0), seed: 0, transition: None, look: None,
     };
     v.state.brief = Some(brief);
     let mut dims = BTreeMap::new();
     dims.insert("temporal_flickering".to_string(), DimensionScore { value: 0.96, method: Method::Exact, fraction: None });
     dims.insert("motion_smoothness".to_string(), DimensionScore { value: 0.71, method: Method::Approximation, fraction: None });
     for id in 1..=50u32 {
-        v.state.scenes.push(Scene { id, description: format!("Scene {id}: AirRun Pro on a pink track at dawn, camera gliding"), duration_s: 3.0, shot_type: "wide".into(), camera: CameraMove::ALL[id as usize % 6], motion_intensity: 0.5, on_screen_text: format!("Line {id}"), voiceover: String::new() });
+        v.state.scenes.push(Scene { id, description: format!("Scene {id}: AirRun Pro on a pink track at dawn, camera gliding"), duration_s: 3.0, shot_type: "wide".into(), camera: CameraMove::ALL[id as usize % 6], motion_intensity: 0.5, on_screen_text: format!("Line {id}"), voiceover: String::new(), transition: Transition::default() });
         let video = AssetId { sha256: format!("{id:064}"), ext: "mp4".into() };
         if id % 3 != 0 {
             v.state.clips.insert(id, Clip { scene_id: id, video: video.clone(), duration_s: 3.0, width: 1920, height: 1080, fps: 30, provider: "o".into(), key: "k".into(), cached: false });

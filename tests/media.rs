@@ -1,6 +1,6 @@
 //! ffmpeg work, checked by probing and looking at the produced files.
 
-use admint::domain::CameraMove;
+use admint::domain::{CameraMove, Transition, TransitionKind};
 use admint::media::*;
 use std::path::Path;
 
@@ -76,7 +76,7 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
         let out = dir.path().join(format!("c{k}.mp4"));
         let spec = AnimateSpec { width: 320, height: 180, fps: 30, duration_s: 1.0, camera: cam, intensity: 0.5, x264_preset: "ultrafast".into(), crf: 28 };
         animate_still(&ff, &still, &out, &spec, None, |_| {}).unwrap();
-        clips.push(ComposeClip { path: out, duration_s: 1.0, text: r#"Don't "wait": 100% \ off, today"#.into() });
+        clips.push(ComposeClip { path: out, duration_s: 1.0, text: r#"Don't "wait": 100% \ off, today"#.into(), transition: Transition::default(), voice: None });
     }
     // Music: 0.7 s of tone, shorter than the advert, so it must loop.
     let music = dir.path().join("m.wav");
@@ -91,8 +91,8 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
         product_name: "AirRun: Pro's 100%".into(),
         call_to_action: "Shop now: 20% off, today".into(),
         colors: ["#ff4fa3".into(), "#2b2d42".into()],
-        logo: None, clips, audio: ComposeAudio { music: Some(music), voiceover: vec![] },
-        font: String::new(), x264_preset: "ultrafast".into(), crf: 28,
+        logo: None, clips, outro_transition: Transition::default(), audio: ComposeAudio { music: Some(music) },
+        look: None, font: String::new(), x264_preset: "ultrafast".into(), crf: 28,
     };
     let work = dir.path().join("work dir: with, odd 'chars'");
     let out = dir.path().join("final.mp4");
@@ -105,4 +105,123 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
     assert!(txt.contains("100%") && txt.contains('"') && txt.contains('\\'));
     // No temp file left behind.
     assert!(!dir.path().join(".final.part.mp4").exists());
+}
+
+/// A clip of one flat colour (`0xRRGGBB`), `secs` long.
+fn flat_clip(ff: &Ffmpeg, dir: &Path, colour: &str, secs: f64) -> std::path::PathBuf {
+    let out = dir.join(format!("flat-{colour}.mp4"));
+    let st = std::process::Command::new(&ff.ffmpeg)
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &format!("color=c={colour}:s=320x180:r=30:d={secs}"), "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "10"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    out
+}
+
+/// The mean RGB of the frame at `t` seconds, over a region given as fractions of the frame.
+fn mean_rgb(ff: &Ffmpeg, video: &Path, t: f64, region: (f64, f64, f64, f64)) -> [f64; 3] {
+    let out = std::process::Command::new(&ff.ffmpeg)
+        .args(["-v", "error", "-ss", &format!("{t:.3}"), "-i"])
+        .arg(video)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    let probe = ff.probe(video).unwrap();
+    let (w, h) = (probe.width as usize, probe.height as usize);
+    assert_eq!(out.stdout.len(), w * h * 3, "one frame at {t}");
+    let (x0, y0, x1, y1) = ((region.0 * w as f64) as usize, (region.1 * h as f64) as usize, (region.2 * w as f64) as usize, (region.3 * h as f64) as usize);
+    let mut sum = [0f64; 3];
+    let mut n = 0.0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let px = &out.stdout[(y * w + x) * 3..(y * w + x) * 3 + 3];
+            sum.iter_mut().zip(px).for_each(|(s, &v)| *s += v as f64);
+            n += 1.0;
+        }
+    }
+    sum.map(|s| s / n)
+}
+
+fn spec_of(clips: Vec<ComposeClip>, intro_s: f64, outro_s: f64, look: Option<std::path::PathBuf>) -> ComposeSpec {
+    ComposeSpec {
+        width: 320, height: 180, fps: 30, intro_s, outro_s,
+        product_name: "AirRun".into(), call_to_action: "Shop now".into(),
+        colors: ["#202020".into(), "#404040".into()],
+        logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve), audio: ComposeAudio::default(),
+        look, font: String::new(), x264_preset: "ultrafast".into(), crf: 12,
+    }
+}
+
+#[test]
+fn a_dissolve_blends_both_shots_and_keeps_the_planned_length() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    let red = flat_clip(&ff, dir.path(), "0xff0000", 2.0);
+    let blue = flat_clip(&ff, dir.path(), "0x0000ff", 2.0);
+    let clip = |path, transition| ComposeClip { path, duration_s: 2.0, text: String::new(), transition, voice: None };
+    let spec = spec_of(vec![clip(red, Transition::cut()), clip(blue, Transition { kind: TransitionKind::Dissolve, duration_s: 0.6 })], 0.0, 0.0, None);
+    let out = dir.path().join("final.mp4");
+    let probe = compose(&ff, &spec, &dir.path().join("work"), &out, None, |_| {}).unwrap();
+    assert!((probe.duration_s - 4.0).abs() <= 1.0 / 30.0 + 1e-3, "the plan's 4 s, got {}", probe.duration_s);
+    let whole = (0.0, 0.0, 1.0, 1.0);
+    let before = mean_rgb(&ff, &out, 1.0, whole);
+    let middle = mean_rgb(&ff, &out, 2.0, whole);
+    let after = mean_rgb(&ff, &out, 3.0, whole);
+    assert!(before[0] > 200.0 && before[2] < 40.0, "red before: {before:?}");
+    assert!(after[2] > 200.0 && after[0] < 40.0, "blue after: {after:?}");
+    // Mid-transition: differs from both neighbours and is close to their average.
+    for c in 0..3 {
+        let avg = (before[c] + after[c]) / 2.0;
+        assert!((middle[c] - avg).abs() < 20.0, "channel {c}: {middle:?} vs the average of {before:?} and {after:?}");
+    }
+    // The slot of scene 2 starts where the plan says: a cut at 2.0 would be pure blue at 2.0.
+    assert_eq!(spec.timeline().clip_slot(1), Some((2.0, 2.0)));
+}
+
+#[test]
+fn a_look_grades_the_clips_and_never_the_cards_or_the_text() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    let grey = flat_clip(&ff, dir.path(), "0x306090", 2.0);
+    // An inverting LUT (size 2): out = 1 - in.
+    let invert = dir.path().join("invert.cube");
+    std::fs::write(&invert, "TITLE \"invert\"\nLUT_3D_SIZE 2\n1 1 1\n0 1 1\n1 0 1\n0 0 1\n1 1 0\n0 1 0\n1 0 0\n0 0 0\n").unwrap();
+    assert!(parse_cube(&std::fs::read_to_string(&invert).unwrap(), "invert.cube").is_ok());
+    let clip = ComposeClip { path: grey, duration_s: 2.0, text: "WWWWWWWW".into(), transition: Transition::cut(), voice: None };
+    let render = |look: Option<std::path::PathBuf>, name: &str| {
+        let out = dir.path().join(format!("{name}.mp4"));
+        compose(&ff, &spec_of(vec![clip.clone()], 1.0, 1.0, look), &dir.path().join(name), &out, None, |_| {}).unwrap();
+        out
+    };
+    let plain = render(None, "plain");
+    let graded = render(Some(invert), "graded");
+    // The clip (above the caption) is negated...
+    let sky = (0.1, 0.1, 0.9, 0.4);
+    let (p, g) = (mean_rgb(&ff, &plain, 2.0, sky), mean_rgb(&ff, &graded, 2.0, sky));
+    for c in 0..3 {
+        assert!((g[c] - (255.0 - p[c])).abs() < 12.0, "channel {c}: graded {g:?} is not the negative of {p:?}");
+    }
+    // ...the cards are not...
+    for t in [0.5, 3.5] {
+        let (p, g) = (mean_rgb(&ff, &plain, t, (0.0, 0.0, 1.0, 1.0)), mean_rgb(&ff, &graded, t, (0.0, 0.0, 1.0, 1.0)));
+        assert!((0..3).all(|c| (p[c] - g[c]).abs() < 3.0), "card at {t}s changed: {p:?} vs {g:?}");
+    }
+    // ...and the caption stays white (drawn after the grade): its brightest pixels are
+    // white in both cuts; an inverted caption would have none brighter than the clip.
+    let (pw, gw) = (whitest(&ff, &plain, 2.0), whitest(&ff, &graded, 2.0));
+    assert!(pw > 235.0 && gw > 235.0, "the caption's core is white in both: {pw:.0} and {gw:.0}");
+}
+
+/// How white the 20 whitest pixels of the frame at `t` are (their darkest channel, averaged).
+fn whitest(ff: &Ffmpeg, video: &Path, t: f64) -> f64 {
+    let out = std::process::Command::new(&ff.ffmpeg)
+        .args(["-v", "error", "-ss", &format!("{t:.3}"), "-i"])
+        .arg(video)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    let mut mins: Vec<u8> = out.stdout.chunks_exact(3).map(|p| *p.iter().min().unwrap()).collect();
+    mins.sort_unstable_by(|a, b| b.cmp(a));
+    mins.iter().take(20).map(|&m| m as f64).sum::<f64>() / 20.0
 }

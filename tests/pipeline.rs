@@ -360,3 +360,54 @@ async fn regenerating_one_scene_changes_only_that_scene() {
         assert_eq!(after[i].duration_s, before[i].duration_s);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finishing_changes_recompose_the_final_and_nothing_else() {
+    let h = Harness::new();
+    let store = h.store();
+    let p = h.pipeline(store.clone());
+    let id = new_session(&p, brief_input("bamboo toothbrushes for eco families", 6.0)).await;
+    p.run(&id, &mut auto(), None).await.unwrap();
+    let mut last_final = p.load(&id).await.unwrap().final_video.unwrap().video;
+    let with = |crf: u32, preset: &'static str| {
+        h.pipeline_scored(store.clone(), move |s| {
+            s.scoring.backend = "none".into();
+            s.render.crf = crf;
+            s.render.x264_preset = preset.into();
+        })
+    };
+    // Each change to what compose reads: the CRF, the preset, a transition, the look.
+    for what in ["crf", "preset", "transition", "look"] {
+        let q = match what {
+            "crf" => with(30, "veryfast"),
+            _ => with(30, "ultrafast"),
+        };
+        let s = q.load(&id).await.unwrap();
+        match what {
+            "transition" => {
+                let cmd = Command::EditScene { scene_id: s.scenes[1].id, patch: ScenePatch { transition: Some("wipe-left 0.4".parse().unwrap()), ..Default::default() } };
+                q.command(&id, &cmd).await.unwrap();
+            }
+            "look" => q.command(&id, &q.look_command("mono").unwrap()).await.unwrap(),
+            _ => {}
+        }
+        let before = store.events(&id).unwrap().len();
+        q.run(&id, &mut auto(), None).await.unwrap();
+        let new_events = &store.events(&id).unwrap()[before..];
+        assert_eq!(count(new_events, |e| matches!(e, Event::Composed { .. })), 1, "{what}: the final is made again");
+        let others = count(new_events, |e| matches!(e, Event::KeyframeReady { .. } | Event::ClipRendered { .. } | Event::ReferenceReady { .. } | Event::ScenesDrafted { .. }));
+        assert_eq!(others, 0, "{what}: nothing else is");
+        let now = q.load(&id).await.unwrap().final_video.unwrap().video;
+        assert_ne!(now, last_final, "{what}: a different final");
+        last_final = now;
+    }
+    // The look is named where a buyer looks: the brief in the manifest and the storyboard.
+    let s = p.load(&id).await.unwrap();
+    assert_eq!(s.brief().look.as_deref(), Some("mono"));
+    assert!(admint::pipeline::storyboard(&s).contains("Look: mono"));
+    // Running again with nothing changed renders nothing.
+    let q = with(30, "ultrafast");
+    let before = store.events(&id).unwrap().len();
+    q.run(&id, &mut auto(), None).await.unwrap();
+    assert_eq!(count(&store.events(&id).unwrap()[before..], |e| matches!(e, Event::Composed { .. })), 0);
+}

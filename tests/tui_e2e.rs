@@ -68,11 +68,16 @@ impl Drop for Tmux {
 
 /// Wait until admint has exited (the pane writes its exit code to `dir/exit`).
 /// The admint binary on the same data as the UI under test.
+/// The CLI with the same data, config and render profile as the TUI under test (the
+/// final's key includes the encoder settings, so a different profile would see a
+/// finished session as one to recompose).
 fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_admint"))
         .args(args)
         .env("ADMINT_DATA_DIR", dir.join("data"))
         .env("ADMINT_STATE_DIR", dir.join("state"))
+        .env("ADMINT_CONFIG", dir.join("config.toml"))
+        .env("ADMINT_PROFILE", "test")
         .output()
         .unwrap()
 }

@@ -21,21 +21,21 @@ fn asset(n: u8) -> AssetId {
 }
 
 fn scene(id: u32, d: f64, cam: CameraMove, text: &str) -> Scene {
-    Scene { id, description: format!("AirRun Pro shot {id} on a pink track"), duration_s: d, shot_type: "wide".into(), camera: cam, motion_intensity: 0.5, on_screen_text: text.into(), voiceover: String::new() }
+    Scene { id, description: format!("AirRun Pro shot {id} on a pink track"), duration_s: d, shot_type: "wide".into(), camera: cam, motion_intensity: 0.5, on_screen_text: text.into(), voiceover: String::new(), transition: Transition::default() }
 }
 
 fn brief() -> Brief {
     Brief {
         prompt: "pink running shoes".into(), product_name: "AirRun Pro".into(), call_to_action: "Shop now: 20% off".into(),
         audience: String::new(), tone: String::new(), language: "en".into(), framework: Framework::Aida, template: "product_showcase".into(),
-        aspect: Aspect::Landscape, duration_s: 10.0, assets: BrandAssets::default(), budget_usd: Some(5.0), seed: 0,
+        aspect: Aspect::Landscape, duration_s: 10.0, assets: BrandAssets::default(), budget_usd: Some(5.0), seed: 0, transition: None, look: None,
     }
 }
 
 /// A session's events up to a point, with fixed ids and times.
 fn events(upto: &str) -> Vec<EventEnvelope> {
     let mut ev = vec![
-        Event::SessionCreated { id: "20261122-000000-abcdef".into(), brief: brief(), render: RenderSpec { width: 320, height: 180, fps: 30, intro_s: 0.5, outro_s: 0.5 } },
+        Event::SessionCreated { id: "20261122-000000-abcdef".into(), brief: Box::new(brief()), render: RenderSpec { width: 320, height: 180, fps: 30, intro_s: 0.5, outro_s: 0.5 } },
         Event::StageStarted { stage: Stage::Story },
         Event::StoryDrafted { story: Story { title: "AirRun Pro — AIDA".into(), framework: Framework::Aida, template: "product_showcase".into(), logline: "A bold reveal.".into(), beats: vec![Beat { stage: "Attention".into(), text: "Meet AirRun Pro.".into() }, Beat { stage: "Action".into(), text: "Shop now: 20% off.".into() }], revision: 1 }, provider: "offline".into() },
         Event::StoryCritiqued { revision: 1, critique: Critique { score: 8.5, reasons: vec!["clear hook".into()], suggestions: vec![] } },

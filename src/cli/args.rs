@@ -102,6 +102,16 @@ pub struct GenerateArgs {
     pub budget: Option<f64>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// One transition between every scene: cut, dissolve, fade, flash, wipe-left,
+    /// wipe-right, wipe-up, slide-left, slide-right, slide-up, zoom, circle; optionally
+    /// with seconds ("dissolve 0.8") [default: the template's, by tone and story beat]
+    #[arg(long)]
+    pub transition: Option<String>,
+    /// Colour look of the clips: natural, warm, cool, teal-orange, punchy, soft, mono,
+    /// vintage, your own looks/NAME.cube in the config folder, or a .cube file
+    /// [default: the template's]
+    #[arg(long)]
+    pub look: Option<String>,
     /// Print the plan and the estimated cost, run nothing, write nothing.
     #[arg(long)]
     pub dry_run: bool,

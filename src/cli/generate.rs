@@ -30,6 +30,8 @@ fn brief_input(a: &GenerateArgs) -> Result<BriefInput, CliError> {
         music: a.music.clone(),
         budget_usd: a.budget,
         seed: a.seed,
+        transition: a.transition.clone(),
+        look: a.look.clone(),
     };
     Ok(match &a.brief {
         Some(file) => BriefInput::from_toml_file(file)?.overlay(flags),

@@ -50,6 +50,18 @@ const EMBEDDED_FRAMEWORKS: [(&str, &str); 3] = [
     ("fab", include_str!("../../templates/frameworks/fab.toml")),
 ];
 
+/// The shipped looks (`looks/*.cube`, made from the formulas in `media::lut`).
+const EMBEDDED_LOOKS: [(&str, &str); 8] = [
+    ("natural", include_str!("../../looks/natural.cube")),
+    ("warm", include_str!("../../looks/warm.cube")),
+    ("cool", include_str!("../../looks/cool.cube")),
+    ("teal-orange", include_str!("../../looks/teal-orange.cube")),
+    ("punchy", include_str!("../../looks/punchy.cube")),
+    ("soft", include_str!("../../looks/soft.cube")),
+    ("mono", include_str!("../../looks/mono.cube")),
+    ("vintage", include_str!("../../looks/vintage.cube")),
+];
+
 const EMBEDDED_WORKFLOWS: [(&str, &str); 2] = [
     ("wan-i2v", include_str!("../../templates/comfyui/wan-i2v.json")),
     ("sdxl-t2i", include_str!("../../templates/comfyui/sdxl-t2i.json")),
@@ -138,13 +150,31 @@ impl Resources {
         self.read(&format!("templates/frameworks/{id}.toml"), &EMBEDDED_FRAMEWORKS, id)
     }
 
+    /// A look's `.cube` text by name: `looks/NAME.cube` in the config dir, else the
+    /// shipped one. Returns the text and where it came from.
+    pub fn look_source(&self, name: &str) -> Result<Option<(String, String)>, PromptError> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || name.starts_with('.') {
+            return Ok(None);
+        }
+        self.read(&format!("looks/{name}.cube"), &EMBEDDED_LOOKS, name)
+    }
+
+    /// Every look's name: the shipped ones and the user's own `.cube` files.
+    pub fn look_names(&self) -> Vec<String> {
+        self.names(&EMBEDDED_LOOKS, "looks", "cube")
+    }
+
     /// Every ad template id: the built-in ones and the user's own files.
     pub fn template_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = EMBEDDED_TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
-        if let Ok(dir) = std::fs::read_dir(self.config_dir.join("templates")) {
+        self.names(&EMBEDDED_TEMPLATES, "templates", "toml")
+    }
+
+    fn names(&self, embedded: &[(&str, &str)], dir: &str, ext: &str) -> Vec<String> {
+        let mut ids: Vec<String> = embedded.iter().map(|(n, _)| n.to_string()).collect();
+        if let Ok(dir) = std::fs::read_dir(self.config_dir.join(dir)) {
             for e in dir.flatten() {
                 let p = e.path();
-                if p.extension().is_some_and(|x| x == "toml") {
+                if p.extension().is_some_and(|x| x == ext) {
                     if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
                         if !ids.iter().any(|i| i == stem) {
                             ids.push(stem.to_string());

@@ -54,6 +54,23 @@ pub struct AdTemplate {
     /// Loglines (minijinja).
     pub loglines: Vec<String>,
     pub shots: Vec<ShotSpec>,
+    /// The tone the cut follows when the brief names none (transitions, pace).
+    #[serde(default)]
+    pub tone: String,
+    /// The colour look of the clips when the brief names none (`natural` when empty).
+    #[serde(default)]
+    pub look: String,
+}
+
+impl AdTemplate {
+    /// The brief's tone, else the template's.
+    pub fn tone_for<'a>(&'a self, brief: &'a crate::domain::Brief) -> &'a str {
+        if brief.tone.trim().is_empty() {
+            &self.tone
+        } else {
+            &brief.tone
+        }
+    }
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(text: &str, origin: &str) -> Result<T, ConfigError> {

@@ -129,6 +129,9 @@ pub struct BrandAssets {
     pub character_images: Vec<AssetId>,
     #[serde(default)]
     pub music: Option<AssetId>,
+    /// The look's `.cube` file, copied in when the look was chosen (`None`: natural).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub look: Option<AssetId>,
 }
 
 /// What the user asked for.
@@ -158,6 +161,13 @@ pub struct Brief {
     pub budget_usd: Option<f64>,
     #[serde(default)]
     pub seed: u64,
+    /// One transition between every scene, overriding the template's choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<super::Transition>,
+    /// The colour look of the clips (a shipped look or the user's `.cube` file by name);
+    /// `None` follows the template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub look: Option<String>,
 }
 
 fn default_language() -> String {

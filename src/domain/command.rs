@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{Event, Scene, ScenePatch, SessionState};
+use super::{AssetId, Event, Scene, ScenePatch, SessionState};
 
 /// A user decision. `decide` checks it against the state and turns it into events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +23,9 @@ pub enum Command {
     RetryClip { scene_id: u32 },
     /// Set or clear the session's spending limit (US dollars).
     SetBudget { usd: Option<f64> },
+    /// Grade the clips with another look: its name and its `.cube` file, already in the
+    /// blob store (`None` for the natural look).
+    SetLook { name: String, cube: Option<AssetId> },
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -43,6 +46,8 @@ pub enum CommandError {
     BadBudget(f64),
     #[error("an advert needs at least one scene")]
     LastScene,
+    #[error("name the look: natural, warm, cool, teal-orange, punchy, soft, mono, vintage or your own")]
+    NoLook,
 }
 
 /// Scene numbers the user sees are 1-based positions; ids are stable. Map one to the other.
@@ -110,6 +115,12 @@ pub fn decide(state: &SessionState, cmd: &Command) -> Result<Vec<Event>, Command
             }
             Event::BudgetSet { usd: *usd }
         }
+        Command::SetLook { name, cube } => {
+            if name.trim().is_empty() {
+                return Err(CommandError::NoLook);
+            }
+            Event::LookSet { name: name.trim().to_string(), cube: cube.clone() }
+        }
         Command::RetryClip { scene_id } => {
             has_scene(state, *scene_id)?;
             if !state.clip_failures.contains_key(scene_id) {
@@ -174,6 +185,7 @@ fn add_scene(state: &SessionState, after: Option<u32>, description: &str, durati
         motion_intensity: 0.5,
         on_screen_text: String::new(),
         voiceover: String::new(),
+        transition: state.brief().transition.unwrap_or_else(|| super::Transition::of(super::TransitionKind::Dissolve)),
     };
     Ok(Event::SceneAdded { scene, index })
 }

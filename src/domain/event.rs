@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::{Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, Reference, RenderSpec, Scene, ScenePatch, ScoreRecord, Story};
+use super::{AssetId, Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, Reference, RenderSpec, Scene, ScenePatch, ScoreRecord, Story};
 
 /// Version of the event schema this build writes and reads.
 pub const EVENT_VERSION: u32 = 1;
@@ -64,7 +64,7 @@ pub enum Approver {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    SessionCreated { id: String, brief: Brief, render: RenderSpec },
+    SessionCreated { id: String, brief: Box<Brief>, render: RenderSpec },
     StageStarted { stage: Stage },
     StageCompleted { stage: Stage },
     /// A run picked the session up again (after a stop, crash or approval).
@@ -102,6 +102,8 @@ pub enum Event {
     Composed { video: FinalVideo },
     CostRecorded { entry: CostEntry },
     BudgetSet { usd: Option<f64> },
+    /// The clips' colour look changed (the final is re-graded; nothing else re-renders).
+    LookSet { name: String, cube: Option<AssetId> },
     PipelineFailed { stage: Stage, error: String },
 }
 

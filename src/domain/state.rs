@@ -134,6 +134,7 @@ impl SessionState {
             | Event::Resumed
             | Event::CostRecorded { .. }
             | Event::BudgetSet { .. }
+            | Event::LookSet { .. }
             | Event::PipelineFailed { .. } => self.apply_run(&env.event),
             Event::StoryDrafted { .. }
             | Event::StoryCritiqued { .. }
@@ -168,29 +169,35 @@ impl SessionState {
     /// The session's life: creation, stages, failures, costs and budget.
     fn apply_run(&mut self, event: &Event) {
         match event {
-        Event::SessionCreated { id, brief, render } => {
-            self.id = id.clone();
-            self.brief = Some(brief.clone());
-            self.render = Some(render.clone());
-        }
-        Event::StageStarted { stage } => {
-            self.stages_started.insert(*stage);
-            self.stages_completed.remove(stage);
-            if self.failure.as_ref().is_some_and(|(s, _)| s == stage) {
-                self.failure = None;
+            Event::SessionCreated { id, brief, render } => {
+                self.id = id.clone();
+                self.brief = Some(brief.as_ref().clone());
+                self.render = Some(render.clone());
             }
-        }
-        Event::StageCompleted { stage } => {
-            self.stages_completed.insert(*stage);
-        }
-        Event::Resumed => self.failure = None,
-        Event::CostRecorded { entry } => self.costs.push(entry.clone()),
-        Event::BudgetSet { usd } => {
-            if let Some(b) = self.brief.as_mut() {
-                b.budget_usd = *usd;
+            Event::StageStarted { stage } => {
+                self.stages_started.insert(*stage);
+                self.stages_completed.remove(stage);
+                if self.failure.as_ref().is_some_and(|(s, _)| s == stage) {
+                    self.failure = None;
+                }
             }
-        }
-        Event::PipelineFailed { stage, error } => self.failure = Some((*stage, error.clone())),
+            Event::StageCompleted { stage } => {
+                self.stages_completed.insert(*stage);
+            }
+            Event::Resumed => self.failure = None,
+            Event::CostRecorded { entry } => self.costs.push(entry.clone()),
+            Event::BudgetSet { usd } => {
+                if let Some(b) = self.brief.as_mut() {
+                    b.budget_usd = *usd;
+                }
+            }
+            Event::LookSet { name, cube } => {
+                if let Some(b) = self.brief.as_mut() {
+                    b.look = Some(name.clone());
+                    b.assets.look = cube.clone();
+                }
+            }
+            Event::PipelineFailed { stage, error } => self.failure = Some((*stage, error.clone())),
             _ => {}
         }
     }
@@ -198,35 +205,35 @@ impl SessionState {
     /// The story, its critiques and approval, and the references.
     fn apply_story(&mut self, event: &Event) {
         match event {
-        Event::StoryDrafted { story, provider } => {
-            self.story = Some(story.clone());
-            self.story_provider = provider.clone();
-            self.story_feedback = None;
-            self.story_regenerate = false;
-            self.story_approved = None;
-            self.reset_from(Stage::Scenes);
-            self.scenes.clear();
-            self.scenes_revision = 0;
-            self.scenes_critiques.clear();
-            self.scenes_cohered = None;
-        }
-        Event::StoryCritiqued { revision, critique } => {
-            self.story_critiques.insert(*revision, critique.clone());
-        }
-        Event::StoryFeedback { text } => {
-            self.story_feedback = Some(text.clone());
-            self.story_approved = None;
-            self.reset_from(Stage::Story);
-        }
-        Event::StoryRegenerationRequested => {
-            self.story_regenerate = true;
-            self.story_approved = None;
-            self.reset_from(Stage::Story);
-        }
-        Event::StoryApproved { by } => self.story_approved = Some(*by),
-        Event::ReferenceReady { reference } => {
-            self.references.insert(reference.kind, reference.clone());
-        }
+            Event::StoryDrafted { story, provider } => {
+                self.story = Some(story.clone());
+                self.story_provider = provider.clone();
+                self.story_feedback = None;
+                self.story_regenerate = false;
+                self.story_approved = None;
+                self.reset_from(Stage::Scenes);
+                self.scenes.clear();
+                self.scenes_revision = 0;
+                self.scenes_critiques.clear();
+                self.scenes_cohered = None;
+            }
+            Event::StoryCritiqued { revision, critique } => {
+                self.story_critiques.insert(*revision, critique.clone());
+            }
+            Event::StoryFeedback { text } => {
+                self.story_feedback = Some(text.clone());
+                self.story_approved = None;
+                self.reset_from(Stage::Story);
+            }
+            Event::StoryRegenerationRequested => {
+                self.story_regenerate = true;
+                self.story_approved = None;
+                self.reset_from(Stage::Story);
+            }
+            Event::StoryApproved { by } => self.story_approved = Some(*by),
+            Event::ReferenceReady { reference } => {
+                self.references.insert(reference.kind, reference.clone());
+            }
             _ => {}
         }
     }
@@ -234,65 +241,65 @@ impl SessionState {
     /// The scenes and the user's edits of them.
     fn apply_scenes(&mut self, event: &Event) {
         match event {
-        Event::ScenesDrafted { scenes, revision, .. } => {
-            self.scenes = scenes.clone();
-            self.note_scene_ids();
-            self.scenes_revision = *revision;
-            self.scenes_feedback = None;
-            self.scenes_regenerate = false;
-            self.scenes_approved = None;
-            self.scenes_cohered = None;
-        }
-        Event::ScenesCritiqued { revision, critique } => {
-            self.scenes_critiques.insert(*revision, critique.clone());
-        }
-        Event::ScenesCohered { revision, notes, scenes } => {
-            self.scenes = scenes.clone();
-            self.note_scene_ids();
-            self.scenes_cohered = Some(*revision);
-            self.cohesion_notes = notes.clone();
-        }
-        Event::ScenesFeedback { text, scene_id } => {
-            self.scenes_feedback = Some((*scene_id, text.clone()));
-            self.scenes_approved = None;
-            self.reset_from(Stage::Scenes);
-        }
-        Event::ScenesRegenerationRequested => {
-            self.scenes_regenerate = true;
-            self.scenes_approved = None;
-            self.reset_from(Stage::Scenes);
-        }
-        Event::ScenesApproved { by } => self.scenes_approved = Some(*by),
-        Event::SceneEdited { scene_id, patch } => {
-            if let Some(s) = self.scenes.iter_mut().find(|s| s.id == *scene_id) {
-                patch.apply(s);
+            Event::ScenesDrafted { scenes, revision, .. } => {
+                self.scenes = scenes.clone();
+                self.note_scene_ids();
+                self.scenes_revision = *revision;
+                self.scenes_feedback = None;
+                self.scenes_regenerate = false;
+                self.scenes_approved = None;
+                self.scenes_cohered = None;
             }
-            self.after_scene_change();
-        }
-        Event::SceneAdded { scene, index } => {
-            let i = (*index).min(self.scenes.len());
-            self.scenes.insert(i, scene.clone());
-            self.note_scene_ids();
-            self.after_scene_change();
-        }
-        Event::SceneRemoved { scene_id } => {
-            self.scenes.retain(|s| s.id != *scene_id);
-            self.keyframes.remove(scene_id);
-            self.clips.remove(scene_id);
-            self.clip_failures.remove(scene_id);
-            self.clip_takes.remove(scene_id);
-            self.take_quality.remove(scene_id);
-            self.scores.remove(&ScoreTarget::Clip(*scene_id));
-            self.after_scene_change();
-        }
-        Event::SceneMoved { scene_id, index } => {
-            if let Some(p) = self.scenes.iter().position(|s| s.id == *scene_id) {
-                let s = self.scenes.remove(p);
+            Event::ScenesCritiqued { revision, critique } => {
+                self.scenes_critiques.insert(*revision, critique.clone());
+            }
+            Event::ScenesCohered { revision, notes, scenes } => {
+                self.scenes = scenes.clone();
+                self.note_scene_ids();
+                self.scenes_cohered = Some(*revision);
+                self.cohesion_notes = notes.clone();
+            }
+            Event::ScenesFeedback { text, scene_id } => {
+                self.scenes_feedback = Some((*scene_id, text.clone()));
+                self.scenes_approved = None;
+                self.reset_from(Stage::Scenes);
+            }
+            Event::ScenesRegenerationRequested => {
+                self.scenes_regenerate = true;
+                self.scenes_approved = None;
+                self.reset_from(Stage::Scenes);
+            }
+            Event::ScenesApproved { by } => self.scenes_approved = Some(*by),
+            Event::SceneEdited { scene_id, patch } => {
+                if let Some(s) = self.scenes.iter_mut().find(|s| s.id == *scene_id) {
+                    patch.apply(s);
+                }
+                self.after_scene_change();
+            }
+            Event::SceneAdded { scene, index } => {
                 let i = (*index).min(self.scenes.len());
-                self.scenes.insert(i, s);
+                self.scenes.insert(i, scene.clone());
+                self.note_scene_ids();
+                self.after_scene_change();
             }
-            self.after_scene_change();
-        }
+            Event::SceneRemoved { scene_id } => {
+                self.scenes.retain(|s| s.id != *scene_id);
+                self.keyframes.remove(scene_id);
+                self.clips.remove(scene_id);
+                self.clip_failures.remove(scene_id);
+                self.clip_takes.remove(scene_id);
+                self.take_quality.remove(scene_id);
+                self.scores.remove(&ScoreTarget::Clip(*scene_id));
+                self.after_scene_change();
+            }
+            Event::SceneMoved { scene_id, index } => {
+                if let Some(p) = self.scenes.iter().position(|s| s.id == *scene_id) {
+                    let s = self.scenes.remove(p);
+                    let i = (*index).min(self.scenes.len());
+                    self.scenes.insert(i, s);
+                }
+                self.after_scene_change();
+            }
             _ => {}
         }
     }
@@ -300,52 +307,52 @@ impl SessionState {
     /// Keyframes, clips, remote jobs, scores and the final cut.
     fn apply_media(&mut self, event: &Event) {
         match event {
-        Event::KeyframeReady { keyframe } => {
-            self.keyframes.insert(keyframe.scene_id, keyframe.clone());
-        }
-        Event::ClipStarted { scene_id, key } => {
-            self.clips_started.insert(*scene_id, key.clone());
-        }
-        Event::JobSubmitting { task, provider } => {
-            self.jobs.insert(task.clone(), JobRecord { provider: provider.clone(), remote_id: None });
-        }
-        Event::JobSubmitted { task, provider, remote_id } => {
-            self.jobs.insert(
-                task.clone(),
-                JobRecord { provider: provider.clone(), remote_id: Some(remote_id.clone()) },
-            );
-        }
-        Event::JobEnded { task, remote_id, .. } => {
-            *self.jobs_ended.entry(task.clone()).or_default() += 1;
-            if self.jobs.get(task).is_some_and(|j| j.remote_id.as_ref() == Some(remote_id)) {
-                self.jobs.remove(task);
+            Event::KeyframeReady { keyframe } => {
+                self.keyframes.insert(keyframe.scene_id, keyframe.clone());
             }
-        }
-        Event::ClipRendered { clip } => {
-            self.clip_failures.remove(&clip.scene_id);
-            self.clips.insert(clip.scene_id, clip.clone());
-        }
-        Event::ClipFailed { scene_id, key, error } => {
-            self.clip_failures
-                .insert(*scene_id, ClipFailure { key: key.clone(), error: error.clone() });
-        }
-        Event::ClipRetryRequested { scene_id } => {
-            self.clip_failures.remove(scene_id);
-            self.stages_completed.remove(&Stage::Clips);
-        }
-        Event::ClipRetakeRequested { scene_id, take, .. } => {
-            self.clip_takes.insert(*scene_id, *take);
-            self.clip_failures.remove(scene_id);
-            self.stages_completed.remove(&Stage::Clips);
-        }
-        Event::ScoreRecorded { record } => {
-            if let (ScoreTarget::Clip(id), Some(q)) = (&record.target, record.score.quality()) {
-                let take = self.take(*id);
-                self.take_quality.entry(*id).or_default().insert(take, q);
+            Event::ClipStarted { scene_id, key } => {
+                self.clips_started.insert(*scene_id, key.clone());
             }
-            self.scores.insert(record.target.clone(), record.clone());
-        }
-        Event::Composed { video } => self.final_video = Some(video.clone()),
+            Event::JobSubmitting { task, provider } => {
+                self.jobs.insert(task.clone(), JobRecord { provider: provider.clone(), remote_id: None });
+            }
+            Event::JobSubmitted { task, provider, remote_id } => {
+                self.jobs.insert(
+                    task.clone(),
+                    JobRecord { provider: provider.clone(), remote_id: Some(remote_id.clone()) },
+                );
+            }
+            Event::JobEnded { task, remote_id, .. } => {
+                *self.jobs_ended.entry(task.clone()).or_default() += 1;
+                if self.jobs.get(task).is_some_and(|j| j.remote_id.as_ref() == Some(remote_id)) {
+                    self.jobs.remove(task);
+                }
+            }
+            Event::ClipRendered { clip } => {
+                self.clip_failures.remove(&clip.scene_id);
+                self.clips.insert(clip.scene_id, clip.clone());
+            }
+            Event::ClipFailed { scene_id, key, error } => {
+                self.clip_failures
+                    .insert(*scene_id, ClipFailure { key: key.clone(), error: error.clone() });
+            }
+            Event::ClipRetryRequested { scene_id } => {
+                self.clip_failures.remove(scene_id);
+                self.stages_completed.remove(&Stage::Clips);
+            }
+            Event::ClipRetakeRequested { scene_id, take, .. } => {
+                self.clip_takes.insert(*scene_id, *take);
+                self.clip_failures.remove(scene_id);
+                self.stages_completed.remove(&Stage::Clips);
+            }
+            Event::ScoreRecorded { record } => {
+                if let (ScoreTarget::Clip(id), Some(q)) = (&record.target, record.score.quality()) {
+                    let take = self.take(*id);
+                    self.take_quality.entry(*id).or_default().insert(take, q);
+                }
+                self.scores.insert(record.target.clone(), record.clone());
+            }
+            Event::Composed { video } => self.final_video = Some(video.clone()),
             _ => {}
         }
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-use super::Framework;
+use super::{Framework, Transition};
 
 /// One beat of the story: a step of the framework told for this product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +109,9 @@ pub struct Scene {
     pub on_screen_text: String,
     #[serde(default)]
     pub voiceover: String,
+    /// How this scene comes in (from the intro card or the scene before).
+    #[serde(default)]
+    pub transition: Transition,
 }
 
 /// A partial change to a scene, as the user asked for it.
@@ -128,6 +131,8 @@ pub struct ScenePatch {
     pub on_screen_text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voiceover: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<Transition>,
 }
 
 impl ScenePatch {
@@ -152,6 +157,9 @@ impl ScenePatch {
         }
         if let Some(v) = &self.voiceover {
             s.voiceover = v.clone();
+        }
+        if let Some(v) = self.transition {
+            s.transition = v;
         }
     }
     pub fn is_empty(&self) -> bool {

@@ -6,28 +6,36 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use serde::Serialize;
+
 use super::paint::{drawtext_filter, ffmpeg_color};
-use super::{Ffmpeg, MediaError, Probe};
+use super::timeline::{SegmentKind, Timeline};
+use super::{escape_filter_value, Ffmpeg, MediaError, Probe};
+use crate::domain::{Transition, TransitionKind};
 use crate::text::wrap_text;
 
 /// One scene's clip in the final cut.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ComposeClip {
     pub path: PathBuf,
     pub duration_s: f64,
     /// On-screen text overlaid on the clip (empty for none).
     pub text: String,
+    /// How the clip comes in (from the intro card or the clip before).
+    pub transition: Transition,
+    /// The scene's voiceover line, placed by the timeline.
+    pub voice: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ComposeAudio {
     /// Looped under the whole advert, faded out at the end.
     pub music: Option<PathBuf>,
-    /// Voiceover lines: (start in seconds on the final timeline, audio file).
-    pub voiceover: Vec<(f64, PathBuf)>,
 }
 
-#[derive(Debug, Clone)]
+/// Everything compose reads. Its serialisation is the final cut's cache key (with blob
+/// paths standing for their content), so any change to it re-renders the final.
+#[derive(Debug, Clone, Serialize)]
 pub struct ComposeSpec {
     pub width: u32,
     pub height: u32,
@@ -40,17 +48,44 @@ pub struct ComposeSpec {
     pub colors: [String; 2],
     pub logo: Option<PathBuf>,
     pub clips: Vec<ComposeClip>,
+    /// How the end card comes in.
+    pub outro_transition: Transition,
     pub audio: ComposeAudio,
+    /// A 3D LUT (`.cube`) graded onto the clips only, never the cards or the text.
+    pub look: Option<PathBuf>,
     pub font: String,
     pub x264_preset: String,
     pub crf: u32,
 }
 
 impl ComposeSpec {
-    /// Length of the advert: intro + every clip + outro.
+    /// Length of the advert: intro + every clip + outro (transitions overlap, they do
+    /// not add).
     pub fn total_s(&self) -> f64 {
-        self.intro_s + self.clips.iter().map(|c| c.duration_s).sum::<f64>() + self.outro_s
+        self.timeline().total_s
     }
+
+    pub fn timeline(&self) -> Timeline {
+        Timeline::of(self)
+    }
+}
+
+/// xfade's name for a transition (`None` for a cut, which is a plain concatenation).
+fn xfade_name(kind: TransitionKind) -> Option<&'static str> {
+    Some(match kind {
+        TransitionKind::Cut => return None,
+        TransitionKind::Fade => "fadeblack",
+        TransitionKind::Dissolve => "fade",
+        TransitionKind::Flash => "fadewhite",
+        TransitionKind::WipeLeft => "wipeleft",
+        TransitionKind::WipeRight => "wiperight",
+        TransitionKind::WipeUp => "wipeup",
+        TransitionKind::SlideLeft => "slideleft",
+        TransitionKind::SlideRight => "slideright",
+        TransitionKind::SlideUp => "slideup",
+        TransitionKind::Zoom => "zoomin",
+        TransitionKind::Circle => "circleopen",
+    })
 }
 
 /// Write `lines` to a fresh text file for drawtext.
@@ -172,15 +207,18 @@ pub fn overlay_boxes(spec: &ComposeSpec) -> Vec<OverlayBox> {
         .collect()
 }
 
-/// Build the filter graph and the input arguments for one ffmpeg run.
+/// Build the filter graph and the input arguments for one ffmpeg run. Each segment of
+/// the timeline becomes one stream of exactly its render length; neighbours are joined by
+/// `xfade` at the timeline's offsets, or concatenated at a cut.
 pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, String), MediaError> {
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
     let s = w.min(h);
     let text = layout(spec);
+    let tl = spec.timeline();
     let mut inputs: Vec<OsString> = Vec::new();
     let mut g = String::new();
-    let mut segs = Vec::new();
-    let fade = |d: f64| (d / 6.0).min(0.3);
+    // What every segment stream ends with, so xfade's inputs agree in every respect.
+    let norm = format!("fps={fps},format=yuv420p,setsar=1,settb=AVTB,setpts=PTS-STARTPTS");
 
     // Logo is input 0 when present (looped still image).
     let logo_idx = spec.logo.as_ref().map(|p| {
@@ -192,7 +230,7 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
     let card = |g: &mut String, label: &str, d: f64, layers: &[TextLayer], logo: Option<usize>| -> Result<(), MediaError> {
         let _ = write!(
             g,
-            "gradients=s={w}x{h}:c0={}:c1={}:x0=0:y0=0:x1={w}:y1={h}:speed=0.01:rate={fps}:duration={d},format=yuv420p",
+            "gradients=s={w}x{h}:c0={}:c1={}:x0=0:y0=0:x1={w}:y1={h}:speed=0.01:seed=1:rate={fps}:duration={d:.4},format=yuv420p",
             ffmpeg_color(&spec.colors[0], "0x202020"),
             ffmpeg_color(&spec.colors[1], "0x202020")
         );
@@ -200,69 +238,91 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
             let tf = text_file(work, &format!("{label}-{n}.txt"), &t.lines)?;
             let _ = write!(g, ",{}", drawtext_filter(&tf, &spec.font, t.size, "white", "(w-text_w)/2", &t.anchor.expr(), false));
         }
-        let f = fade(d);
-        let _ = write!(g, ",fade=t=in:st=0:d={f:.3},fade=t=out:st={:.3}:d={f:.3}", d - f);
         match logo {
             Some(i) => {
                 let lh = (s / 6).max(8);
                 let _ = writeln!(
                     g,
-                    "[{label}bg];[{i}:v]scale=-2:{lh},format=rgba,trim=duration={d}[{label}logo];[{label}bg][{label}logo]overlay=(W-w)/2:H*0.12:format=auto:shortest=1,setsar=1[{label}];"
+                    "[{label}bg];[{i}:v]scale=-2:{lh},format=rgba,trim=duration={d:.4}[{label}logo];[{label}bg][{label}logo]overlay=(W-w)/2:H*0.12:format=auto:shortest=1,{norm}[{label}];"
                 );
             }
             None => {
-                let _ = writeln!(g, ",setsar=1[{label}];");
+                let _ = writeln!(g, ",{norm}[{label}];");
             }
         }
         Ok(())
     };
 
-    if spec.intro_s > 0.0 {
-        card(&mut g, "intro", spec.intro_s, &text.intro, logo_idx)?;
-        segs.push("[intro]".to_string());
-    }
-
-    for (k, clip) in spec.clips.iter().enumerate() {
-        let i = next_input;
-        next_input += 1;
-        inputs.extend(["-i".into(), clip.path.as_os_str().to_owned()]);
-        let d = clip.duration_s;
-        let _ = write!(
-            g,
-            "[{i}:v]scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},setsar=1,fps={fps},format=yuv420p,tpad=stop_mode=clone:stop_duration={d},trim=duration={d},setpts=PTS-STARTPTS"
-        );
-        if let Some(t) = &text.clips[k] {
-            let tf = text_file(work, &format!("scene-{k}.txt"), &t.lines)?;
-            let _ = write!(g, ",{}", drawtext_filter(&tf, &spec.font, t.size, "white", "(w-text_w)/2", &t.anchor.expr(), true));
+    // The grade, on the clip alone (float RGB is lut3d's fastest path here); the text is
+    // drawn after it, so it keeps its colour.
+    let look = spec.look.as_ref().map(|p| format!(",format=gbrpf32le,lut3d=file={}:interp=tetrahedral,format=yuv420p", escape_filter_value(&p.display().to_string())));
+    for (n, seg) in tl.segments.iter().enumerate() {
+        let label = format!("s{n}");
+        match seg.kind {
+            SegmentKind::Intro => card(&mut g, &label, seg.render_s, &text.intro, logo_idx)?,
+            SegmentKind::Outro => card(&mut g, &label, seg.render_s, &text.outro, logo_idx)?,
+            SegmentKind::Clip(k) => {
+                let clip = &spec.clips[k];
+                let i = next_input;
+                next_input += 1;
+                inputs.extend(["-i".into(), clip.path.as_os_str().to_owned()]);
+                // The clip starts with its slot: the first frame is held through the first
+                // half of the incoming transition, the last through the outgoing one.
+                let _ = write!(
+                    g,
+                    "[{i}:v]scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},setsar=1,fps={fps},format=yuv420p,\
+tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},trim=duration={:.4},setpts=PTS-STARTPTS{}",
+                    seg.lead_in_s(),
+                    seg.render_s,
+                    seg.render_s,
+                    look.as_deref().unwrap_or("")
+                );
+                if let Some(t) = &text.clips[k] {
+                    let tf = text_file(work, &format!("scene-{k}.txt"), &t.lines)?;
+                    let _ = write!(g, ",{}", drawtext_filter(&tf, &spec.font, t.size, "white", "(w-text_w)/2", &t.anchor.expr(), true));
+                }
+                let _ = writeln!(g, ",{norm}[{label}];");
+            }
         }
-        let f = fade(d).min(0.2);
-        let _ = writeln!(g, ",fade=t=in:st=0:d={f:.3},fade=t=out:st={:.3}:d={f:.3}[c{k}];", d - f);
-        segs.push(format!("[c{k}]"));
     }
 
-    if spec.outro_s > 0.0 {
-        card(&mut g, "outro", spec.outro_s, &text.outro, logo_idx)?;
-        segs.push("[outro]".to_string());
+    let mut acc = "s0".to_string();
+    for (n, seg) in tl.segments.iter().enumerate().skip(1) {
+        let out = format!("x{n}");
+        match xfade_name(seg.transition_in.kind) {
+            Some(name) => {
+                let _ = writeln!(
+                    g,
+                    "[{acc}][s{n}]xfade=transition={name}:duration={:.4}:offset={:.4}[{out}];",
+                    seg.transition_in.duration_s, seg.render_start_s
+                );
+            }
+            None => {
+                let _ = writeln!(g, "[{acc}][s{n}]concat=n=2:v=1:a=0[{out}];");
+            }
+        }
+        acc = out;
     }
+    let _ = writeln!(g, "[{acc}]format=yuv420p[vout];");
 
-    let _ = writeln!(g, "{}concat=n={}:v=1:a=0,format=yuv420p[vout];", segs.join(""), segs.len());
-
-    // Audio: music looped and faded, voiceover lines placed on the timeline, else silence.
-    let total = spec.total_s();
+    // Audio: music looped and faded, voiceover lines where the timeline puts them, else silence.
+    let total = tl.total_s;
     let mut mix = Vec::new();
+    let voiced = spec.clips.iter().any(|c| c.voice.is_some());
     if let Some(m) = &spec.audio.music {
         let i = next_input;
         next_input += 1;
         inputs.extend(["-stream_loop".into(), "-1".into(), "-i".into(), m.as_os_str().to_owned()]);
         let out = (total - 1.5).max(0.0);
-        let vol = if spec.audio.voiceover.is_empty() { 0.8 } else { 0.35 };
+        let vol = if voiced { 0.35 } else { 0.8 };
         let _ = writeln!(
             g,
             "[{i}:a]aresample=48000,aformat=channel_layouts=stereo,atrim=0:{total},asetpts=PTS-STARTPTS,volume={vol},afade=t=in:d=0.5,afade=t=out:st={out:.3}:d=1.5[music];"
         );
         mix.push("[music]".to_string());
     }
-    for (k, (start, path)) in spec.audio.voiceover.iter().enumerate() {
+    for (k, clip) in spec.clips.iter().enumerate() {
+        let (Some(path), Some(start)) = (&clip.voice, tl.voice_start(k)) else { continue };
         let i = next_input;
         next_input += 1;
         inputs.extend(["-i".into(), path.as_os_str().to_owned()]);

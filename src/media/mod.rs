@@ -1,20 +1,25 @@
 //! ffmpeg work: locate and run the system ffmpeg (through ffmpeg-sidecar), probe files,
 //! escape text for filter graphs, animate stills with sub-pixel camera moves, paint
-//! images, and compose the final advert.
+//! images, and compose the final advert on one timeline (`timeline.rs`), graded with a
+//! 3D LUT look (`lut.rs`).
 
 mod animate;
 mod compose;
 mod escape;
 mod ffmpeg;
 mod frames;
+mod lut;
 mod paint;
+mod timeline;
 
 pub use animate::{animate_still, camera_window, AnimateSpec, Window};
 pub use compose::{compose, overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec, OverlayBox};
 pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
 pub use frames::{for_each_audio_chunk, FrameStream, RgbFrame};
+pub use lut::{look_formula, parse_cube, shipped_cube, Cube, SHIPPED_LOOKS};
 pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
+pub use timeline::{Segment, SegmentKind, Timeline, VOICE_LEAD_S};
 
 
 use thiserror::Error;

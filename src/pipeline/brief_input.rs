@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::PipelineError;
 use crate::config::Resources;
-use crate::domain::{Aspect, BrandAssets, Brief, Framework};
+use super::cut::resolve_look;
+use crate::domain::{Aspect, BrandAssets, Brief, Framework, Transition};
 use crate::store::BlobStore;
 
 /// Input limits, in one place.
@@ -50,6 +51,11 @@ pub struct BriefInput {
     pub music: Option<PathBuf>,
     pub budget_usd: Option<f64>,
     pub seed: Option<u64>,
+    /// One transition between every scene (`dissolve`, `cut`, `wipe-left 0.4`…).
+    pub transition: Option<String>,
+    /// The clips' colour look: a shipped look's name, the user's `looks/NAME.cube`, or a
+    /// `.cube` file.
+    pub look: Option<String>,
 }
 
 fn bad(m: String) -> PipelineError {
@@ -117,7 +123,7 @@ impl BriefInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed);
+        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look);
         if !o.product_images.is_empty() {
             self.product_images = o.product_images;
         }
@@ -140,7 +146,9 @@ impl BriefInput {
         let framework: Framework = self.framework.as_deref().unwrap_or("aida").parse().map_err(bad)?;
         let aspect: Aspect = self.aspect.as_deref().unwrap_or("16:9").parse().map_err(bad)?;
         let template = self.template.clone().unwrap_or_else(|| "product_showcase".into());
-        resources.ad_template(&template).map_err(|e| bad(e.to_string()))?;
+        let tpl = resources.ad_template(&template).map_err(|e| bad(e.to_string()))?;
+        let transition = self.transition.as_deref().map(str::parse::<Transition>).transpose().map_err(bad)?;
+        let look = resolve_look(resources, self.look.as_deref().unwrap_or(&tpl.look)).map_err(bad)?;
         let duration_s = self.duration_s.unwrap_or(30.0);
         if !duration_s.is_finite() || !(LIMITS.min_duration_s..=LIMITS.max_duration_s).contains(&duration_s) {
             return Err(bad(format!("duration {duration_s} s is out of range: use {}–{} seconds", LIMITS.min_duration_s, LIMITS.max_duration_s)));
@@ -198,12 +206,15 @@ impl BriefInput {
             assets: BrandAssets::default(),
             budget_usd: self.budget_usd,
             seed: self.seed.unwrap_or(0),
+            transition,
+            look: Some(look.name),
         };
         let files = BriefFiles {
             product_images: self.product_images.clone(),
             logo: self.logo.clone(),
             character_images: self.character_images.clone(),
             music: self.music.clone(),
+            look: look.cube,
         };
         Ok((brief, files))
     }
@@ -216,6 +227,8 @@ pub struct BriefFiles {
     pub logo: Option<PathBuf>,
     pub character_images: Vec<PathBuf>,
     pub music: Option<PathBuf>,
+    /// The look's checked `.cube` text.
+    pub look: Option<String>,
 }
 
 impl BriefFiles {
@@ -226,6 +239,7 @@ impl BriefFiles {
             logo: self.logo.as_ref().map(imp).transpose()?,
             character_images: self.character_images.iter().map(imp).collect::<Result<_, _>>()?,
             music: self.music.as_ref().map(imp).transpose()?,
+            look: self.look.as_ref().map(|t| blobs.put_bytes(t.as_bytes(), "cube")).transpose()?,
         })
     }
 }

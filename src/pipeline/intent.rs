@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::{scene_at, CameraMove, Command, ScenePatch, SessionState};
+use crate::domain::{scene_at, CameraMove, Command, ScenePatch, SessionState, Transition};
 
 use super::{Decision, Gate};
 use crate::providers::{IntentReader, IntentReading};
@@ -68,12 +68,27 @@ fn parse_edit(text: &str) -> Option<Result<Intent, String>> {
             Err(e) => return Some(Err(e)),
         },
         "shot" | "shot type" => patch.shot_type = Some(value),
-        other => return Some(Err(format!("scene {n} has no field '{other}': use description, text, voiceover, duration or camera"))),
+        "transition" | "transition in" | "in" => match value.parse::<Transition>() {
+            Ok(t) => patch.transition = Some(t),
+            Err(e) => return Some(Err(e)),
+        },
+        other => return Some(Err(format!("scene {n} has no field '{other}': use description, text, voiceover, duration, camera or transition"))),
     }
     if patch.description.as_ref().is_some_and(|d| d.is_empty()) {
         return Some(Err(format!("say what scene {n} should become after the colon")));
     }
     Some(Ok(Intent::EditScene { scene: n, patch }))
+}
+
+/// "dissolve into scene 3", "cut to scene 2", "fade 0.8 into scene 4": the transition
+/// into a scene, as an editor says it.
+fn parse_transition(text: &str) -> Option<Result<Intent, String>> {
+    let lower = text.to_lowercase();
+    let (head, tail) = [" into scene", " to scene", " in scene"].iter().find_map(|sep| lower.split_once(sep))?;
+    let n: u32 = tail.trim().trim_start_matches('#').trim().parse().ok()?;
+    let words = head.trim().trim_start_matches("use ").trim_start_matches("a ").trim_end_matches(" transition");
+    let transition = words.parse::<Transition>().ok()?;
+    Some(Ok(Intent::EditScene { scene: n, patch: ScenePatch { transition: Some(transition), ..Default::default() } }))
 }
 
 /// Parse an answer. Errors are messages for the user.
@@ -96,7 +111,7 @@ pub fn parse(text: &str) -> Result<Intent, String> {
         let rest = rest.trim_start_matches("scene").trim().trim_start_matches('#');
         return rest.parse().map(|n| Intent::RetryClip { scene: Some(n) }).map_err(|_| format!("'{rest}' is not a clip number"));
     }
-    if let Some(edit) = parse_edit(text) {
+    if let Some(edit) = parse_transition(text).or_else(|| parse_edit(text)) {
         return edit;
     }
     let scene = scene_number(text).map(|(n, _)| n);
@@ -155,6 +170,13 @@ mod tests {
         assert_eq!(patch.camera, Some(CameraMove::PanLeft));
         assert!(parse("edit scene 1 camera: sideways").is_err());
         assert!(parse("edit scene 1 colour: red").is_err());
+        let Ok(Intent::EditScene { scene: 3, patch }) = parse("dissolve into scene 3") else { panic!() };
+        assert_eq!(patch.transition, Some(Transition { kind: crate::domain::TransitionKind::Dissolve, duration_s: 0.6 }));
+        let Ok(Intent::EditScene { scene: 2, patch }) = parse("Cut to scene 2") else { panic!() };
+        assert_eq!(patch.transition, Some(Transition::cut()));
+        let Ok(Intent::EditScene { scene: 4, patch }) = parse("edit scene 4 transition: wipe 0.3s") else { panic!() };
+        assert_eq!(patch.transition.map(|t| t.duration_s), Some(0.3));
+        assert!(matches!(parse("move to scene 2"), Ok(Intent::Feedback { .. })), "not a transition: feedback");
     }
 }
 

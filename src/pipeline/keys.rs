@@ -73,21 +73,7 @@ pub fn clip_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> Option<
     Some(key_of("clip", &req))
 }
 
-/// Key of the final cut: every clip in order with its text and voiceover, and the cards.
-pub fn compose_key(state: &SessionState, p: &ProviderIds) -> Option<String> {
-    let b = state.brief();
-    let mut clips = Vec::new();
-    for s in &state.scenes {
-        let c = state.clips.get(&s.id)?;
-        clips.push(json!([c.video.sha256, s.duration_s, s.on_screen_text, s.voiceover]));
-    }
-    Some(key_of(
-        "compose",
-        &json!({
-            "clips": clips, "product": b.product_name, "cta": b.call_to_action, "render": state.render,
-            "logo": b.assets.logo.as_ref().map(|a| &a.sha256), "music": b.assets.music.as_ref().map(|a| &a.sha256),
-            "palette": state.references.get(&ReferenceKind::Product).map(|r| &r.analysis.palette),
-            "speech": p.speech,
-        }),
-    ))
+/// Key of the final cut: everything compose reads (see `cut::spec_identity`).
+pub fn compose_key(state: &SessionState, p: &ProviderIds, finish: &super::cut::FinishRules) -> Option<String> {
+    super::cut::spec_identity(state, finish, p).map(|spec| key_of("compose", &spec))
 }

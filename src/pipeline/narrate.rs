@@ -62,6 +62,7 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
             Some(u) => format!("budget set to ${u:.2}"),
             None => "budget removed".into(),
         },
+        Event::LookSet { name, .. } => format!("look: {name} (the final is re-graded)"),
         Event::CostRecorded { entry } => format!("cost: ${:.3} ({}, {})", entry.usd, entry.stage, entry.model),
         Event::PipelineFailed { stage, error } => format!("✗ {stage} failed: {error}"),
     })

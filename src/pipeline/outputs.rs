@@ -70,6 +70,7 @@ pub fn storyboard(state: &SessionState) -> String {
     let _ = writeln!(md, "- Brief: {}", b.prompt);
     let _ = writeln!(md, "- Call to action: {}", b.call_to_action);
     let _ = writeln!(md, "- Framework / template: {} / {}", b.framework, b.template);
+    let _ = writeln!(md, "- Look: {}", b.look.as_deref().unwrap_or("natural"));
     let _ = writeln!(md, "- Aspect: {}, scenes: {:.1} s\n", b.aspect, state.scenes_duration());
     if let Some(story) = &state.story {
         let _ = writeln!(md, "## Story: {}\n\n{}\n", story.title, story.logline);
@@ -82,7 +83,7 @@ pub fn storyboard(state: &SessionState) -> String {
     let mut t = state.render.as_ref().map_or(0.0, |r| r.intro_s);
     for (i, s) in state.scenes.iter().enumerate() {
         let _ = writeln!(md, "### Scene {} ({:.1}s–{:.1}s, {:.1} s)\n", i + 1, t, t + s.duration_s, s.duration_s);
-        let _ = writeln!(md, "- Shot: {}, camera: {}, motion: {:.2}", s.shot_type, s.camera, s.motion_intensity);
+        let _ = writeln!(md, "- Shot: {}, camera: {}, motion: {:.2}, in: {}", s.shot_type, s.camera, s.motion_intensity, s.transition);
         let _ = writeln!(md, "- Description: {}", s.description);
         if !s.on_screen_text.is_empty() {
             let _ = writeln!(md, "- On screen: {}", s.on_screen_text);

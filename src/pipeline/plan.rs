@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::keys::{clip_key, compose_key, keyframe_key, reference_key, ProviderIds};
+use super::cut::FinishRules;
 use super::Task;
 use crate::domain::{ReferenceKind, ScoreTarget, SessionState, Stage};
 
@@ -28,6 +29,8 @@ pub struct PlanRules {
     pub scene_max_iterations: u32,
     pub critic_threshold: f64,
     pub providers: ProviderIds,
+    /// What the final cut reads besides the session (its key depends on it).
+    pub finish: FinishRules,
 }
 
 impl Plan {
@@ -117,7 +120,7 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
         return Plan { stage: Some(Stage::Clips), tasks: vec![], blocked: Some(Blocked::ClipsFailed(failed)) };
     }
 
-    let want = compose_key(state, &rules.providers);
+    let want = compose_key(state, &rules.providers, &rules.finish);
     if state.final_video.as_ref().is_none_or(|f| Some(&f.key) != want.as_ref()) {
         return Plan::at(Stage::Compose, vec![Task::Compose]);
     }

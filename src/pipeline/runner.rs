@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures::future::join_all;
 use tokio::sync::{broadcast, Semaphore};
 
+use super::cut::FinishRules;
 use super::keys::ProviderIds;
 use super::{plan, stages, write_outputs, Blocked, Decider, Decision, Gate, PipelineError, PlanRules, Recorder, Task, Update};
 use crate::config::{Paths, Resources, Settings};
@@ -41,6 +42,8 @@ pub struct Pipeline {
     pub cancel: Arc<AtomicBool>,
     /// Remote jobs in flight at once, across all backends (`limits.remote_jobs`).
     pub remote_jobs: Arc<Semaphore>,
+    /// Each ad template's tone, read once (the final cut's pace depends on it).
+    template_tones: std::collections::BTreeMap<String, String>,
 }
 
 impl Pipeline {
@@ -54,10 +57,12 @@ impl Pipeline {
     ) -> Pipeline {
         let (tx, _) = broadcast::channel(4096);
         let remote_jobs = Arc::new(Semaphore::new(settings.limits.remote_jobs.max(1)));
+        let resources = Resources::new(&paths.config_dir);
+        let template_tones = resources.template_ids().into_iter().filter_map(|id| resources.ad_template(&id).ok().map(|t| (id, t.tone))).collect();
         Pipeline {
             store,
             settings,
-            resources: Resources::new(&paths.config_dir),
+            resources,
             providers,
             scorer,
             ffmpeg,
@@ -66,6 +71,7 @@ impl Pipeline {
             tx,
             cancel: Arc::new(AtomicBool::new(false)),
             remote_jobs,
+            template_tones,
         }
     }
 
@@ -93,7 +99,13 @@ impl Pipeline {
             scene_max_iterations: self.settings.pipeline.scene_max_iterations.max(1),
             critic_threshold: self.settings.pipeline.critic_threshold,
             providers: self.provider_ids(),
+            finish: self.finish_rules(),
         }
+    }
+
+    pub fn finish_rules(&self) -> FinishRules {
+        let r = &self.settings.render;
+        FinishRules { font: r.font.clone(), x264_preset: r.x264_preset.clone(), crf: r.crf, template_tones: self.template_tones.clone() }
     }
 
     pub fn render_spec(&self, brief: &Brief) -> RenderSpec {
@@ -111,7 +123,7 @@ impl Pipeline {
         let id = new_session_id();
         let render = self.render_spec(&brief);
         let store = self.store.clone();
-        let ev = Event::SessionCreated { id: id.clone(), brief, render };
+        let ev = Event::SessionCreated { id: id.clone(), brief: Box::new(brief), render };
         let sid = id.clone();
         let env = tokio::task::spawn_blocking(move || store.append(&sid, ev))
             .await

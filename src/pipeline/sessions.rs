@@ -93,6 +93,14 @@ impl Pipeline {
         IntentParser { reader: self.providers.intent.clone() }
     }
 
+    /// The command that grades a session with the look `value` (a name or a `.cube`
+    /// file): the look is checked and its `.cube` copied into the blob store first.
+    pub fn look_command(&self, value: &str) -> Result<crate::domain::Command, PipelineError> {
+        let look = super::cut::resolve_look(&self.resources, value).map_err(PipelineError::BadInput)?;
+        let cube = look.cube.map(|t| self.store.blobs.put_bytes(t.as_bytes(), "cube")).transpose()?;
+        Ok(crate::domain::Command::SetLook { name: look.name, cube })
+    }
+
     /// Export a session to `dir`: `events.jsonl`, `manifest.json`, `storyboard.md`, and
     /// `final.mp4` when it is composed. Everything is written to a temporary folder
     /// first, so a failure (a missing blob, a full disk) leaves nothing half-written.

@@ -30,6 +30,8 @@ pub enum Action {
     Info(String),
     /// A preview image finished decoding (the runtime holds it; this only redraws).
     PreviewReady,
+    /// A look was found (the command that sets it) or not (why).
+    LookResolved { session: String, result: Result<Command, String> },
     /// A chat thumbnail, as half-block text lines.
     Thumbnail { asset: crate::domain::AssetId, lines: Vec<ratatui::text::Line<'static>> },
 }
@@ -56,4 +58,6 @@ pub enum Effect {
     SetTheme(String),
     /// Make a small half-block thumbnail of an image for the chat, off the UI thread.
     Thumbnail(crate::domain::AssetId),
+    /// Find a look by name and bring its `.cube` into the store, for `:look`.
+    ResolveLook { session: String, name: String },
 }

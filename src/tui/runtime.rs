@@ -129,6 +129,7 @@ impl Runtime {
             Effect::Export { session, dir } => self.export(session, dir),
             Effect::Stop => self.stop(),
             Effect::Thumbnail(asset) => self.thumbnail(asset),
+            Effect::ResolveLook { session, name } => self.resolve_look(session, name),
             // The event loop carries these out itself (they touch the terminal).
             Effect::Suspend | Effect::Quit | Effect::SetTheme(_) => {}
         }
@@ -171,10 +172,15 @@ impl Runtime {
         let input = super::app::brief_from_text(&text);
         match input.validate(&self.pipeline.resources) {
             Err(e) => self.send(Action::Error(e.to_string())),
-            Ok((brief, _files)) => {
+            Ok((mut brief, files)) => {
                 let (p, drx) = self.new_run();
                 tokio::spawn(async move {
-                    let session = match p.create_session(brief).await {
+                    let imported = files.import(&p.store.blobs).map(|assets| brief.assets = assets);
+                    let created = match imported {
+                        Ok(()) => p.create_session(brief).await,
+                        Err(e) => Err(e),
+                    };
+                    let session = match created {
                         Ok(s) => s,
                         Err(e) => {
                             let _ = ui.send(Action::Error(e.to_string())).await;
@@ -280,6 +286,16 @@ impl Runtime {
             c.store(true, Ordering::Relaxed);
         }
         self.decisions = None;
+    }
+
+    /// Find a look and copy its `.cube` into the blob store, off the UI thread.
+    fn resolve_look(&mut self, session: String, name: String) {
+        let p = self.pipeline.clone();
+        let ui = self.ui.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = p.look_command(&name).map_err(|e| e.to_string());
+            let _ = ui.blocking_send(Action::LookResolved { session, result });
+        });
     }
 
     /// Make a half-block thumbnail of an image for the chat.

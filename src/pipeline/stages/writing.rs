@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::super::keys::key_of;
 use super::super::{Pipeline, PipelineError, Recorder};
-use crate::domain::{ConsistencyContext, Event, SessionState};
+use crate::domain::{ConsistencyContext, Event, Scene, SessionState};
 use crate::providers::{ProviderError, SceneInput, StoryInput};
 
 /// Reuse a writing result by content key, or make and remember it.
@@ -106,6 +106,11 @@ pub async fn write_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) 
     if scenes.is_empty() {
         return Err(PipelineError::provider("scenes", ProviderError::Protocol("the writer returned no scenes".into())));
     }
+    // A transition named in the brief joins every scene, whatever the writer chose.
+    let scenes = match brief.transition {
+        Some(t) => scenes.into_iter().map(|s| Scene { transition: t, ..s }).collect(),
+        None => scenes,
+    };
     rec.record(Event::ScenesDrafted { scenes, revision, provider: writer.id() }).await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::json::extract_json;
 use crate::config::{FrameworkSpec, Resources};
-use crate::domain::{Analysis, Beat, Brief, CameraMove, ConsistencyContext, Critique, ReferenceKind, Scene, Story};
+use crate::domain::{Analysis, Beat, Brief, CameraMove, ConsistencyContext, Critique, ReferenceKind, Scene, Story, TransitionStyle};
 use crate::providers::offline::PixelAnalyst;
 use crate::providers::{
     Analyst, ChatModel, ChatRequest, Critic, IntentReader, IntentReading, MediaRef, ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput, VisionModel,
@@ -90,6 +90,9 @@ struct SceneJson {
     on_screen_text: String,
     #[serde(default)]
     voiceover: String,
+    /// How the scene comes in (`cut`, `dissolve 0.6`, …); the tone's usual one when absent.
+    #[serde(default)]
+    transition: String,
 }
 
 fn half() -> f32 {
@@ -108,7 +111,7 @@ struct CohesionJson {
     scenes: Vec<SceneJson>,
 }
 
-fn to_scenes(raw: Vec<SceneJson>, ids: impl Fn(usize) -> u32) -> Result<Vec<Scene>, ProviderError> {
+fn to_scenes(raw: Vec<SceneJson>, ids: impl Fn(usize) -> u32, style: TransitionStyle) -> Result<Vec<Scene>, ProviderError> {
     if raw.is_empty() {
         return Err(ProviderError::Protocol("the model returned no scenes".into()));
     }
@@ -127,6 +130,7 @@ fn to_scenes(raw: Vec<SceneJson>, ids: impl Fn(usize) -> u32) -> Result<Vec<Scen
                 motion_intensity: s.motion_intensity.clamp(0.0, 1.0),
                 on_screen_text: s.on_screen_text,
                 voiceover: s.voiceover,
+                transition: s.transition.parse().unwrap_or(if i == 0 { style.opening } else { style.within_stage }),
             })
         })
         .collect()
@@ -186,7 +190,8 @@ impl SceneWriter for LlmRoles {
         // Revisions keep the ids of the scenes they revise, position by position.
         let prev_ids: Vec<u32> = input.previous.map(|p| p.iter().map(|s| s.id).collect()).unwrap_or_default();
         let next = input.first_id.max(prev_ids.iter().max().map_or(0, |m| m + 1));
-        to_scenes(raw.scenes, |i| prev_ids.get(i).copied().unwrap_or(next + i as u32))
+        let style = TransitionStyle::for_tone(input.template.tone_for(input.brief));
+        to_scenes(raw.scenes, |i| prev_ids.get(i).copied().unwrap_or(next + i as u32), style)
     }
 
     async fn cohere(&self, brief: &Brief, context: &ConsistencyContext, scenes: &[Scene]) -> Result<(Vec<Scene>, Vec<String>), ProviderError> {

@@ -17,7 +17,8 @@ fn scene() -> Value {
             "camera": { "type": "string", "enum": ["static", "zoom-in", "zoom-out", "pan-left", "pan-right", "dolly"] },
             "motion_intensity": { "type": "number" },
             "on_screen_text": { "type": "string" },
-            "voiceover": { "type": "string" }
+            "voiceover": { "type": "string" },
+            "transition": { "type": "string" }
         },
         "required": ["description", "duration_s", "camera", "on_screen_text", "voiceover"]
     })

@@ -8,7 +8,7 @@ use super::critic::{scene_problems, story_problems, ON_SCREEN_MAX};
 use super::words::brief_vars;
 use crate::domain::palette_words;
 use crate::config::{render_template, FrameworkSpec};
-use crate::domain::{Beat, Brief, CameraMove, ConsistencyContext, Rng, Scene, Story};
+use crate::domain::{Beat, Brief, CameraMove, ConsistencyContext, Rng, Scene, Story, TransitionStyle};
 use crate::providers::{ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput};
 
 #[derive(Debug, Default, Clone)]
@@ -317,6 +317,7 @@ impl SceneWriter for TemplateWriter {
         plan.truncate(n.max(1));
         let durations = allocate_durations(input.brief.duration_s, &plan.iter().map(|p| p.2).collect::<Vec<_>>());
         let offset = rng.below(input.template.shots.len());
+        let style = TransitionStyle::for_tone(input.template.tone_for(input.brief));
         let mut scenes = Vec::new();
         for (i, ((k, j, _), d)) in plan.iter().zip(durations).enumerate() {
             let stage = &fw.stages[*k];
@@ -339,6 +340,11 @@ impl SceneWriter for TemplateWriter {
                 motion_intensity: shot.motion,
                 on_screen_text: on_screen,
                 voiceover,
+                transition: match (i, *j) {
+                    (0, _) => style.opening,
+                    (_, 0) => style.new_stage,
+                    _ => style.within_stage,
+                },
             });
         }
         let scenes = fix_scenes(scenes, input.brief);

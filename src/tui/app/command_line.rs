@@ -11,6 +11,7 @@ pub enum Verb {
     Resume,
     Export,
     Theme,
+    Look,
     Budget,
     Sessions,
     Help,
@@ -40,6 +41,7 @@ pub const VERBS: &[VerbSpec] = &[
     VerbSpec { verb: Verb::Resume, names: &["resume", "open"], arg: Arg::Required("ID"), listed: true },
     VerbSpec { verb: Verb::Export, names: &["export"], arg: Arg::Required("DIR"), listed: true },
     VerbSpec { verb: Verb::Theme, names: &["theme"], arg: Arg::Required("NAME"), listed: true },
+    VerbSpec { verb: Verb::Look, names: &["look"], arg: Arg::Required("NAME"), listed: true },
     VerbSpec { verb: Verb::Budget, names: &["budget"], arg: Arg::Optional("USD"), listed: true },
     VerbSpec { verb: Verb::Sessions, names: &["sessions", "ls"], arg: Arg::None, listed: true },
     VerbSpec { verb: Verb::Help, names: &["help"], arg: Arg::None, listed: false },
@@ -93,6 +95,13 @@ impl App {
                 }
             },
             Verb::Theme => vec![Effect::SetTheme(arg.to_string())],
+            Verb::Look => match &self.session {
+                Some(v) => vec![Effect::ResolveLook { session: v.id.clone(), name: arg.to_string() }],
+                None => {
+                    self.status = "open a session first".into();
+                    vec![]
+                }
+            },
             Verb::Budget => {
                 let usd = if arg.is_empty() || arg == "none" { Ok(None) } else { arg.trim_start_matches('$').parse::<f64>().map(Some) };
                 match (usd, &self.session) {
@@ -121,7 +130,7 @@ mod tests {
 
     #[test]
     fn the_summary_and_the_parser_come_from_one_table() {
-        assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · budget USD · sessions · quit");
+        assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · look NAME · budget USD · sessions · quit");
         assert_eq!(parse("open 2026-x"), Some((Verb::Resume, "2026-x")));
         assert_eq!(parse("resume"), None, "resume needs an id");
         assert_eq!(parse("budget"), Some((Verb::Budget, "")));

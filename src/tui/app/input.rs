@@ -31,6 +31,8 @@ pub fn brief_from_text(text: &str) -> crate::pipeline::BriefInput {
             "template" => b.template = Some(v),
             "tone" => b.tone = Some(v),
             "audience" => b.audience = Some(v),
+            "transition" | "transitions" => b.transition = Some(v),
+            "look" | "grade" => b.look = Some(v),
             _ => prompt.push(line),
         }
     }

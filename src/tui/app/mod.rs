@@ -189,6 +189,14 @@ impl App {
                 vec![]
             }
             Action::PreviewReady => vec![],
+            Action::LookResolved { session, result } => match result {
+                Ok(cmd) if self.session.as_ref().is_some_and(|v| v.id == session) => self.session_change(cmd, true),
+                Ok(_) => vec![],
+                Err(m) => {
+                    self.status = m;
+                    vec![]
+                }
+            },
             Action::Thumbnail { asset, lines } => {
                 self.thumbs.insert(asset, lines);
                 vec![]

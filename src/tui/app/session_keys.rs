@@ -4,7 +4,7 @@
 use ratatui_textarea::TextArea;
 
 use super::{idle_gate, App, EditField, Focus, Popup, RunState};
-use crate::domain::{CameraMove, Command, ScenePatch};
+use crate::domain::{CameraMove, Command, ScenePatch, Transition, TransitionKind};
 use crate::pipeline::Decision;
 use crate::tui::action::Effect;
 use crate::tui::keymap::Cmd;
@@ -81,6 +81,13 @@ impl App {
                 let i = CameraMove::ALL.iter().position(|m| *m == scene.camera).unwrap_or(0);
                 let next = CameraMove::ALL[(i + 1) % CameraMove::ALL.len()];
                 let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { camera: Some(next), ..Default::default() } };
+                return self.session_change(cmd, true);
+            }
+            (Focus::Scenes, Cmd::CycleTransition) => {
+                let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
+                let i = TransitionKind::ALL.iter().position(|k| *k == scene.transition.kind).unwrap_or(0);
+                let next = Transition::of(TransitionKind::ALL[(i + 1) % TransitionKind::ALL.len()]);
+                let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { transition: Some(next), ..Default::default() } };
                 return self.session_change(cmd, true);
             }
             (Focus::Scenes, Cmd::DurationUp | Cmd::DurationDown) => {

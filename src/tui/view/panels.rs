@@ -183,6 +183,7 @@ pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
             for l in wrap_text(&sc.description, w.saturating_sub(3).max(4), 2) {
                 lines.push(Line::from(Span::styled(format!("   {l}"), t.muted)));
             }
+            lines.push(Line::from(Span::styled(format!("   in: {} (t)", sc.transition), t.muted)));
         }
     }
     // Keep the selected scene in view.

@@ -1,0 +1,174 @@
+//! The advert's one timeline: where each card and clip sits, how long it is on screen,
+//! how transitions overlap neighbours, and where voice lines start. `build_graph` and the
+//! QC gates both read it, so what is rendered and what is checked cannot disagree.
+//!
+//! A transition of length D at a boundary between two slots runs from D/2 before it to
+//! D/2 after it: each side's stream is extended by half the overlap, so the advert keeps
+//! exactly the planned length and every slot still starts where the plan says.
+
+use crate::domain::{Transition, TransitionKind};
+
+use super::ComposeSpec;
+
+/// Voice lines start this long after their scene does.
+pub const VOICE_LEAD_S: f64 = 0.15;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentKind {
+    Intro,
+    /// The clip of the k-th scene (0-based).
+    Clip(usize),
+    Outro,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub kind: SegmentKind,
+    /// The planned slot on the advert's timeline.
+    pub slot_start_s: f64,
+    pub slot_s: f64,
+    /// How the segment comes in (a cut for the first), its length fitted to the slots.
+    pub transition_in: Transition,
+    /// The stream rendered for it: from half the incoming overlap before the slot to half
+    /// the outgoing overlap after it.
+    pub render_start_s: f64,
+    pub render_s: f64,
+}
+
+impl Segment {
+    /// Seconds of the segment's stream before its slot starts (half the incoming overlap).
+    pub fn lead_in_s(&self) -> f64 {
+        self.slot_start_s - self.render_start_s
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    pub segments: Vec<Segment>,
+    pub total_s: f64,
+}
+
+/// A transition's length in an even number of frames (each side gives whole frames),
+/// never longer than asked.
+fn even_frames(s: f64, fps: u32) -> f64 {
+    let step = 2.0 / fps as f64;
+    (s / step + 1e-9).floor() * step
+}
+
+impl Timeline {
+    pub fn of(spec: &ComposeSpec) -> Timeline {
+        let fps = spec.fps.max(1);
+        let mut slots: Vec<(SegmentKind, f64, Transition)> = Vec::new();
+        if spec.intro_s > 0.0 {
+            slots.push((SegmentKind::Intro, spec.intro_s, Transition::cut()));
+        }
+        for (k, c) in spec.clips.iter().enumerate() {
+            slots.push((SegmentKind::Clip(k), c.duration_s, c.transition));
+        }
+        if spec.outro_s > 0.0 {
+            slots.push((SegmentKind::Outro, spec.outro_s, spec.outro_transition));
+        }
+        // An overlap takes at most half of the shorter neighbour, so at least half of
+        // every slot is seen clean and two transitions never meet.
+        let fitted: Vec<Transition> = slots
+            .iter()
+            .enumerate()
+            .map(|(i, (_, len, t))| {
+                if i == 0 || t.kind == TransitionKind::Cut {
+                    return Transition::cut();
+                }
+                let room = (len.min(slots[i - 1].1) / 2.0).min(Transition::MAX_S);
+                let d = even_frames(t.duration_s.clamp(0.0, room), fps);
+                if d <= 0.0 {
+                    Transition::cut()
+                } else {
+                    Transition { kind: t.kind, duration_s: d }
+                }
+            })
+            .collect();
+        let mut segments = Vec::with_capacity(slots.len());
+        let mut t = 0.0;
+        for (i, (kind, len, _)) in slots.iter().enumerate() {
+            let d_in = fitted[i].duration_s;
+            let d_out = fitted.get(i + 1).map_or(0.0, |t| t.duration_s);
+            segments.push(Segment {
+                kind: *kind,
+                slot_start_s: t,
+                slot_s: *len,
+                transition_in: fitted[i],
+                render_start_s: t - d_in / 2.0,
+                render_s: len + d_in / 2.0 + d_out / 2.0,
+            });
+            t += len;
+        }
+        Timeline { segments, total_s: t }
+    }
+
+    /// The slot of scene `k`'s clip: (start, length).
+    pub fn clip_slot(&self, k: usize) -> Option<(f64, f64)> {
+        self.segments.iter().find(|s| s.kind == SegmentKind::Clip(k)).map(|s| (s.slot_start_s, s.slot_s))
+    }
+
+    /// Where scene `k`'s voice line starts.
+    pub fn voice_start(&self, k: usize) -> Option<f64> {
+        self.clip_slot(k).map(|(start, _)| start + VOICE_LEAD_S)
+    }
+
+    /// The title cards' spans (meant to be still: the frozen gate skips them).
+    pub fn card_spans(&self) -> Vec<(f64, f64)> {
+        self.segments
+            .iter()
+            .filter(|s| matches!(s.kind, SegmentKind::Intro | SegmentKind::Outro))
+            .map(|s| (s.slot_start_s, s.slot_start_s + s.slot_s))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{ComposeAudio, ComposeClip};
+
+    fn spec(transitions: &[Transition]) -> ComposeSpec {
+        ComposeSpec {
+            width: 320,
+            height: 180,
+            fps: 30,
+            intro_s: 1.5,
+            outro_s: 2.0,
+            product_name: "X".into(),
+            call_to_action: "Buy".into(),
+            colors: ["#000000".into(), "#ffffff".into()],
+            logo: None,
+            clips: transitions.iter().map(|t| ComposeClip { path: "c.mp4".into(), duration_s: 3.0, text: String::new(), transition: *t, voice: None }).collect(),
+            outro_transition: Transition::of(TransitionKind::Dissolve),
+            audio: ComposeAudio::default(),
+            look: None,
+            font: String::new(),
+            x264_preset: "veryfast".into(),
+            crf: 20,
+        }
+    }
+
+    #[test]
+    fn overlaps_keep_the_planned_length_and_slot_starts() {
+        let d = Transition::of(TransitionKind::Dissolve);
+        let t = Timeline::of(&spec(&[d, Transition::cut(), Transition { kind: TransitionKind::Fade, duration_s: 9.0 }]));
+        assert!((t.total_s - (1.5 + 9.0 + 2.0)).abs() < 1e-9);
+        let starts: Vec<f64> = t.segments.iter().map(|s| s.slot_start_s).collect();
+        assert_eq!(starts, vec![0.0, 1.5, 4.5, 7.5, 10.5]);
+        // Dissolve into scene 1: 0.6 s, half from each side.
+        assert!((t.segments[0].render_s - 1.8).abs() < 1e-9 && (t.segments[1].render_start_s - 1.2).abs() < 1e-9);
+        // The cut adds nothing; the 9 s fade is fitted to half the shorter neighbour, in
+        // whole pairs of frames (22 × 2 frames at 30 fps).
+        assert_eq!(t.segments[2].transition_in, Transition::cut());
+        assert!((t.segments[3].transition_in.duration_s - 44.0 / 30.0).abs() < 1e-9, "{}", t.segments[3].transition_in.duration_s);
+        // Each stream covers exactly its slot plus half of each overlap.
+        for w in t.segments.windows(2) {
+            let end_prev = w[0].render_start_s + w[0].render_s;
+            assert!((end_prev - (w[1].slot_start_s + w[1].transition_in.duration_s / 2.0)).abs() < 1e-9);
+        }
+        assert_eq!(t.voice_start(1), Some(4.5 + VOICE_LEAD_S));
+        assert_eq!(t.card_spans(), vec![(0.0, 1.5), (10.5, 12.5)]);
+    }
+}

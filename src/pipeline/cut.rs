@@ -1,0 +1,126 @@
+//! The final cut as compose will make it (`ComposeSpec`), built from the session state
+//! and the finishing rules alone. The render builds it with blob paths and the
+//! synthesised voice lines; the cache key builds it with content ids in their place —
+//! one builder, so the key covers everything compose reads.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::keys::ProviderIds;
+use crate::config::Resources;
+use crate::domain::{AssetId, ReferenceKind, Scene, SessionState, TransitionStyle};
+use crate::media::{ComposeAudio, ComposeClip, ComposeSpec};
+
+/// What compose reads besides the session: the render settings and each template's tone.
+#[derive(Debug, Clone, Default)]
+pub struct FinishRules {
+    pub font: String,
+    pub x264_preset: String,
+    pub crf: u32,
+    /// Template id → its tone (the cut's pace when the brief names no tone).
+    pub template_tones: BTreeMap<String, String>,
+}
+
+/// Two brand colours for the cards: the darkest of the palette (white text reads on it)
+/// and an accent.
+fn brand_colors(st: &SessionState) -> [String; 2] {
+    let pal = st
+        .references
+        .get(&ReferenceKind::Product)
+        .map(|r| r.analysis.palette.clone())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| crate::domain::prompt_palette(&st.brief().prompt));
+    let lum = |h: &str| {
+        let t = h.trim_start_matches('#');
+        let c = |i: usize| u8::from_str_radix(t.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0) as f32;
+        0.2126 * c(0) + 0.7152 * c(2) + 0.0722 * c(4)
+    };
+    let mut sorted = pal.clone();
+    sorted.sort_by(|a, b| lum(a).total_cmp(&lum(b)));
+    let dark = sorted.first().filter(|c| lum(c) < 110.0).cloned().unwrap_or_else(|| "#1b1b2f".into());
+    let accent = pal.first().filter(|c| **c != dark).cloned().unwrap_or_else(|| "#3a0ca3".into());
+    [dark, accent]
+}
+
+/// The tone the cut follows: the brief's, else its template's.
+pub fn cut_tone<'a>(st: &'a SessionState, rules: &'a FinishRules) -> &'a str {
+    let b = st.brief();
+    if b.tone.trim().is_empty() {
+        rules.template_tones.get(&b.template).map(String::as_str).unwrap_or("")
+    } else {
+        &b.tone
+    }
+}
+
+/// The final cut of `st`, or `None` while a scene has no clip. `asset` gives a blob's
+/// path (or its content id, for the key); `voice` a scene's voice line.
+pub fn compose_spec(
+    st: &SessionState,
+    rules: &FinishRules,
+    asset: &dyn Fn(&AssetId) -> PathBuf,
+    voice: &dyn Fn(&Scene) -> Option<PathBuf>,
+) -> Option<ComposeSpec> {
+    let brief = st.brief();
+    let render = st.render.clone()?;
+    let mut clips = Vec::new();
+    for s in &st.scenes {
+        let c = st.clips.get(&s.id)?;
+        clips.push(ComposeClip { path: asset(&c.video), duration_s: s.duration_s, text: s.on_screen_text.clone(), transition: s.transition, voice: voice(s) });
+    }
+    Some(ComposeSpec {
+        width: render.width,
+        height: render.height,
+        fps: render.fps,
+        intro_s: render.intro_s,
+        outro_s: render.outro_s,
+        product_name: brief.product_name.clone(),
+        call_to_action: brief.call_to_action.clone(),
+        colors: brand_colors(st),
+        logo: brief.assets.logo.as_ref().map(asset),
+        clips,
+        outro_transition: TransitionStyle::for_tone(cut_tone(st, rules)).closing,
+        audio: ComposeAudio { music: brief.assets.music.as_ref().map(asset) },
+        look: brief.assets.look.as_ref().map(asset),
+        font: rules.font.clone(),
+        x264_preset: rules.x264_preset.clone(),
+        crf: rules.crf,
+    })
+}
+
+/// The spec with content ids for blobs and `(voice model, text)` for voice lines: what
+/// the final's cache key hashes.
+pub fn spec_identity(st: &SessionState, rules: &FinishRules, ids: &ProviderIds) -> Option<ComposeSpec> {
+    let asset = |a: &AssetId| PathBuf::from(format!("{}.{}", a.sha256, a.ext));
+    let voice = |s: &Scene| (!s.voiceover.trim().is_empty() && ids.speech != "none").then(|| PathBuf::from(format!("voice:{}:{}", ids.speech, s.voiceover)));
+    compose_spec(st, rules, &asset, &voice)
+}
+
+/// A chosen look: its name and its `.cube` text (checked). The natural look is no LUT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Look {
+    pub name: String,
+    pub cube: Option<String>,
+}
+
+/// Find a look by name (`warm`, or the user's `looks/NAME.cube`) or as a `.cube` file
+/// path, and check it parses. The message of an error says what exists.
+pub fn resolve_look(resources: &Resources, value: &str) -> Result<Look, String> {
+    let value = value.trim();
+    if value.is_empty() || value.eq_ignore_ascii_case("natural") || value.eq_ignore_ascii_case("none") {
+        return Ok(Look { name: "natural".into(), cube: None });
+    }
+    let path = std::path::Path::new(value);
+    let (name, text, origin) = if value.ends_with(".cube") && path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("look {}: {e}", path.display()))?;
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("custom").to_string();
+        (name, text, path.display().to_string())
+    } else {
+        match resources.look_source(value).map_err(|e| e.to_string())? {
+            Some((text, origin)) => (value.to_string(), text, origin),
+            None => return Err(format!("no look named \"{value}\": choose one of {}, or give a .cube file", resources.look_names().join(", "))),
+        }
+    };
+    let cube = crate::media::parse_cube(&text, &origin)?;
+    // An identity LUT is the natural look: grading with it would change nothing but time.
+    Ok(Look { name, cube: (!cube.is_identity()).then_some(text) })
+}
