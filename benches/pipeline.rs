@@ -104,7 +104,7 @@ fn bench_compose(ff: &Ffmpeg, tmp: &Path) {
         width: 1920, height: 1080, fps: 30, intro_s: 1.5, outro_s: 2.0,
         product_name: "AirRun Pro".into(), call_to_action: "Shop now: 20% off".into(),
         colors: ["#19235a".into(), "#ff6eb4".into()], logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve),
-        audio: ComposeAudio::default(), look: Some(look), font: String::new(), x264_preset: "veryfast".into(), crf: 20,
+        audio: ComposeAudio::default(), look: Some(look), loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "veryfast".into(), crf: 20,
     };
     let mut ours = Vec::new();
     let mut bare = Vec::new();

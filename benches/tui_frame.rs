@@ -18,7 +18,7 @@ fn fixture() -> App {
         story_max_iterations: 3,
         scene_max_iterations: 2,
         critic_threshold: 7.5,
-        providers: ProviderIds { image: "i".into(), video: "v".into(), analyst: "a".into(), speech: "none".into() },
+        providers: ProviderIds { image: "i".into(), video: "v".into(), analyst: "a".into(), speech: "none".into(), music: "none".into() },
         finish: Default::default(),
     };
     let mut app = App::new(Theme::default_dark(false), Keymap::default(), rules, true);

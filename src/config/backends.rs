@@ -62,7 +62,7 @@ impl std::fmt::Display for BackendKind {
 }
 
 /// The roles a chain can be set for.
-pub const ROLES: [&str; 5] = ["writer", "image", "video", "vision", "speech"];
+pub const ROLES: [&str; 6] = ["writer", "image", "video", "vision", "speech", "music"];
 
 /// One remote endpoint. Every field has a default for its kind, so `[backends.x]` only
 /// needs what differs.

@@ -83,6 +83,9 @@ pub struct ProviderSettings {
     pub vision: String,
     /// Voiceover: `offline` (ffmpeg's flite voice) or `none`.
     pub speech: String,
+    /// The music bed when the brief brings no music: `offline` (composed by admint) or
+    /// `none` (silent).
+    pub music: String,
     /// Deprecated: the old name of `scoring.backend`, still read from older configs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scorer: Option<String>,
@@ -96,6 +99,7 @@ impl Default for ProviderSettings {
             video: "offline".into(),
             vision: "offline".into(),
             speech: "none".into(),
+            music: "offline".into(),
             scorer: None,
         }
     }
@@ -316,6 +320,7 @@ impl Settings {
             "video" => &p.video,
             "vision" => &p.vision,
             "speech" => &p.speech,
+            "music" => &p.music,
             _ => return vec![],
         };
         if single.is_empty() || single == "none" {

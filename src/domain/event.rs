@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::{AssetId, Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, Reference, RenderSpec, Scene, ScenePatch, ScoreRecord, Story};
+use super::{AssetId, Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, MusicBed, Reference, RenderSpec, Scene, ScenePatch, ScoreRecord, Story};
 
 /// Version of the event schema this build writes and reads.
 pub const EVENT_VERSION: u32 = 1;
@@ -99,6 +99,8 @@ pub enum Event {
     /// The quality gate asks for another take of a clip (or goes back to its best take).
     ClipRetakeRequested { scene_id: u32, take: u32, reason: String },
     ScoreRecorded { record: ScoreRecord },
+    /// A music bed was made for the advert.
+    MusicReady { music: MusicBed },
     Composed { video: FinalVideo },
     CostRecorded { entry: CostEntry },
     BudgetSet { usd: Option<f64> },

@@ -136,6 +136,19 @@ pub struct FinalVideo {
     pub key: String,
 }
 
+/// The music bed made for the session (when the brief brings none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MusicBed {
+    pub audio: AssetId,
+    pub duration_s: f64,
+    /// Beats per minute, when the model says.
+    pub bpm: Option<f64>,
+    pub mood: String,
+    /// The model that made it.
+    pub provider: String,
+    pub key: String,
+}
+
 /// Money spent (or estimated) on one provider call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostEntry {

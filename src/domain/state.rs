@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    Approver, Brief, Clip, CostEntry, Critique, Event, EventEnvelope, FinalVideo, Keyframe,
+    Approver, Brief, Clip, CostEntry, Critique, Event, EventEnvelope, FinalVideo, Keyframe, MusicBed,
     Reference, ReferenceKind, RenderSpec, Scene, ScoreRecord, ScoreTarget, Stage, Story,
 };
 
@@ -66,6 +66,7 @@ pub struct SessionState {
     pub jobs_ended: BTreeMap<String, u32>,
     pub scores: BTreeMap<ScoreTarget, ScoreRecord>,
     pub final_video: Option<FinalVideo>,
+    pub music: Option<MusicBed>,
     pub costs: Vec<CostEntry>,
 
     pub stages_started: BTreeSet<Stage>,
@@ -162,6 +163,7 @@ impl SessionState {
             | Event::ClipRetryRequested { .. }
             | Event::ClipRetakeRequested { .. }
             | Event::ScoreRecorded { .. }
+            | Event::MusicReady { .. }
             | Event::Composed { .. } => self.apply_media(&env.event),
         }
     }
@@ -353,6 +355,7 @@ impl SessionState {
                 self.scores.insert(record.target.clone(), record.clone());
             }
             Event::Composed { video } => self.final_video = Some(video.clone()),
+            Event::MusicReady { music } => self.music = Some(music.clone()),
             _ => {}
         }
     }

@@ -37,6 +37,10 @@ pub struct Window {
     pub h: f64,
 }
 
+/// The share of the camera path that is linear (the rest is eased): the camera's slowest
+/// speed, as a fraction of its average.
+const MIN_SPEED: f64 = 0.4;
+
 fn smoothstep(t: f64) -> f64 {
     let t = t.clamp(0.0, 1.0);
     t * t * (3.0 - 2.0 * t)
@@ -45,15 +49,18 @@ fn smoothstep(t: f64) -> f64 {
 /// Where the camera looks at time `t` (0..1): a continuous, eased path, so motion is
 /// smooth at any frame rate. The window always stays inside the source.
 pub fn camera_window(camera: CameraMove, intensity: f32, t: f64) -> Window {
-    let amp = 0.06 + 0.22 * intensity.clamp(0.0, 1.0) as f64;
-    let e = smoothstep(t);
+    let amp = 0.10 + 0.20 * intensity.clamp(0.0, 1.0) as f64;
+    // Eased, but never still: a linear share keeps the camera moving at both ends, so no
+    // stretch of a clip reads as a frozen frame.
+    let e = (1.0 - MIN_SPEED) * smoothstep(t) + MIN_SPEED * t.clamp(0.0, 1.0);
     let centred = |scale: f64, cx: f64, cy: f64| {
         let w = 1.0 / scale;
         let h = 1.0 / scale;
         Window { x: (cx - w / 2.0).clamp(0.0, 1.0 - w), y: (cy - h / 2.0).clamp(0.0, 1.0 - h), w, h }
     };
     match camera {
-        CameraMove::Static => centred(1.0 + 0.015 * e, 0.5, 0.5),
+        // "Static" is a locked-off shot that still breathes: a slow 4 % push.
+        CameraMove::Static => centred(1.0 + 0.04 * e, 0.5, 0.5),
         CameraMove::ZoomIn => centred(1.0 + amp * e, 0.5, 0.5),
         CameraMove::ZoomOut => centred(1.0 + amp * (1.0 - e), 0.5, 0.5),
         CameraMove::PanLeft | CameraMove::PanRight => {
@@ -227,6 +234,14 @@ mod tests {
         let a = camera_window(CameraMove::ZoomIn, 0.5, 0.0);
         let b = camera_window(CameraMove::ZoomIn, 0.5, 1.0);
         assert!(b.w < a.w);
+        // Never still, even at the ends of the ease and at the lowest intensity.
+        for cam in CameraMove::ALL {
+            for t in [0.0, 0.5, 29.0 / 30.0] {
+                let (p, q) = (camera_window(cam, 0.0, t), camera_window(cam, 0.0, t + 1.0 / 30.0));
+                let moved = (p.x - q.x).abs() + (p.y - q.y).abs() + (p.w - q.w).abs();
+                assert!(moved > 1e-4, "{cam:?} stands still at t={t}: {moved}");
+            }
+        }
     }
 
     #[test]

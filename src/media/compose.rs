@@ -24,7 +24,15 @@ pub struct ComposeClip {
     /// How the clip comes in (from the intro card or the clip before).
     pub transition: Transition,
     /// The scene's voiceover line, placed by the timeline.
-    pub voice: Option<PathBuf>,
+    pub voice: Option<VoiceLine>,
+}
+
+/// A recorded voiceover line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VoiceLine {
+    pub path: PathBuf,
+    /// Its measured length: the music ducks under it.
+    pub duration_s: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -53,6 +61,9 @@ pub struct ComposeSpec {
     pub audio: ComposeAudio,
     /// A 3D LUT (`.cube`) graded onto the clips only, never the cards or the text.
     pub look: Option<PathBuf>,
+    /// Integrated loudness of the final mix (EBU R128, LUFS) and its true-peak ceiling (dBTP).
+    pub loudness_lufs: f64,
+    pub true_peak_db: f64,
     pub font: String,
     pub x264_preset: String,
     pub crf: u32,
@@ -105,13 +116,34 @@ enum Anchor {
     BottomAt(f64),
 }
 
-impl Anchor {
-    fn expr(self) -> String {
-        match self {
-            Anchor::Centre => "(h-text_h)/2".into(),
-            Anchor::TopAt(f) => format!("h*{f:.2}"),
-            Anchor::BottomAt(f) => format!("h*{f:.2}-text_h"),
+/// Line pitch and baseline as fractions of the font size (DejaVu Sans: ascent 0.93 em,
+/// descent 0.24 em; the safe-area estimate uses the same pitch).
+const LINE_PITCH: f64 = 1.17;
+const BASELINE: f64 = 0.93;
+
+impl TextLayer {
+    /// Top of the block on a frame `h` pixels high.
+    fn top(&self, h: f64) -> f64 {
+        let block = self.lines.len() as f64 * self.size as f64 * LINE_PITCH;
+        match self.anchor {
+            Anchor::Centre => (h - block) / 2.0,
+            Anchor::TopAt(f) => h * f,
+            Anchor::BottomAt(f) => h * f - block,
         }
+    }
+
+    /// One drawtext per line, each centred on its own and set on a common baseline grid
+    /// (drawtext alone would left-align the lines of a block).
+    fn draw(&self, work: &Path, name: &str, font: &str, h: u32, boxed: bool) -> Result<String, MediaError> {
+        let top = self.top(h as f64);
+        let pitch = self.size as f64 * LINE_PITCH;
+        let mut out = String::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            let tf = text_file(work, &format!("{name}-{i}.txt"), std::slice::from_ref(line))?;
+            let baseline = top + i as f64 * pitch + self.size as f64 * BASELINE;
+            let _ = write!(out, ",{}", drawtext_filter(&tf, font, self.size, "white", "(w-text_w)/2", &format!("{baseline:.1}-ascent"), boxed));
+        }
+        Ok(out)
     }
 }
 
@@ -196,7 +228,7 @@ pub fn overlay_boxes(spec: &ComposeSpec) -> Vec<OverlayBox> {
         .map(|t| {
             let chars = t.lines.iter().map(|x| x.chars().count()).max().unwrap_or(0) as f64;
             let tw = (chars * t.size as f64 * 0.58 / w).min(1.0);
-            let th = t.lines.len() as f64 * t.size as f64 * 1.17 / h;
+            let th = t.lines.len() as f64 * t.size as f64 * LINE_PITCH / h;
             let (y0, y1) = match t.anchor {
                 Anchor::Centre => (0.5 - th / 2.0, 0.5 + th / 2.0),
                 Anchor::TopAt(f) => (f, f + th),
@@ -210,7 +242,7 @@ pub fn overlay_boxes(spec: &ComposeSpec) -> Vec<OverlayBox> {
 /// Build the filter graph and the input arguments for one ffmpeg run. Each segment of
 /// the timeline becomes one stream of exactly its render length; neighbours are joined by
 /// `xfade` at the timeline's offsets, or concatenated at a cut.
-pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, String), MediaError> {
+pub fn build_graph(spec: &ComposeSpec, work: &Path, loudness: Option<&Loudnorm>) -> Result<(Vec<OsString>, String), MediaError> {
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
     let s = w.min(h);
     let text = layout(spec);
@@ -235,8 +267,7 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
             ffmpeg_color(&spec.colors[1], "0x202020")
         );
         for (n, t) in layers.iter().enumerate() {
-            let tf = text_file(work, &format!("{label}-{n}.txt"), &t.lines)?;
-            let _ = write!(g, ",{}", drawtext_filter(&tf, &spec.font, t.size, "white", "(w-text_w)/2", &t.anchor.expr(), false));
+            g.push_str(&t.draw(work, &format!("{label}-{n}"), &spec.font, h, false)?);
         }
         match logo {
             Some(i) => {
@@ -278,8 +309,7 @@ tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},t
                     look.as_deref().unwrap_or("")
                 );
                 if let Some(t) = &text.clips[k] {
-                    let tf = text_file(work, &format!("scene-{k}.txt"), &t.lines)?;
-                    let _ = write!(g, ",{}", drawtext_filter(&tf, &spec.font, t.size, "white", "(w-text_w)/2", &t.anchor.expr(), true));
+                    g.push_str(&t.draw(work, &format!("scene-{k}"), &spec.font, h, true)?);
                 }
                 let _ = writeln!(g, ",{norm}[{label}];");
             }
@@ -305,40 +335,113 @@ tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},t
     }
     let _ = writeln!(g, "[{acc}]format=yuv420p[vout];");
 
-    // Audio: music looped and faded, voiceover lines where the timeline puts them, else silence.
+    g.push_str(&audio_graph(spec, &tl, next_input, &mut inputs));
+    // Broadcast loudness: one gain to the target (as pass 1 measured it; no pumping, so
+    // the ducking keeps its depth), then a look-ahead limiter under the true-peak ceiling
+    // that only touches the loudest transients.
+    let _ = match loudness {
+        Some(m) => write!(
+            g,
+            ";[amixed]volume={:.2}dB,alimiter=limit={:.4}:attack=1:release=50:level=false,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[aout]",
+            spec.loudness_lufs - m.input_i,
+            10f64.powf((spec.true_peak_db - AAC_HEADROOM_DB - LIMITER_OVERSHOOT_DB) / 20.0)
+        ),
+        None => write!(g, ";[amixed]anull[aout]"),
+    };
+    Ok((inputs, g))
+}
+
+/// How much quieter the music is under a voice line (−12 dB), and how fast it dips and
+/// comes back (seconds).
+const DUCK_GAIN: f64 = 0.25;
+const DUCK_ATTACK_S: f64 = 0.15;
+const DUCK_RELEASE_S: f64 = 0.4;
+
+/// The music's gain as a function of `t`: 1, dipping to `DUCK_GAIN` under each voice
+/// line with linear ramps (the lines' times come from the timeline).
+fn duck_expr(lines: &[(f64, f64)]) -> String {
+    let under = lines
+        .iter()
+        .map(|(a, b)| format!("clip((t-{:.3})/{DUCK_ATTACK_S},0,1)*clip(({:.3}-t)/{DUCK_RELEASE_S},0,1)", a - DUCK_ATTACK_S, b + DUCK_RELEASE_S))
+        .reduce(|acc, x| format!("max({acc},{x})"))
+        .unwrap_or_else(|| "0".into());
+    format!("1-{:.3}*{under}", 1.0 - DUCK_GAIN)
+}
+
+/// The soundtrack, ending in `[amixed]`: the music bed (faded in and out, ducked under
+/// the voice), each voice line where the timeline puts it, over silence.
+fn audio_graph(spec: &ComposeSpec, tl: &Timeline, mut next_input: usize, inputs: &mut Vec<OsString>) -> String {
     let total = tl.total_s;
+    let mut g = String::new();
     let mut mix = Vec::new();
-    let voiced = spec.clips.iter().any(|c| c.voice.is_some());
+    let lines: Vec<(usize, &VoiceLine, f64)> = spec.clips.iter().enumerate().filter_map(|(k, c)| Some((k, c.voice.as_ref()?, tl.voice_start(k)?))).collect();
     if let Some(m) = &spec.audio.music {
         let i = next_input;
         next_input += 1;
         inputs.extend(["-stream_loop".into(), "-1".into(), "-i".into(), m.as_os_str().to_owned()]);
         let out = (total - 1.5).max(0.0);
-        let vol = if voiced { 0.35 } else { 0.8 };
+        let spans: Vec<(f64, f64)> = lines.iter().map(|(_, v, start)| (*start, start + v.duration_s)).collect();
         let _ = writeln!(
             g,
-            "[{i}:a]aresample=48000,aformat=channel_layouts=stereo,atrim=0:{total},asetpts=PTS-STARTPTS,volume={vol},afade=t=in:d=0.5,afade=t=out:st={out:.3}:d=1.5[music];"
+            "[{i}:a]aresample=48000,aformat=channel_layouts=stereo,atrim=0:{total},asetpts=PTS-STARTPTS,volume='{}':eval=frame,afade=t=in:d=0.3,afade=t=out:st={out:.3}:d=1.5[music];",
+            duck_expr(&spans)
         );
         mix.push("[music]".to_string());
     }
-    for (k, clip) in spec.clips.iter().enumerate() {
-        let (Some(path), Some(start)) = (&clip.voice, tl.voice_start(k)) else { continue };
+    for (k, line, start) in &lines {
         let i = next_input;
         next_input += 1;
-        inputs.extend(["-i".into(), path.as_os_str().to_owned()]);
+        inputs.extend(["-i".into(), line.path.as_os_str().to_owned()]);
         let ms = (start * 1000.0).round() as u64;
         let _ = writeln!(g, "[{i}:a]aresample=48000,aformat=channel_layouts=stereo,adelay={ms}:all=1[vo{k}];");
         mix.push(format!("[vo{k}]"));
     }
     let _ = writeln!(g, "anullsrc=r=48000:cl=stereo,atrim=0:{total}[silence];");
     mix.push("[silence]".into());
-    let _ = write!(
-        g,
-        "{}amix=inputs={}:duration=longest:normalize=0,atrim=0:{total},asetpts=PTS-STARTPTS[aout]",
-        mix.join(""),
-        mix.len()
-    );
-    Ok((inputs, g))
+    let _ = write!(g, "{}amix=inputs={}:duration=longest:normalize=0,atrim=0:{total},asetpts=PTS-STARTPTS[amixed]", mix.join(""), mix.len());
+    g
+}
+
+/// The AAC encoder's overshoot: the mix is limited this much under the true-peak ceiling
+/// so the encoded file stays under it.
+const AAC_HEADROOM_DB: f64 = 0.5;
+/// The limiter works on samples; peaks between samples can be this much higher.
+const LIMITER_OVERSHOOT_DB: f64 = 1.0;
+
+/// What loudnorm's first pass measured (its JSON, as ffmpeg prints it): the mix's
+/// integrated loudness (LUFS) and true peak (dBTP).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Loudnorm {
+    #[serde(deserialize_with = "number")]
+    pub input_i: f64,
+    #[serde(deserialize_with = "number")]
+    pub input_tp: f64,
+}
+
+/// loudnorm prints its numbers as strings (and `-inf` for silence).
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let s = <String as serde::Deserialize>::deserialize(d)?;
+    s.trim().parse::<f64>().map_err(serde::de::Error::custom)
+}
+
+/// Pass 1: measure the soundtrack alone (cheap: no video). `None` when it is silent.
+fn measure_loudness(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path) -> Result<Option<Loudnorm>, MediaError> {
+    if spec.audio.music.is_none() && spec.clips.iter().all(|c| c.voice.is_none()) {
+        return Ok(None);
+    }
+    let mut args: Vec<OsString> = Vec::new();
+    let graph = audio_graph(spec, &spec.timeline(), 0, &mut args)
+        + &format!(";[amixed]loudnorm=I={:.1}:TP={:.1}:LRA=11:print_format=json[a]", spec.loudness_lufs, spec.true_peak_db - AAC_HEADROOM_DB);
+    let script = work.join("loudness.graph");
+    std::fs::write(&script, graph)?;
+    args.extend(["-filter_complex_script".into(), script.into_os_string(), "-map".into(), "[a]".into(), "-f".into(), "null".into(), "-".into()]);
+    let stderr = ff.run_for_log("loudness", &args)?;
+    let json = stderr.rfind('{').and_then(|a| stderr[a..].find('}').map(|b| &stderr[a..=a + b]));
+    let m: Loudnorm = json
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or_else(|| MediaError::Failed { what: "loudness".into(), message: format!("no loudnorm measurement in: {}", crate::text::last_lines(&stderr, 3)) })?;
+    // Silence measures -inf: nothing to normalise.
+    Ok(m.input_i.is_finite().then_some(m))
 }
 
 /// Compose the advert into `out` with one ffmpeg run. Writes to a temp file beside it and
@@ -352,7 +455,8 @@ pub fn compose(
     progress: impl FnMut(f32),
 ) -> Result<Probe, MediaError> {
     std::fs::create_dir_all(work)?;
-    let (mut args, graph) = build_graph(spec, work)?;
+    let loudness = measure_loudness(ff, spec, work)?;
+    let (mut args, graph) = build_graph(spec, work, loudness.as_ref())?;
     let script = work.join("compose.graph");
     std::fs::write(&script, &graph)?;
     let tmp = out.with_file_name(format!(

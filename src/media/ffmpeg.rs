@@ -93,6 +93,23 @@ impl Ffmpeg {
         c
     }
 
+    /// Run ffmpeg to completion for what it prints (an analysis filter's report):
+    /// returns its log (stderr).
+    pub fn run_for_log(&self, what: &str, args: &[OsString]) -> Result<String, MediaError> {
+        let out = Command::new(&self.ffmpeg).args(["-hide_banner", "-nostdin"]).args(args).output().map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                MediaError::FfmpegMissing
+            } else {
+                e.into()
+            }
+        })?;
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        if !out.status.success() {
+            return Err(MediaError::Failed { what: what.into(), message: crate::text::last_lines(&log, 3) });
+        }
+        Ok(log)
+    }
+
     /// Run ffmpeg to completion. `total_frames` turns frame counts into 0..1 progress.
     pub fn run(
         &self,

@@ -9,15 +9,17 @@ mod escape;
 mod ffmpeg;
 mod frames;
 mod lut;
+mod music;
 mod paint;
 mod timeline;
 
 pub use animate::{animate_still, camera_window, AnimateSpec, Window};
-pub use compose::{compose, overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec, OverlayBox};
+pub use compose::{compose, overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec, Loudnorm, OverlayBox, VoiceLine};
 pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
 pub use frames::{for_each_audio_chunk, FrameStream, RgbFrame};
 pub use lut::{look_formula, parse_cube, shipped_cube, Cube, SHIPPED_LOOKS};
+pub use music::{compose_bed, write_wav, Bed, Mood, MusicSpec};
 pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
 pub use timeline::{Segment, SegmentKind, Timeline, VOICE_LEAD_S};
 

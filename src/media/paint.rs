@@ -58,7 +58,9 @@ pub fn drawtext_filter(textfile: &Path, font: &str, size: u32, color: &str, x: &
         f.push_str(&format!(":fontfile={}", escape_filter_value(font)));
     }
     if boxed {
-        f.push_str(&format!(":box=1:boxcolor=black@0.45:boxborderw={}", size / 3));
+        // A plate that fits the line: lines of a block sit one pitch apart, so plates
+        // touch without overlapping (overlaps would show as darker stripes).
+        f.push_str(&format!(":box=1:boxcolor=black@0.45:boxborderw={}", (size / 10).max(1)));
     } else {
         f.push_str(&format!(":shadowcolor=black@0.55:shadowx={s}:shadowy={s}", s = (size / 18).max(1)));
     }

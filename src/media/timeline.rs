@@ -144,6 +144,8 @@ mod tests {
             outro_transition: Transition::of(TransitionKind::Dissolve),
             audio: ComposeAudio::default(),
             look: None,
+            loudness_lufs: -14.0,
+            true_peak_db: -1.0,
             font: String::new(),
             x264_preset: "veryfast".into(),
             crf: 20,

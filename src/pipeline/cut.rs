@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use super::keys::ProviderIds;
 use crate::config::Resources;
 use crate::domain::{AssetId, ReferenceKind, Scene, SessionState, TransitionStyle};
-use crate::media::{ComposeAudio, ComposeClip, ComposeSpec};
+use crate::media::{ComposeAudio, ComposeClip, ComposeSpec, VoiceLine};
+use crate::providers::MusicRequest;
 
 /// What compose reads besides the session: the render settings and each template's tone.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +18,9 @@ pub struct FinishRules {
     pub font: String,
     pub x264_preset: String,
     pub crf: u32,
+    /// The final mix's integrated loudness (LUFS) and true-peak ceiling (dBTP).
+    pub loudness_lufs: f64,
+    pub true_peak_db: f64,
     /// Template id → its tone (the cut's pace when the brief names no tone).
     pub template_tones: BTreeMap<String, String>,
 }
@@ -52,13 +56,25 @@ pub fn cut_tone<'a>(st: &'a SessionState, rules: &'a FinishRules) -> &'a str {
     }
 }
 
+/// What the music model is asked for: a bed the advert's length whose cadence lands on
+/// the end card; `None` when the brief brings its own music.
+pub fn music_request(st: &SessionState, rules: &FinishRules) -> Option<MusicRequest> {
+    let b = st.brief();
+    let render = st.render.as_ref()?;
+    if b.assets.music.is_some() || st.scenes.is_empty() {
+        return None;
+    }
+    let total = render.intro_s + st.scenes_duration() + render.outro_s;
+    Some(MusicRequest { tone: cut_tone(st, rules).to_string(), duration_s: total, cadence_s: total - render.outro_s, seed: b.seed })
+}
+
 /// The final cut of `st`, or `None` while a scene has no clip. `asset` gives a blob's
 /// path (or its content id, for the key); `voice` a scene's voice line.
 pub fn compose_spec(
     st: &SessionState,
     rules: &FinishRules,
     asset: &dyn Fn(&AssetId) -> PathBuf,
-    voice: &dyn Fn(&Scene) -> Option<PathBuf>,
+    voice: &dyn Fn(&Scene) -> Option<VoiceLine>,
 ) -> Option<ComposeSpec> {
     let brief = st.brief();
     let render = st.render.clone()?;
@@ -79,8 +95,11 @@ pub fn compose_spec(
         logo: brief.assets.logo.as_ref().map(asset),
         clips,
         outro_transition: TransitionStyle::for_tone(cut_tone(st, rules)).closing,
-        audio: ComposeAudio { music: brief.assets.music.as_ref().map(asset) },
+        // The brief's music, else the bed made for it.
+        audio: ComposeAudio { music: brief.assets.music.as_ref().or(st.music.as_ref().map(|m| &m.audio)).map(asset) },
         look: brief.assets.look.as_ref().map(asset),
+        loudness_lufs: rules.loudness_lufs,
+        true_peak_db: rules.true_peak_db,
         font: rules.font.clone(),
         x264_preset: rules.x264_preset.clone(),
         crf: rules.crf,
@@ -91,7 +110,10 @@ pub fn compose_spec(
 /// the final's cache key hashes.
 pub fn spec_identity(st: &SessionState, rules: &FinishRules, ids: &ProviderIds) -> Option<ComposeSpec> {
     let asset = |a: &AssetId| PathBuf::from(format!("{}.{}", a.sha256, a.ext));
-    let voice = |s: &Scene| (!s.voiceover.trim().is_empty() && ids.speech != "none").then(|| PathBuf::from(format!("voice:{}:{}", ids.speech, s.voiceover)));
+    // A voice line is known by its text and voice model (its length follows from them).
+    let voice = |s: &Scene| {
+        (!s.voiceover.trim().is_empty() && ids.speech != "none").then(|| VoiceLine { path: PathBuf::from(format!("voice:{}:{}", ids.speech, s.voiceover)), duration_s: 0.0 })
+    };
     compose_spec(st, rules, &asset, &voice)
 }
 

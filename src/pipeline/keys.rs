@@ -21,6 +21,8 @@ pub struct ProviderIds {
     pub video: String,
     pub analyst: String,
     pub speech: String,
+    /// The music role's chain (`none` when off).
+    pub music: String,
 }
 
 pub fn reference_key(state: &SessionState, kind: ReferenceKind, p: &ProviderIds) -> String {
@@ -71,6 +73,13 @@ pub fn clip_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> Option<
         req["take"] = json!(take);
     }
     Some(key_of("clip", &req))
+}
+
+/// Key of the music bed: what the composer is asked for, and by whom; `None` when the
+/// brief brings its own music or no music model is configured.
+pub fn music_key(state: &SessionState, p: &ProviderIds, finish: &super::cut::FinishRules) -> Option<String> {
+    let req = super::cut::music_request(state, finish)?;
+    (p.music != "none").then(|| key_of("music", &json!({ "request": req, "model": p.music })))
 }
 
 /// Key of the final cut: everything compose reads (see `cut::spec_identity`).

@@ -62,6 +62,13 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
             Some(u) => format!("budget set to ${u:.2}"),
             None => "budget removed".into(),
         },
+        Event::MusicReady { music } => format!(
+            "music: a {} bed{}, {:.1} s ({})",
+            music.mood,
+            music.bpm.map(|b| format!(" at {b:.0} bpm")).unwrap_or_default(),
+            music.duration_s,
+            music.provider
+        ),
         Event::LookSet { name, .. } => format!("look: {name} (the final is re-graded)"),
         Event::CostRecorded { entry } => format!("cost: ${:.3} ({}, {})", entry.usd, entry.stage, entry.model),
         Event::PipelineFailed { stage, error } => format!("✗ {stage} failed: {error}"),

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::keys::{clip_key, compose_key, keyframe_key, reference_key, ProviderIds};
+use super::keys::{clip_key, compose_key, keyframe_key, music_key, reference_key, ProviderIds};
 use super::cut::FinishRules;
 use super::Task;
 use crate::domain::{ReferenceKind, ScoreTarget, SessionState, Stage};
@@ -111,6 +111,12 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
         match state.clip_failures.get(&s.id) {
             Some(f) if Some(&f.key) == want.as_ref() => failed.push((s.id, f.error.clone())),
             _ => clip_tasks.push(Task::Clip(s.id)),
+        }
+    }
+    // The music bed is made beside the clips.
+    if let Some(want) = music_key(state, &rules.providers, &rules.finish) {
+        if state.music.as_ref().is_none_or(|m| m.key != want) {
+            clip_tasks.push(Task::Music);
         }
     }
     if !clip_tasks.is_empty() {

@@ -90,6 +90,7 @@ impl Pipeline {
             video: self.providers.video.id(),
             analyst: self.providers.analyst.id(),
             speech: self.providers.speech.as_ref().map(|s| s.id()).unwrap_or_else(|| "none".into()),
+            music: self.providers.music.as_ref().map(|m| m.id()).unwrap_or_else(|| "none".into()),
         }
     }
 
@@ -105,7 +106,14 @@ impl Pipeline {
 
     pub fn finish_rules(&self) -> FinishRules {
         let r = &self.settings.render;
-        FinishRules { font: r.font.clone(), x264_preset: r.x264_preset.clone(), crf: r.crf, template_tones: self.template_tones.clone() }
+        FinishRules {
+            font: r.font.clone(),
+            x264_preset: r.x264_preset.clone(),
+            crf: r.crf,
+            loudness_lufs: self.settings.scoring.gates.loudness_target_lufs,
+            true_peak_db: -1.0,
+            template_tones: self.template_tones.clone(),
+        }
     }
 
     pub fn render_spec(&self, brief: &Brief) -> RenderSpec {
@@ -301,8 +309,12 @@ impl Pipeline {
                 let (render_sem, score_sem) = (render_sem.clone(), score_sem.clone());
                 tokio::spawn(async move {
                     let closed = |e: tokio::sync::AcquireError| PipelineError::Internal(e.to_string());
-                    let sem = if matches!(task, Task::ScoreClip(_)) { score_sem.clone() } else { render_sem };
-                    let permit = sem.acquire_owned().await.map_err(closed)?;
+                    // The music bed takes a second and no render slot.
+                    let permit = match task {
+                        Task::Music => None,
+                        Task::ScoreClip(_) => Some(score_sem.clone().acquire_owned().await.map_err(closed)?),
+                        _ => Some(render_sem.acquire_owned().await.map_err(closed)?),
+                    };
                     if me.cancel.load(Ordering::Relaxed) {
                         return Err(PipelineError::Cancelled(state.id.clone()));
                     }

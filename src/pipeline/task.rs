@@ -21,6 +21,8 @@ pub enum Task {
     Keyframe(u32),
     Clip(u32),
     ScoreClip(u32),
+    /// The music bed (when the brief brings no music), made beside the clips.
+    Music,
     /// The voiceover, rendered inside compose today (named for its job and progress).
     Voiceover,
     Compose,
@@ -40,6 +42,7 @@ impl Task {
             Task::Keyframe(id) => format!("keyframe:{id}"),
             Task::Clip(id) => format!("clip:{id}"),
             Task::ScoreClip(id) => format!("score:{id}"),
+            Task::Music => "music".into(),
             Task::Voiceover => "voiceover".into(),
             Task::Compose => "compose".into(),
             Task::ScoreFinal => "score:final".into(),
@@ -60,6 +63,7 @@ impl Task {
                 "scene critique" => Task::CritiqueScenes,
                 "scene cohesion" => Task::CohereScenes,
                 "voiceover" => Task::Voiceover,
+                "music" => Task::Music,
                 "compose" => Task::Compose,
                 "approval" => Task::AwaitStoryApproval,
                 _ => return None,
@@ -105,6 +109,7 @@ mod tests {
             Task::Keyframe(2),
             Task::Clip(3),
             Task::ScoreClip(4),
+            Task::Music,
             Task::Voiceover,
             Task::Compose,
             Task::ScoreFinal,

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    Analyst, ChatModel, ChatRequest, ChatResponse, Critic, JobCtx, MediaModel, Produced, ProviderError, SceneInput, SceneWriter, SpeechModel,
-    SpeechRequest, StoryDirector, StoryInput,
+    Analyst, ChatModel, ChatRequest, ChatResponse, Composed, Critic, JobCtx, MediaModel, MusicModel, MusicRequest, Produced, ProviderError, SceneInput,
+    SceneWriter, SpeechModel, SpeechRequest, StoryDirector, StoryInput,
 };
 use crate::config::FrameworkSpec;
 use crate::domain::{Analysis, Brief, ConsistencyContext, Critique, ReferenceKind, Scene, Story};
@@ -111,6 +111,19 @@ impl SpeechModel for Chain<dyn SpeechModel> {
         self.try_in_order("speech", |m| m.id(), |m| async move { m.speak(req, ctx).await }).await
     }
     fn estimate_usd(&self, req: &SpeechRequest) -> Option<f64> {
+        self.head().estimate_usd(req)
+    }
+}
+
+#[async_trait]
+impl MusicModel for Chain<dyn MusicModel> {
+    fn id(&self) -> String {
+        self.joined(|m| m.id())
+    }
+    async fn compose(&self, req: &MusicRequest, ctx: &JobCtx) -> Result<Composed, ProviderError> {
+        self.try_in_order("music", |m| m.id(), |m| async move { m.compose(req, ctx).await }).await
+    }
+    fn estimate_usd(&self, req: &MusicRequest) -> Option<f64> {
         self.head().estimate_usd(req)
     }
 }

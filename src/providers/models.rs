@@ -154,6 +154,37 @@ pub type ImageModel = dyn MediaModel<ImageRequest>;
 /// Image-to-video.
 pub type VideoModel = dyn MediaModel<VideoRequest>;
 
+/// What a music bed must be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MusicRequest {
+    /// The brief's tone (or the template's), which sets the mood.
+    pub tone: String,
+    /// The whole advert's length, in seconds: the bed is exactly this long.
+    pub duration_s: f64,
+    /// Where the end card starts: the final chord lands here.
+    pub cadence_s: f64,
+    pub seed: u64,
+}
+
+/// A music bed and what is known of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composed {
+    pub produced: Produced,
+    /// Beats per minute, when the model says (the offline composer does).
+    pub bpm: Option<f64>,
+    pub mood: String,
+}
+
+/// Music for the advert.
+#[async_trait]
+pub trait MusicModel: Send + Sync {
+    fn id(&self) -> String;
+    async fn compose(&self, req: &MusicRequest, ctx: &JobCtx) -> Result<Composed, ProviderError>;
+    fn estimate_usd(&self, _req: &MusicRequest) -> Option<f64> {
+        Some(0.0)
+    }
+}
+
 /// Text-to-speech.
 #[async_trait]
 pub trait SpeechModel: Send + Sync {

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::llm::{LlmAnalyst, LlmRoles};
-use super::offline::{CameraAnimator, CardPainter, FliteVoice, PixelAnalyst, RubricCritic, TemplateWriter};
+use super::offline::{CameraAnimator, CardPainter, FliteVoice, OfflineComposer, PixelAnalyst, RubricCritic, TemplateWriter};
 use super::pricing::PriceBook;
 use super::remote::{protocol, Backend, InputBook, Make, ModelKit};
-use super::{Analyst, Chain, ChatModel, CostMeter, Critic, ImageModel, IntentReader, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
+use super::{Analyst, Chain, ChatModel, CostMeter, Critic, ImageModel, IntentReader, MusicModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
 use crate::config::{ChainEntry, Resources, Settings};
 use crate::media::Ffmpeg;
 
@@ -24,6 +24,8 @@ pub struct ProviderSet {
     pub image: Chain<ImageModel>,
     pub video: Chain<VideoModel>,
     pub speech: Option<Arc<dyn SpeechModel>>,
+    /// The music bed when the brief brings none (`None`: silent).
+    pub music: Option<Arc<dyn MusicModel>>,
     /// A chat model for free-text intents (none offline).
     pub chat: Option<Arc<dyn ChatModel>>,
     /// Reads free-text answers when a chat model is configured.
@@ -101,7 +103,7 @@ macro_rules! chain_into_arc {
         }
     )*};
 }
-chain_into_arc!(ChatModel, SpeechModel, Analyst, StoryDirector, Critic, SceneWriter);
+chain_into_arc!(ChatModel, SpeechModel, MusicModel, Analyst, StoryDirector, Critic, SceneWriter);
 
 impl ProviderSet {
     pub fn from_settings(settings: &Settings, ffmpeg: &Ffmpeg) -> Result<ProviderSet, ProviderError> {
@@ -155,8 +157,10 @@ impl ProviderSet {
 
         let speech = one_or_chain(backends.chain::<dyn SpeechModel>("speech", &kit, |p| p.speech, || Some(Arc::new(FliteVoice { ffmpeg: ffmpeg.clone() })))?);
 
+        let music = one_or_chain(backends.chain::<dyn MusicModel>("music", &kit, |p| p.music, || Some(Arc::new(OfflineComposer)))?);
+
         let image = Chain::new(image).ok_or_else(|| ProviderError::Config("roles.image: the chain is empty".into()))?;
         let video = Chain::new(video).ok_or_else(|| ProviderError::Config("roles.video: the chain is empty".into()))?;
-        Ok(ProviderSet { director, critic, scene_writer, analyst, image, video, speech, chat, intent, meter })
+        Ok(ProviderSet { director, critic, scene_writer, analyst, image, video, speech, music, chat, intent, meter })
     }
 }

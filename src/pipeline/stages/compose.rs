@@ -2,7 +2,6 @@
 //! timeline `cut::compose_spec` describes.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::super::cut::compose_spec;
@@ -10,12 +9,12 @@ use super::super::keys::{compose_key, key_of};
 use super::super::{Pipeline, PipelineError, Recorder, Task};
 use super::{blob_path, check_budget, ingest, job_ctx, record_cost};
 use crate::domain::{AssetId, Event, FinalVideo, ScoreRecord, ScoreTarget, SessionState};
-use crate::media::{overlay_boxes, ComposeSpec};
+use crate::media::{overlay_boxes, ComposeSpec, VoiceLine};
 use crate::providers::{MediaRef, SpeechRequest};
 use crate::quality::{GateContext, ScoreRequest};
 
 /// Each scene's voiceover line as an audio file (cached by text and voice).
-async fn voiceover(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<HashMap<u32, PathBuf>, PipelineError> {
+async fn voiceover(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<HashMap<u32, VoiceLine>, PipelineError> {
     let mut out = HashMap::new();
     let Some(speech) = p.providers.speech.clone() else { return Ok(out) };
     for s in st.scenes.iter().filter(|s| !s.voiceover.trim().is_empty()) {
@@ -34,16 +33,18 @@ async fn voiceover(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Resu
                 a
             }
         };
-        out.insert(s.id, blob_path(p, &asset)?);
+        let path = blob_path(p, &asset)?;
+        let duration_s = p.ffmpeg.probe(&path)?.duration_s;
+        out.insert(s.id, VoiceLine { path, duration_s });
     }
     Ok(out)
 }
 
 /// The final cut with blob paths (voice lines given).
-fn spec(p: &Pipeline, st: &SessionState, voice: &HashMap<u32, PathBuf>) -> Result<ComposeSpec, PipelineError> {
+fn spec(p: &Pipeline, st: &SessionState, voice: &HashMap<u32, VoiceLine>) -> Result<ComposeSpec, PipelineError> {
     let blobs = &p.store.blobs;
     let assets = &st.brief().assets;
-    for a in st.scenes.iter().filter_map(|s| st.clips.get(&s.id)).map(|c| &c.video).chain(&assets.logo).chain(&assets.music).chain(&assets.look) {
+    for a in st.scenes.iter().filter_map(|s| st.clips.get(&s.id)).map(|c| &c.video).chain(&assets.logo).chain(&assets.music).chain(&assets.look).chain(st.music.as_ref().map(|m| &m.audio)) {
         blobs.existing(a)?;
     }
     compose_spec(st, &p.finish_rules(), &|a| blobs.path(a), &|s| voice.get(&s.id).cloned()).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))

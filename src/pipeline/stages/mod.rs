@@ -4,6 +4,7 @@
 mod clips;
 mod compose;
 mod images;
+mod music;
 mod writing;
 
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, t
         Task::Keyframe(id) => images::keyframe(p, rec, state, *id).await,
         Task::Clip(id) => clips::clip(p, rec, state, *id).await,
         Task::ScoreClip(id) => clips::score_clip(p, rec, state, *id).await,
+        Task::Music => music::music(p, rec, state).await,
         Task::Compose => compose::compose(p, rec, state).await,
         Task::ScoreFinal => compose::score_final(p, rec, state).await,
         Task::AwaitStoryApproval | Task::AwaitScenesApproval => Ok(()),

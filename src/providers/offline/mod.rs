@@ -2,6 +2,7 @@
 
 mod analyst;
 mod animator;
+mod composer;
 mod critic;
 mod painter;
 mod voice;
@@ -10,6 +11,7 @@ mod writer;
 
 pub use analyst::{palette_kmeans, PixelAnalyst};
 pub use animator::CameraAnimator;
+pub use composer::OfflineComposer;
 pub use critic::RubricCritic;
 pub use painter::CardPainter;
 pub use voice::FliteVoice;

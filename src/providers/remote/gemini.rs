@@ -176,4 +176,5 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|backend, model, _| Ok(Arc::new(GeminiImage { backend, model }))),
     video: Some(|backend, model, _| Ok(Arc::new(Veo { backend, model }))),
     speech: None,
+    music: None,
 };

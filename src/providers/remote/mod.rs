@@ -18,7 +18,7 @@ pub use backend::{first_url, image_base64, image_data_uri, tqdm_progress, Backen
 use std::sync::Arc;
 
 use super::http::{Auth, Secret};
-use super::{ChatModel, CostMeter, ImageModel, ProviderError, SpeechModel, VideoModel, VisionModel};
+use super::{ChatModel, CostMeter, ImageModel, MusicModel, ProviderError, SpeechModel, VideoModel, VisionModel};
 use crate::config::{BackendKind, Resources};
 
 /// What a model constructor may need beyond its backend and model name.
@@ -44,6 +44,7 @@ pub struct Protocol {
     pub image: Option<Make<ImageModel>>,
     pub video: Option<Make<VideoModel>>,
     pub speech: Option<Make<dyn SpeechModel>>,
+    pub music: Option<Make<dyn MusicModel>>,
 }
 
 /// The protocol of a backend kind.

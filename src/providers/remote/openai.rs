@@ -284,4 +284,5 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|backend, model, _| Ok(Arc::new(OpenAiImages { backend, model }))),
     video: None,
     speech: Some(|backend, model, _| Ok(Arc::new(OpenAiSpeech { backend, model, voice: "alloy".into() }))),
+    music: None,
 };

@@ -193,4 +193,5 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
     video: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
     speech: None,
+    music: None,
 };
