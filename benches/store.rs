@@ -26,7 +26,7 @@ fn fill(dir: &Path) -> String {
     for i in 1..EVENTS {
         let event = match i % 4 {
             0 => Event::SceneEdited { scene_id: (i % 6) as u32 + 1, patch: ScenePatch { on_screen_text: Some(format!("take {i}: 20% off")), ..Default::default() } },
-            1 => Event::CostRecorded { entry: CostEntry { stage: format!("clip:{}", i % 6), provider: "replicate".into(), model: "replicate:m".into(), usd: 0.01, note: "estimate".into() } },
+            1 => Event::CostRecorded { entry: CostEntry { stage: admint::pipeline::Task::Clip((i % 6) as u32).label(), provider: "replicate".into(), model: "replicate:m".into(), usd: 0.01, note: "estimate".into() } },
             2 => Event::StageStarted { stage: Stage::Clips },
             _ => Event::StoryFeedback { text: format!("more energy, round {i}") },
         };

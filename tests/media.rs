@@ -120,8 +120,8 @@ fn flat_clip(ff: &Ffmpeg, dir: &Path, colour: &str, secs: f64) -> std::path::Pat
     out
 }
 
-/// The mean RGB of the frame at `t` seconds, over a region given as fractions of the frame.
-fn mean_rgb(ff: &Ffmpeg, video: &Path, t: f64, region: (f64, f64, f64, f64)) -> [f64; 3] {
+/// The frame at `t` seconds as RGB bytes, with its width and height.
+fn frame_rgb(ff: &Ffmpeg, video: &Path, t: f64) -> (Vec<u8>, usize, usize) {
     let out = std::process::Command::new(&ff.ffmpeg)
         .args(["-v", "error", "-ss", &format!("{t:.3}"), "-i"])
         .arg(video)
@@ -131,12 +131,18 @@ fn mean_rgb(ff: &Ffmpeg, video: &Path, t: f64, region: (f64, f64, f64, f64)) -> 
     let probe = ff.probe(video).unwrap();
     let (w, h) = (probe.width as usize, probe.height as usize);
     assert_eq!(out.stdout.len(), w * h * 3, "one frame at {t}");
+    (out.stdout, w, h)
+}
+
+/// The mean RGB of the frame at `t` seconds, over a region given as fractions of the frame.
+fn mean_rgb(ff: &Ffmpeg, video: &Path, t: f64, region: (f64, f64, f64, f64)) -> [f64; 3] {
+    let (rgb, w, h) = frame_rgb(ff, video, t);
     let (x0, y0, x1, y1) = ((region.0 * w as f64) as usize, (region.1 * h as f64) as usize, (region.2 * w as f64) as usize, (region.3 * h as f64) as usize);
     let mut sum = [0f64; 3];
     let mut n = 0.0;
     for y in y0..y1 {
         for x in x0..x1 {
-            let px = &out.stdout[(y * w + x) * 3..(y * w + x) * 3 + 3];
+            let px = &rgb[(y * w + x) * 3..(y * w + x) * 3 + 3];
             sum.iter_mut().zip(px).for_each(|(s, &v)| *s += v as f64);
             n += 1.0;
         }
@@ -216,13 +222,8 @@ fn a_look_grades_the_clips_and_never_the_cards_or_the_text() {
 
 /// How white the 20 whitest pixels of the frame at `t` are (their darkest channel, averaged).
 fn whitest(ff: &Ffmpeg, video: &Path, t: f64) -> f64 {
-    let out = std::process::Command::new(&ff.ffmpeg)
-        .args(["-v", "error", "-ss", &format!("{t:.3}"), "-i"])
-        .arg(video)
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .unwrap();
-    let mut mins: Vec<u8> = out.stdout.chunks_exact(3).map(|p| *p.iter().min().unwrap()).collect();
+    let (rgb, _, _) = frame_rgb(ff, video, t);
+    let mut mins: Vec<u8> = rgb.chunks_exact(3).map(|p| *p.iter().min().unwrap()).collect();
     mins.sort_unstable_by(|a, b| b.cmp(a));
     mins.iter().take(20).map(|&m| m as f64).sum::<f64>() / 20.0
 }
