@@ -39,7 +39,7 @@ pub struct Window {
 
 /// The share of the camera path that is linear (the rest is eased): the camera's slowest
 /// speed, as a fraction of its average.
-const MIN_SPEED: f64 = 0.4;
+const MIN_SPEED: f64 = 0.65;
 
 fn smoothstep(t: f64) -> f64 {
     let t = t.clamp(0.0, 1.0);
@@ -49,7 +49,7 @@ fn smoothstep(t: f64) -> f64 {
 /// Where the camera looks at time `t` (0..1): a continuous, eased path, so motion is
 /// smooth at any frame rate. The window always stays inside the source.
 pub fn camera_window(camera: CameraMove, intensity: f32, t: f64) -> Window {
-    let amp = 0.10 + 0.20 * intensity.clamp(0.0, 1.0) as f64;
+    let amp = 0.12 + 0.20 * intensity.clamp(0.0, 1.0) as f64;
     // Eased, but never still: a linear share keeps the camera moving at both ends, so no
     // stretch of a clip reads as a frozen frame.
     let e = (1.0 - MIN_SPEED) * smoothstep(t) + MIN_SPEED * t.clamp(0.0, 1.0);
