@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::providers::ProviderSet;
 use crate::domain::{Brief, ReferenceKind, SessionState};
-use crate::providers::{ChatRequest, ImagePurpose, ImageRequest, VideoRequest};
+use crate::providers::{ChatRequest, ImagePurpose, ImageRequest, MusicRequest, VideoRequest};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EstimateLine {
@@ -93,6 +93,15 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
         };
         let req = crate::providers::SpeechRequest { text, voice: String::new() };
         add("voiceover", speech.id(), 1, speech.estimate_usd(&req));
+    }
+    // The music bed, unless the brief brings music or the session has its bed.
+    if let (Some(music), None) = (&providers.music, &brief.assets.music) {
+        if state.is_none_or(|s| s.music.is_none()) {
+            let r = &settings.render;
+            let total = r.intro_s + brief.duration_s + r.outro_s;
+            let req = MusicRequest { tone: brief.tone.clone(), duration_s: total, cadence_s: total - r.outro_s, seed: brief.seed };
+            add("music bed", music.id(), 1, music.estimate_usd(&req));
+        }
     }
     Estimate { lines }
 }
