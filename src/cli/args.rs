@@ -54,6 +54,10 @@ pub struct RunArgs {
     pub output: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Also write the mix's stems beside final.mp4: stems/voice.wav, stems/music.wav
+    /// (ducked, as mixed) and stems/mix.wav.
+    #[arg(long)]
+    pub stems: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -112,6 +116,21 @@ pub struct GenerateArgs {
     /// [default: the template's]
     #[arg(long)]
     pub look: Option<String>,
+    /// The voiceover's voice: `offline` (flite, robotic), an offline voice (slt, kal, awb,
+    /// rms, espeak:en-gb…), the speech backend's voice name or id, or `none` [default:
+    /// the config's speech role; none unless configured]
+    #[arg(long)]
+    pub voice: Option<String>,
+    /// The voiceover's pace in words per second (sizes every scene's line) [default: 2.6]
+    #[arg(long)]
+    pub wps: Option<f64>,
+    /// Captions of the voiceover: burn (drawn, plus .srt/.vtt files), sidecar (files
+    /// only) or off [default: the config's captions.mode, burn]
+    #[arg(long)]
+    pub captions: Option<String>,
+    /// plain (phrases) or karaoke (each word lit as it is spoken) [default: plain]
+    #[arg(long)]
+    pub caption_style: Option<String>,
     /// Print the plan and the estimated cost, run nothing, write nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -32,6 +32,10 @@ fn brief_input(a: &GenerateArgs) -> Result<BriefInput, CliError> {
         seed: a.seed,
         transition: a.transition.clone(),
         look: a.look.clone(),
+        voice: a.voice.clone(),
+        words_per_second: a.wps,
+        captions: a.captions.clone(),
+        caption_style: a.caption_style.clone(),
     };
     Ok(match &a.brief {
         Some(file) => BriefInput::from_toml_file(file)?.overlay(flags),
@@ -172,6 +176,17 @@ async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliErro
     };
     match &result {
         Ok(RunOutcome::Done { final_path, .. }) => {
+            if run.stems {
+                let (p2, st, dir) = (p.clone(), state.clone(), output.clone());
+                let stems = tokio::task::spawn_blocking(move || crate::pipeline::write_stems(&p2, &st, &dir))
+                    .await
+                    .map_err(|e| CliError::failed(e.to_string()))??;
+                if run.format == OutputFormat::Text {
+                    for s in stems {
+                        eprintln!("stem: {}", s.display());
+                    }
+                }
+            }
             print_json("done");
             if run.format == OutputFormat::Text {
                 let tty = std::io::stdout().is_terminal();

@@ -24,10 +24,12 @@ pub enum BackendKind {
     Fal,
     ComfyUi,
     Gemini,
+    /// ElevenLabs: speech with word timings.
+    ElevenLabs,
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 5] = [BackendKind::OpenAi, BackendKind::Replicate, BackendKind::Fal, BackendKind::ComfyUi, BackendKind::Gemini];
+    pub const ALL: [BackendKind; 6] = [BackendKind::OpenAi, BackendKind::Replicate, BackendKind::Fal, BackendKind::ComfyUi, BackendKind::Gemini, BackendKind::ElevenLabs];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -36,6 +38,7 @@ impl BackendKind {
             BackendKind::Fal => "fal",
             BackendKind::ComfyUi => "comfyui",
             BackendKind::Gemini => "gemini",
+            BackendKind::ElevenLabs => "elevenlabs",
         }
     }
 
@@ -50,7 +53,7 @@ impl BackendKind {
         match self {
             BackendKind::ComfyUi => false,
             BackendKind::OpenAi => base_url.contains("api.openai.com") || base_url.contains("openrouter.ai"),
-            BackendKind::Replicate | BackendKind::Fal | BackendKind::Gemini => true,
+            BackendKind::Replicate | BackendKind::Fal | BackendKind::Gemini | BackendKind::ElevenLabs => true,
         }
     }
 }
@@ -69,12 +72,14 @@ pub const ROLES: [&str; 6] = ["writer", "image", "video", "vision", "speech", "m
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackendSettings {
-    /// `openai`, `replicate`, `fal`, `comfyui` or `gemini`; empty means the table's name.
+    /// `openai`, `replicate`, `fal`, `comfyui`, `gemini` or `elevenlabs`; empty means the
+    /// table's name.
     pub kind: String,
     /// Empty means the kind's public endpoint (ComfyUI: `http://127.0.0.1:8188`).
     pub base_url: String,
     /// The environment variable holding the key; empty means the kind's usual one
-    /// (`OPENAI_API_KEY`, `REPLICATE_API_TOKEN`, `FAL_KEY`, `GEMINI_API_KEY`), `"none"`
+    /// (`OPENAI_API_KEY`, `REPLICATE_API_TOKEN`, `FAL_KEY`, `GEMINI_API_KEY`,
+    /// `ELEVENLABS_API_KEY`), `"none"`
     /// means no key (a local server).
     pub api_key_env: String,
     /// ComfyUI behind a proxy: `bearer` (the key is the token) or `basic` (with `user`).
@@ -216,6 +221,7 @@ pub fn builtin(name: &str) -> Option<BackendSettings> {
         "fal" => b("fal", "https://queue.fal.run", "FAL_KEY"),
         "comfyui" => b("comfyui", "http://127.0.0.1:8188", "none"),
         "gemini" => b("gemini", "https://generativelanguage.googleapis.com", "GEMINI_API_KEY"),
+        "elevenlabs" => b("elevenlabs", "https://api.elevenlabs.io", "ELEVENLABS_API_KEY"),
         _ => return None,
     })
 }

@@ -6,12 +6,13 @@ use thiserror::Error;
 
 /// The prompts sent to chat models, each `prompts/<name>.j2`: the writing roles'
 /// prompts, the system prompts and the repair request. Each asks for JSON.
-pub const PROMPT_NAMES: [&str; 10] = [
+pub const PROMPT_NAMES: [&str; 11] = [
     "story_director",
     "story_critic",
     "scene_writer",
     "scene_critic",
     "scene_cohesor",
+    "shorten_voiceover",
     "reference_analyst",
     "intent",
     "system",
@@ -22,12 +23,13 @@ pub const PROMPT_NAMES: [&str; 10] = [
 /// The prompts sent to image and video models: the picture's prompt and what to avoid.
 pub const MEDIA_PROMPT_NAMES: [&str; 2] = ["image", "negative"];
 
-const EMBEDDED_PROMPTS: [(&str, &str); 12] = [
+const EMBEDDED_PROMPTS: [(&str, &str); 13] = [
     ("story_director", include_str!("../../prompts/story_director.j2")),
     ("story_critic", include_str!("../../prompts/story_critic.j2")),
     ("scene_writer", include_str!("../../prompts/scene_writer.j2")),
     ("scene_critic", include_str!("../../prompts/scene_critic.j2")),
     ("scene_cohesor", include_str!("../../prompts/scene_cohesor.j2")),
+    ("shorten_voiceover", include_str!("../../prompts/shorten_voiceover.j2")),
     ("reference_analyst", include_str!("../../prompts/reference_analyst.j2")),
     ("intent", include_str!("../../prompts/intent.j2")),
     ("system", include_str!("../../prompts/system.j2")),

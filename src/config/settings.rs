@@ -7,6 +7,8 @@ use std::path::Path;
 use super::backends::{BackendSettings, ChainEntry, LimitsSettings, Price, RoleSettings, ROLES};
 use thiserror::Error;
 
+use crate::domain::{CaptionMode, CaptionStyle};
+
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -203,6 +205,17 @@ impl Default for TuiSettings {
     }
 }
 
+/// The voiceover's captions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaptionSettings {
+    /// `burn` (drawn on the picture, and written as captions.srt/.vtt), `sidecar` (the
+    /// files only) or `off`.
+    pub mode: CaptionMode,
+    /// `plain` (phrases) or `karaoke` (each word lit as it is spoken).
+    pub style: CaptionStyle,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -210,6 +223,7 @@ pub struct Settings {
     pub render: RenderSettings,
     pub providers: ProviderSettings,
     pub scoring: ScoringSettings,
+    pub captions: CaptionSettings,
     pub tui: TuiSettings,
     /// Remote endpoints by name (built-in names work without a table).
     pub backends: BTreeMap<String, BackendSettings>,

@@ -168,13 +168,55 @@ pub struct Brief {
     /// `None` follows the template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub look: Option<String>,
+    /// The voice that reads the voiceover, as the speech backend names it (an OpenAI
+    /// voice, an ElevenLabs voice id, an offline voice). Naming one asks for a voiceover
+    /// (the offline voice when no speech backend is configured); `none` turns it off;
+    /// `None` follows the config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
+    /// Captions of the voiceover (`None`: the config's `captions.mode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captions: Option<super::CaptionMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption_style: Option<super::CaptionStyle>,
+    /// The voiceover's pace, words per second (`None`: the English default, 2.6): it sizes
+    /// every scene's line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words_per_second: Option<f64>,
 }
+
+/// The id of the offline voice (flite / espeak-ng), used when a brief names a voice and
+/// no speech backend is configured.
+pub const OFFLINE_VOICE: &str = "offline/flite";
 
 fn default_language() -> String {
     "en".into()
 }
 
 impl Brief {
+    /// The speech chain that reads this brief's voiceover, given the configured one
+    /// (`none` when none is): `None` when there is no voiceover.
+    pub fn speech_chain(&self, configured: &str) -> Option<String> {
+        match self.voice.as_deref().map(str::trim) {
+            Some(v) if v.eq_ignore_ascii_case("none") || v.eq_ignore_ascii_case("off") => None,
+            Some(_) if configured == "none" => Some(OFFLINE_VOICE.to_string()),
+            _ => (configured != "none").then(|| configured.to_string()),
+        }
+    }
+
+    /// The voice name to ask the backend for (empty: its default).
+    pub fn voice_name(&self) -> String {
+        match self.voice.as_deref().map(str::trim) {
+            Some(v) if !v.eq_ignore_ascii_case("offline") && !v.eq_ignore_ascii_case("on") => v.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// The voiceover's pace in words per second.
+    pub fn wps(&self) -> f64 {
+        self.words_per_second.filter(|w| w.is_finite() && *w > 0.5).unwrap_or(super::DEFAULT_WPS)
+    }
+
     /// A short title for lists: the product name, else the start of the prompt.
     pub fn title(&self) -> String {
         if !self.product_name.trim().is_empty() {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use super::{AssetId, Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, MusicBed, Reference, RenderSpec, Scene, ScenePatch, ScoreRecord, Story};
+use super::{AssetId, Brief, Clip, CostEntry, Critique, FinalVideo, Keyframe, MusicBed, Reference, RenderSpec, Scene, ScenePatch, ScoreRecord, Story, VoiceTake};
 
 /// Version of the event schema this build writes and reads.
 pub const EVENT_VERSION: u32 = 1;
@@ -101,6 +101,8 @@ pub enum Event {
     ScoreRecorded { record: ScoreRecord },
     /// A music bed was made for the advert.
     MusicReady { music: MusicBed },
+    /// A scene's voiceover line was recorded and measured.
+    VoiceReady { take: VoiceTake },
     Composed { video: FinalVideo },
     CostRecorded { entry: CostEntry },
     BudgetSet { usd: Option<f64> },

@@ -233,3 +233,47 @@ mod tests {
         }
     }
 }
+
+/// Whether the voiceover's captions are burned into the picture, written beside it as
+/// `captions.srt`/`.vtt` only, or left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptionMode {
+    #[default]
+    Burn,
+    Sidecar,
+    Off,
+}
+
+/// How burned captions look: whole phrases, or phrases with each word lit as it is
+/// spoken (karaoke, the social-video norm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptionStyle {
+    #[default]
+    Plain,
+    Karaoke,
+}
+
+impl FromStr for CaptionMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "burn" | "burned" | "on" => Ok(CaptionMode::Burn),
+            "sidecar" | "srt" => Ok(CaptionMode::Sidecar),
+            "off" | "none" => Ok(CaptionMode::Off),
+            _ => Err(format!("unknown captions mode '{s}': use burn, sidecar or off")),
+        }
+    }
+}
+
+impl FromStr for CaptionStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "plain" | "phrase" => Ok(CaptionStyle::Plain),
+            "karaoke" | "word" => Ok(CaptionStyle::Karaoke),
+            _ => Err(format!("unknown captions style '{s}': use plain or karaoke")),
+        }
+    }
+}

@@ -158,6 +158,10 @@ pub struct CostEntry {
     pub usd: f64,
     #[serde(default)]
     pub note: String,
+    /// The job it paid for (`task#key`), when booked against one: a job is booked once,
+    /// whichever run collects its result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
 }
 
 /// Render settings fixed when the session is created, so a resume renders exactly alike.

@@ -12,6 +12,7 @@ mod rng;
 mod score;
 mod state;
 mod story;
+mod voice;
 
 pub use brief::*;
 pub use clock::now_ms;
@@ -24,3 +25,4 @@ pub use rng::Rng;
 pub use score::*;
 pub use state::*;
 pub use story::*;
+pub use voice::*;

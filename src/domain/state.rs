@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Approver, Brief, Clip, CostEntry, Critique, Event, EventEnvelope, FinalVideo, Keyframe, MusicBed,
-    Reference, ReferenceKind, RenderSpec, Scene, ScoreRecord, ScoreTarget, Stage, Story,
+    Reference, ReferenceKind, RenderSpec, Scene, ScoreRecord, ScoreTarget, Stage, Story, VoiceTake,
 };
 
 /// A clip that failed for a given content key.
@@ -21,6 +21,9 @@ pub struct JobRecord {
     pub provider: String,
     /// `None` while only `JobSubmitting` was recorded (a crash may have hit mid-request).
     pub remote_id: Option<String>,
+    /// When the submission was recorded (ms since the epoch).
+    #[serde(default)]
+    pub at_ms: u64,
 }
 
 /// Everything known about a session: `events.fold(apply)`.
@@ -67,7 +70,11 @@ pub struct SessionState {
     pub scores: BTreeMap<ScoreTarget, ScoreRecord>,
     pub final_video: Option<FinalVideo>,
     pub music: Option<MusicBed>,
+    /// Each scene's recorded voiceover line (the latest; the plan checks its key).
+    pub voices: BTreeMap<u32, VoiceTake>,
     pub costs: Vec<CostEntry>,
+    /// Jobs whose cost is in the ledger.
+    pub jobs_booked: BTreeSet<String>,
 
     pub stages_started: BTreeSet<Stage>,
     pub stages_completed: BTreeSet<Stage>,
@@ -164,6 +171,7 @@ impl SessionState {
             | Event::ClipRetakeRequested { .. }
             | Event::ScoreRecorded { .. }
             | Event::MusicReady { .. }
+            | Event::VoiceReady { .. }
             | Event::Composed { .. } => self.apply_media(&env.event),
         }
     }
@@ -187,7 +195,12 @@ impl SessionState {
                 self.stages_completed.insert(*stage);
             }
             Event::Resumed => self.failure = None,
-            Event::CostRecorded { entry } => self.costs.push(entry.clone()),
+            Event::CostRecorded { entry } => {
+                if let Some(j) = &entry.job {
+                    self.jobs_booked.insert(j.clone());
+                }
+                self.costs.push(entry.clone());
+            }
             Event::BudgetSet { usd } => {
                 if let Some(b) = self.brief.as_mut() {
                     b.budget_usd = *usd;
@@ -316,12 +329,12 @@ impl SessionState {
                 self.clips_started.insert(*scene_id, key.clone());
             }
             Event::JobSubmitting { task, provider } => {
-                self.jobs.insert(task.clone(), JobRecord { provider: provider.clone(), remote_id: None });
+                self.jobs.insert(task.clone(), JobRecord { provider: provider.clone(), remote_id: None, at_ms: self.updated_at_ms });
             }
             Event::JobSubmitted { task, provider, remote_id } => {
                 self.jobs.insert(
                     task.clone(),
-                    JobRecord { provider: provider.clone(), remote_id: Some(remote_id.clone()) },
+                    JobRecord { provider: provider.clone(), remote_id: Some(remote_id.clone()), at_ms: self.updated_at_ms },
                 );
             }
             Event::JobEnded { task, remote_id, .. } => {
@@ -356,6 +369,9 @@ impl SessionState {
             }
             Event::Composed { video } => self.final_video = Some(video.clone()),
             Event::MusicReady { music } => self.music = Some(music.clone()),
+            Event::VoiceReady { take } => {
+                self.voices.insert(take.scene_id, take.clone());
+            }
             _ => {}
         }
     }

@@ -9,9 +9,10 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 use super::paint::{drawtext_filter, ffmpeg_color};
+use super::captions::{ass_script, caption_cues, caption_layout};
 use super::timeline::{SegmentKind, Timeline};
 use super::{escape_filter_value, Ffmpeg, MediaError, Probe};
-use crate::domain::{Transition, TransitionKind};
+use crate::domain::{CaptionMode, CaptionStyle, Cue, Transition, TransitionKind};
 use crate::text::wrap_text;
 
 /// One scene's clip in the final cut.
@@ -31,8 +32,19 @@ pub struct ComposeClip {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VoiceLine {
     pub path: PathBuf,
-    /// Its measured length: the music ducks under it.
+    /// Its measured length at tempo 1.
     pub duration_s: f64,
+    /// Played this much faster to fit its scene (1.0: as recorded; at most `MAX_TEMPO`).
+    pub tempo: f64,
+    /// Its words and when they are heard (seconds from the line's start, at tempo 1).
+    pub cues: Vec<Cue>,
+}
+
+impl VoiceLine {
+    /// How long it plays on the advert.
+    pub fn played_s(&self) -> f64 {
+        self.duration_s / self.tempo.max(0.01)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -67,9 +79,18 @@ pub struct ComposeSpec {
     pub font: String,
     pub x264_preset: String,
     pub crf: u32,
+    /// The voiceover's captions: burned in, sidecar files only, or none; and their style.
+    pub captions: CaptionMode,
+    pub caption_style: CaptionStyle,
 }
 
 impl ComposeSpec {
+    /// Whether captions are drawn on the picture (there is a voice line to caption and
+    /// they are asked for).
+    pub fn burns_captions(&self) -> bool {
+        self.captions == CaptionMode::Burn && self.clips.iter().any(|c| c.voice.as_ref().is_some_and(|v| !v.cues.is_empty()))
+    }
+
     /// Length of the advert: intro + every clip + outro (transitions overlap, they do
     /// not add).
     pub fn total_s(&self) -> f64 {
@@ -97,6 +118,17 @@ fn xfade_name(kind: TransitionKind) -> Option<&'static str> {
         TransitionKind::Zoom => "zoomin",
         TransitionKind::Circle => "circleopen",
     })
+}
+
+/// The font family libass asks fontconfig for: the configured font file's name (its
+/// folder is given to libass as well), else DejaVu Sans, the metrics the layout assumes.
+fn font_family(font: &str) -> String {
+    Path::new(font)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.split(['-', '_']).next().unwrap_or(s).to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "DejaVu Sans".into())
 }
 
 /// Write `lines` to a fresh text file for drawtext.
@@ -183,8 +215,13 @@ fn layout(spec: &ComposeSpec) -> Layout {
     } else {
         vec![]
     };
-    // Captions sit above the platforms' button area on vertical video.
-    let caption_bottom = if vertical { 0.78 } else { 0.80 };
+    // Scene text sits above the platforms' button area on vertical video, or at the top
+    // when burned captions take the bottom.
+    let anchor = if spec.burns_captions() {
+        Anchor::TopAt(if vertical { 0.12 } else { 0.08 })
+    } else {
+        Anchor::BottomAt(if vertical { 0.78 } else { 0.80 })
+    };
     let clips = spec
         .clips
         .iter()
@@ -195,7 +232,7 @@ fn layout(spec: &ComposeSpec) -> Layout {
                 label: format!("scene {} caption", k + 1),
                 lines: wrap_text(c.text.trim(), chars_per_line(size, 0.8), 3),
                 size,
-                anchor: Anchor::BottomAt(caption_bottom),
+                anchor,
             })
         })
         .collect();
@@ -221,6 +258,20 @@ fn layout(spec: &ComposeSpec) -> Layout {
 pub fn overlay_boxes(spec: &ComposeSpec) -> Vec<OverlayBox> {
     let l = layout(spec);
     let (w, h) = (spec.width as f64, spec.height as f64);
+    let captions: Vec<OverlayBox> = if spec.burns_captions() {
+        let cl = caption_layout(spec.width, spec.height);
+        caption_cues(spec, &spec.timeline())
+            .iter()
+            .map(|c| {
+                let chars = c.lines.iter().map(|x| x.chars().count()).max().unwrap_or(0) as f64;
+                let tw = (chars * cl.size as f64 * 0.6 / w).min(1.0);
+                let (y0, y1) = cl.rows(c.lines.len(), spec.height);
+                OverlayBox { label: format!("caption \"{}\"", c.text()), rect: (0.5 - tw / 2.0, y0, 0.5 + tw / 2.0, y1) }
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     l.intro
         .iter()
         .chain(l.clips.iter().flatten())
@@ -236,6 +287,7 @@ pub fn overlay_boxes(spec: &ComposeSpec) -> Vec<OverlayBox> {
             };
             OverlayBox { label: t.label.clone(), rect: (0.5 - tw / 2.0, y0, 0.5 + tw / 2.0, y1) }
         })
+        .chain(captions)
         .collect()
 }
 
@@ -333,23 +385,47 @@ tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},t
         }
         acc = out;
     }
-    let _ = writeln!(g, "[{acc}]format=yuv420p[vout];");
+    // Captions over everything, from the script admint wrote (libass).
+    let captions = if spec.burns_captions() {
+        let script = work.join("captions.ass");
+        std::fs::write(&script, ass_script(spec, &caption_cues(spec, &tl), spec.caption_style, &font_family(&spec.font)))?;
+        let mut f = format!(",ass=filename={}", escape_filter_value(&script.display().to_string()));
+        if let Some(dir) = Path::new(&spec.font).parent().filter(|d| !spec.font.is_empty() && d.is_dir()) {
+            let _ = write!(f, ":fontsdir={}", escape_filter_value(&dir.display().to_string()));
+        }
+        f
+    } else {
+        String::new()
+    };
+    let _ = writeln!(g, "[{acc}]format=yuv420p{captions}[vout];");
 
-    g.push_str(&audio_graph(spec, &tl, next_input, &mut inputs));
-    // Broadcast loudness: one gain to the target (as pass 1 measured it; no pumping, so
-    // the ducking keeps its depth), then a look-ahead limiter under the true-peak ceiling
-    // that only touches the loudest transients.
-    let _ = match loudness {
-        Some(m) => write!(
-            g,
+    g.push_str(&audio_graph(spec, &tl, next_input, &mut inputs, ALL_BUSES));
+    g.push_str(&master(spec, loudness));
+    Ok((inputs, g))
+}
+
+/// Broadcast loudness, `[amixed]` to `[aout]`: one gain to the target (as pass 1 measured
+/// it; no pumping, so the ducking keeps its depth), then a look-ahead limiter under the
+/// true-peak ceiling that only touches the loudest transients.
+fn master(spec: &ComposeSpec, loudness: Option<&Loudnorm>) -> String {
+    match loudness {
+        Some(m) => format!(
             ";[amixed]volume={:.2}dB,alimiter=limit={:.4}:attack=1:release=50:level=false,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[aout]",
             spec.loudness_lufs - m.input_i,
             10f64.powf((spec.true_peak_db - AAC_HEADROOM_DB - LIMITER_OVERSHOOT_DB) / 20.0)
         ),
-        None => write!(g, ";[amixed]anull[aout]"),
-    };
-    Ok((inputs, g))
+        None => ";[amixed]anull[aout]".into(),
+    }
 }
+
+/// Which buses of the soundtrack a graph carries (the final mix has both; the stems one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Buses {
+    music: bool,
+    voice: bool,
+}
+
+const ALL_BUSES: Buses = Buses { music: true, voice: true };
 
 /// How much quieter the music is under a voice line (−12 dB), and how fast it dips and
 /// comes back (seconds).
@@ -370,17 +446,17 @@ fn duck_expr(lines: &[(f64, f64)]) -> String {
 
 /// The soundtrack, ending in `[amixed]`: the music bed (faded in and out, ducked under
 /// the voice), each voice line where the timeline puts it, over silence.
-fn audio_graph(spec: &ComposeSpec, tl: &Timeline, mut next_input: usize, inputs: &mut Vec<OsString>) -> String {
+fn audio_graph(spec: &ComposeSpec, tl: &Timeline, mut next_input: usize, inputs: &mut Vec<OsString>, buses: Buses) -> String {
     let total = tl.total_s;
     let mut g = String::new();
     let mut mix = Vec::new();
     let lines: Vec<(usize, &VoiceLine, f64)> = spec.clips.iter().enumerate().filter_map(|(k, c)| Some((k, c.voice.as_ref()?, tl.voice_start(k)?))).collect();
-    if let Some(m) = &spec.audio.music {
+    if let Some(m) = spec.audio.music.as_ref().filter(|_| buses.music) {
         let i = next_input;
         next_input += 1;
         inputs.extend(["-stream_loop".into(), "-1".into(), "-i".into(), m.as_os_str().to_owned()]);
         let out = (total - 1.5).max(0.0);
-        let spans: Vec<(f64, f64)> = lines.iter().map(|(_, v, start)| (*start, start + v.duration_s)).collect();
+        let spans: Vec<(f64, f64)> = lines.iter().map(|(_, v, start)| (*start, start + v.played_s())).collect();
         let _ = writeln!(
             g,
             "[{i}:a]aresample=48000,aformat=channel_layouts=stereo,atrim=0:{total},asetpts=PTS-STARTPTS,volume='{}':eval=frame,afade=t=in:d=0.3,afade=t=out:st={out:.3}:d=1.5[music];",
@@ -388,12 +464,14 @@ fn audio_graph(spec: &ComposeSpec, tl: &Timeline, mut next_input: usize, inputs:
         );
         mix.push("[music]".to_string());
     }
-    for (k, line, start) in &lines {
+    for (k, line, start) in lines.iter().filter(|_| buses.voice) {
         let i = next_input;
         next_input += 1;
         inputs.extend(["-i".into(), line.path.as_os_str().to_owned()]);
         let ms = (start * 1000.0).round() as u64;
-        let _ = writeln!(g, "[{i}:a]aresample=48000,aformat=channel_layouts=stereo,adelay={ms}:all=1[vo{k}];");
+        // A line that runs a little long is played up to 15 % faster (atempo keeps the pitch).
+        let tempo = if line.tempo > 1.001 { format!(",atempo={:.4}", line.tempo) } else { String::new() };
+        let _ = writeln!(g, "[{i}:a]aresample=48000,aformat=channel_layouts=stereo{tempo},adelay={ms}:all=1[vo{k}];");
         mix.push(format!("[vo{k}]"));
     }
     let _ = writeln!(g, "anullsrc=r=48000:cl=stereo,atrim=0:{total}[silence];");
@@ -430,7 +508,7 @@ fn measure_loudness(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path) -> Result<Opti
         return Ok(None);
     }
     let mut args: Vec<OsString> = Vec::new();
-    let graph = audio_graph(spec, &spec.timeline(), 0, &mut args)
+    let graph = audio_graph(spec, &spec.timeline(), 0, &mut args, ALL_BUSES)
         + &format!(";[amixed]loudnorm=I={:.1}:TP={:.1}:LRA=11:print_format=json[a]", spec.loudness_lufs, spec.true_peak_db - AAC_HEADROOM_DB);
     let script = work.join("loudness.graph");
     std::fs::write(&script, graph)?;
@@ -442,6 +520,36 @@ fn measure_loudness(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path) -> Result<Opti
         .ok_or_else(|| MediaError::Failed { what: "loudness".into(), message: format!("no loudnorm measurement in: {}", crate::text::last_lines(&stderr, 3)) })?;
     // Silence measures -inf: nothing to normalise.
     Ok(m.input_i.is_finite().then_some(m))
+}
+
+/// The mix's stems for an editor, each the advert's length at 48 kHz: `voice.wav` (the
+/// voice lines where they play), `music.wav` (the bed as mixed: ducked and faded, before
+/// the master gain) and `mix.wav` (the final mix at the loudness target).
+pub fn render_stems(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, dir: &Path) -> Result<Vec<PathBuf>, MediaError> {
+    std::fs::create_dir_all(work)?;
+    std::fs::create_dir_all(dir)?;
+    let loudness = measure_loudness(ff, spec, work)?;
+    let tl = spec.timeline();
+    let stems = [
+        ("voice", Buses { music: false, voice: true }, false),
+        ("music", Buses { music: true, voice: false }, false),
+        ("mix", ALL_BUSES, true),
+    ];
+    let mut out = Vec::new();
+    for (name, buses, mastered) in stems {
+        let mut args: Vec<OsString> = Vec::new();
+        let mut graph = audio_graph(spec, &tl, 0, &mut args, buses);
+        graph.push_str(&if mastered { master(spec, loudness.as_ref()) } else { ";[amixed]anull[aout]".into() });
+        let script = work.join(format!("stem-{name}.graph"));
+        std::fs::write(&script, graph)?;
+        let dest = dir.join(format!("{name}.wav"));
+        let tmp = dir.join(format!(".{name}.part.wav"));
+        args.extend(["-filter_complex_script".into(), script.into_os_string(), "-map".into(), "[aout]".into(), "-c:a".into(), "pcm_s24le".into(), "-y".into(), tmp.clone().into_os_string()]);
+        ff.run(&format!("stem {name}"), &args, None, None, |_| {})?;
+        std::fs::rename(&tmp, &dest)?;
+        out.push(dest);
+    }
+    Ok(out)
 }
 
 /// Compose the advert into `out` with one ffmpeg run. Writes to a temp file beside it and

@@ -3,7 +3,9 @@
 //! images, and compose the final advert on one timeline (`timeline.rs`), graded with a
 //! 3D LUT look (`lut.rs`).
 
+mod align;
 mod animate;
+mod captions;
 mod compose;
 mod escape;
 mod ffmpeg;
@@ -13,15 +15,17 @@ mod music;
 mod paint;
 mod timeline;
 
+pub use align::{align, silences};
 pub use animate::{animate_still, camera_window, AnimateSpec, Window};
-pub use compose::{compose, overlay_boxes, ComposeAudio, ComposeClip, ComposeSpec, Loudnorm, OverlayBox, VoiceLine};
+pub use compose::{compose, overlay_boxes, render_stems, ComposeAudio, ComposeClip, ComposeSpec, Loudnorm, OverlayBox, VoiceLine};
+pub use captions::{caption_cues, caption_layout, srt, vtt, CaptionCue};
 pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
 pub use frames::{for_each_audio_chunk, FrameStream, RgbFrame};
 pub use lut::{look_formula, parse_cube, shipped_cube, Cube, SHIPPED_LOOKS};
 pub use music::{compose_bed, write_wav, Bed, Mood, MusicSpec};
 pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
-pub use timeline::{Segment, SegmentKind, Timeline, VOICE_LEAD_S};
+pub use timeline::{Segment, SegmentKind, Timeline};
 
 
 use thiserror::Error;

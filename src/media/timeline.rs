@@ -6,12 +6,9 @@
 //! D/2 after it: each side's stream is extended by half the overlap, so the advert keeps
 //! exactly the planned length and every slot still starts where the plan says.
 
-use crate::domain::{Transition, TransitionKind};
+use crate::domain::{Transition, TransitionKind, VOICE_LEAD_S};
 
 use super::ComposeSpec;
-
-/// Voice lines start this long after their scene does.
-pub const VOICE_LEAD_S: f64 = 0.15;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SegmentKind {

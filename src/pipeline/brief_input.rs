@@ -56,6 +56,15 @@ pub struct BriefInput {
     /// The clips' colour look: a shipped look's name, the user's `looks/NAME.cube`, or a
     /// `.cube` file.
     pub look: Option<String>,
+    /// The voiceover's voice (`offline`, an offline voice such as `kal` or
+    /// `espeak:en-gb`, a backend's voice name or id), or `none`.
+    pub voice: Option<String>,
+    /// The voiceover's pace (words per second).
+    pub words_per_second: Option<f64>,
+    /// `burn`, `sidecar` or `off`.
+    pub captions: Option<String>,
+    /// `plain` or `karaoke`.
+    pub caption_style: Option<String>,
 }
 
 fn bad(m: String) -> PipelineError {
@@ -123,7 +132,7 @@ impl BriefInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look);
+        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style);
         if !o.product_images.is_empty() {
             self.product_images = o.product_images;
         }
@@ -192,6 +201,19 @@ impl BriefInput {
                 return Err(bad(format!("the {name} is longer than 120 characters")));
             }
         }
+        let voice = self.voice.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        if let Some(v) = &voice {
+            if v.chars().count() > 100 || v.chars().any(char::is_control) {
+                return Err(bad("the voice must be a name or id of at most 100 characters, without control characters".into()));
+            }
+        }
+        if let Some(w) = self.words_per_second {
+            if !w.is_finite() || !(1.0..=5.0).contains(&w) {
+                return Err(bad(format!("words per second {w} is out of range: use 1–5 (English adverts run at about 2.6)")));
+            }
+        }
+        let captions = self.captions.as_deref().map(str::parse).transpose().map_err(bad)?;
+        let caption_style = self.caption_style.as_deref().map(str::parse).transpose().map_err(bad)?;
         let brief = Brief {
             prompt,
             product_name,
@@ -208,6 +230,10 @@ impl BriefInput {
             seed: self.seed.unwrap_or(0),
             transition,
             look: Some(look.name),
+            voice,
+            words_per_second: self.words_per_second,
+            captions,
+            caption_style,
         };
         let files = BriefFiles {
             product_images: self.product_images.clone(),

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::keys::ProviderIds;
+use super::keys::voice_key;
 use crate::config::Resources;
-use crate::domain::{AssetId, ReferenceKind, Scene, SessionState, TransitionStyle};
+use crate::domain::{fit_tempo, AssetId, CaptionMode, CaptionStyle, ReferenceKind, SessionState, TransitionStyle, MAX_TEMPO};
 use crate::media::{ComposeAudio, ComposeClip, ComposeSpec, VoiceLine};
 use crate::providers::MusicRequest;
 
@@ -23,6 +23,11 @@ pub struct FinishRules {
     pub true_peak_db: f64,
     /// Template id → its tone (the cut's pace when the brief names no tone).
     pub template_tones: BTreeMap<String, String>,
+    /// The speech role's chain (`none`: no voiceover): a recorded line is used only when
+    /// its key says this chain made it for the scene's current text and voice.
+    pub speech: String,
+    pub captions: CaptionMode,
+    pub caption_style: CaptionStyle,
 }
 
 /// Two brand colours for the cards: the darkest of the palette (white text reads on it)
@@ -69,19 +74,22 @@ pub fn music_request(st: &SessionState, rules: &FinishRules) -> Option<MusicRequ
 }
 
 /// The final cut of `st`, or `None` while a scene has no clip. `asset` gives a blob's
-/// path (or its content id, for the key); `voice` a scene's voice line.
-pub fn compose_spec(
-    st: &SessionState,
-    rules: &FinishRules,
-    asset: &dyn Fn(&AssetId) -> PathBuf,
-    voice: &dyn Fn(&Scene) -> Option<VoiceLine>,
-) -> Option<ComposeSpec> {
+/// path (or its content id, for the key). A scene's voice line is its recorded take
+/// when that was made for its current text, voice and speech chain, played at the tempo
+/// that fits it into the scene.
+pub fn compose_spec(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&AssetId) -> PathBuf) -> Option<ComposeSpec> {
     let brief = st.brief();
     let render = st.render.clone()?;
     let mut clips = Vec::new();
     for s in &st.scenes {
         let c = st.clips.get(&s.id)?;
-        clips.push(ComposeClip { path: asset(&c.video), duration_s: s.duration_s, text: s.on_screen_text.clone(), transition: s.transition, voice: voice(s) });
+        let voice = voice_key(st, s, &rules.speech).and_then(|key| st.voices.get(&s.id).filter(|t| t.key == key)).map(|t| VoiceLine {
+            path: asset(&t.audio),
+            duration_s: t.duration_s,
+            tempo: fit_tempo(t.duration_s, s.duration_s).unwrap_or(MAX_TEMPO),
+            cues: t.cues.clone(),
+        });
+        clips.push(ComposeClip { path: asset(&c.video), duration_s: s.duration_s, text: s.on_screen_text.clone(), transition: s.transition, voice });
     }
     Some(ComposeSpec {
         width: render.width,
@@ -103,18 +111,15 @@ pub fn compose_spec(
         font: rules.font.clone(),
         x264_preset: rules.x264_preset.clone(),
         crf: rules.crf,
+        captions: brief.captions.unwrap_or(rules.captions),
+        caption_style: brief.caption_style.unwrap_or(rules.caption_style),
     })
 }
 
-/// The spec with content ids for blobs and `(voice model, text)` for voice lines: what
-/// the final's cache key hashes.
-pub fn spec_identity(st: &SessionState, rules: &FinishRules, ids: &ProviderIds) -> Option<ComposeSpec> {
+/// The spec with content ids for blobs: what the final's cache key hashes.
+pub fn spec_identity(st: &SessionState, rules: &FinishRules) -> Option<ComposeSpec> {
     let asset = |a: &AssetId| PathBuf::from(format!("{}.{}", a.sha256, a.ext));
-    // A voice line is known by its text and voice model (its length follows from them).
-    let voice = |s: &Scene| {
-        (!s.voiceover.trim().is_empty() && ids.speech != "none").then(|| VoiceLine { path: PathBuf::from(format!("voice:{}:{}", ids.speech, s.voiceover)), duration_s: 0.0 })
-    };
-    compose_spec(st, rules, &asset, &voice)
+    compose_spec(st, rules, &asset)
 }
 
 /// A chosen look: its name and its `.cube` text (checked). The natural look is no LUT.

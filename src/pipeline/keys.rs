@@ -82,7 +82,17 @@ pub fn music_key(state: &SessionState, p: &ProviderIds, finish: &super::cut::Fin
     (p.music != "none").then(|| key_of("music", &json!({ "request": req, "model": p.music })))
 }
 
+/// Key of a scene's voice line: its text, the voice, and the speech chain that reads the
+/// brief (`configured` is the config's, `none` when off); `None` when the scene has no
+/// line or the session no voiceover.
+pub fn voice_key(state: &SessionState, scene: &Scene, configured: &str) -> Option<String> {
+    let text = scene.voiceover.trim();
+    let b = state.brief();
+    let speech = b.speech_chain(configured)?;
+    (!text.is_empty()).then(|| key_of("voice", &json!({ "text": text, "voice": b.voice_name(), "speech": speech })))
+}
+
 /// Key of the final cut: everything compose reads (see `cut::spec_identity`).
-pub fn compose_key(state: &SessionState, p: &ProviderIds, finish: &super::cut::FinishRules) -> Option<String> {
-    super::cut::spec_identity(state, finish, p).map(|spec| key_of("compose", &spec))
+pub fn compose_key(state: &SessionState, finish: &super::cut::FinishRules) -> Option<String> {
+    super::cut::spec_identity(state, finish).map(|spec| key_of("compose", &spec))
 }

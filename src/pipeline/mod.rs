@@ -20,7 +20,7 @@ pub use brief_input::{check_image, BriefFiles, BriefInput, LIMITS};
 pub use decider::{AutoDecider, Decider, Decision, Gate};
 pub use estimate::{estimate, expected_scenes, Estimate, EstimateLine};
 use estimate::typical_writing_call;
-pub use outputs::{manifest, storyboard, write_outputs};
+pub use outputs::{manifest, storyboard, write_outputs, write_stems};
 pub use plan::{plan, Blocked, Plan, PlanRules};
 pub use task::Task;
 pub use recorder::{Recorder, Update};

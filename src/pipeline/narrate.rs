@@ -69,6 +69,17 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
             music.duration_s,
             music.provider
         ),
+        Event::VoiceReady { take } => format!(
+            "voice: scene line \"{}\", {:.2} s ({}, captions {})",
+            crate::text::wrap_text(&take.text, 40, 1).join(""),
+            take.duration_s,
+            take.provider,
+            match take.cue_source {
+                crate::domain::CueSource::Speech => "timed by the voice",
+                crate::domain::CueSource::Transcription => "timed by transcription",
+                crate::domain::CueSource::Aligned => "aligned",
+            }
+        ),
         Event::LookSet { name, .. } => format!("look: {name} (the final is re-graded)"),
         Event::CostRecorded { entry } => format!("cost: ${:.3} ({}, {})", entry.usd, entry.stage, entry.model),
         Event::PipelineFailed { stage, error } => format!("✗ {stage} failed: {error}"),

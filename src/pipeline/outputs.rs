@@ -1,13 +1,16 @@
 //! What a finished run leaves in the output folder: `final.mp4`, `manifest.json`,
-//! `storyboard.md`.
+//! `storyboard.md`, the captions (`captions.srt`, `captions.vtt`) and, on request, the
+//! stems.
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::cut::compose_spec;
 use super::{Pipeline, PipelineError};
-use crate::domain::{Event, EventEnvelope, ScoreTarget, SessionState, EVENT_VERSION};
+use crate::domain::{CaptionMode, Event, EventEnvelope, ScoreTarget, SessionState, EVENT_VERSION};
+use crate::media::{caption_cues, render_stems, srt, vtt};
 
 /// Seconds each stage took, from its StageStarted to its last StageCompleted.
 fn stage_timings(events: &[EventEnvelope]) -> BTreeMap<String, f64> {
@@ -126,5 +129,34 @@ pub fn write_outputs(p: &Pipeline, state: &SessionState, dir: &Path) -> Result<P
     let m = manifest(state, &events, &version);
     write_atomic(&dir.join("manifest.json"), serde_json::to_string_pretty(&m).unwrap_or_default().as_bytes())?;
     write_atomic(&dir.join("storyboard.md"), storyboard(state).as_bytes())?;
+    write_captions(p, state, dir)?;
     Ok(dest)
+}
+
+/// `captions.srt` and `captions.vtt` of the final cut, when it has voice lines and
+/// captions are not off (burned or not, the files are what platforms upload).
+pub(super) fn write_captions(p: &Pipeline, state: &SessionState, dir: &Path) -> Result<(), PipelineError> {
+    let Some(spec) = compose_spec(state, &p.finish_rules(), &|a| p.store.blobs.path(a)) else { return Ok(()) };
+    if spec.captions == CaptionMode::Off {
+        return Ok(());
+    }
+    let cues = caption_cues(&spec, &spec.timeline());
+    if !cues.is_empty() {
+        write_atomic(&dir.join("captions.srt"), srt(&cues).as_bytes())?;
+        write_atomic(&dir.join("captions.vtt"), vtt(&cues).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The mix's stems in `dir/stems/` (voice, music as mixed, the final mix).
+pub fn write_stems(p: &Pipeline, state: &SessionState, dir: &Path) -> Result<Vec<PathBuf>, PipelineError> {
+    let blobs = &p.store.blobs;
+    for a in state.voices.values().map(|t| &t.audio).chain(state.music.as_ref().map(|m| &m.audio)).chain(&state.brief().assets.music) {
+        blobs.existing(a)?;
+    }
+    let spec = compose_spec(state, &p.finish_rules(), &|a| blobs.path(a)).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
+    let work = p.work_dir(&state.id).join("stems");
+    let out = render_stems(&p.ffmpeg, &spec, &work, &dir.join("stems"))?;
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(out)
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::keys::{clip_key, compose_key, keyframe_key, music_key, reference_key, ProviderIds};
+use super::keys::{clip_key, compose_key, keyframe_key, music_key, reference_key, voice_key, ProviderIds};
 use super::cut::FinishRules;
 use super::Task;
 use crate::domain::{ReferenceKind, ScoreTarget, SessionState, Stage};
@@ -86,11 +86,20 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
         return Plan::at(Stage::Scenes, vec![t]);
     }
 
+    // Keyframes, and beside them the voice lines: a line that overruns its scene may
+    // change the scene, which must happen before its clip is paid for.
     let kfs: Vec<Task> = state
         .scenes
         .iter()
         .filter(|s| state.keyframes.get(&s.id).is_none_or(|k| k.key != keyframe_key(state, s, &rules.providers)))
         .map(|s| Task::Keyframe(s.id))
+        .chain(
+            state
+                .scenes
+                .iter()
+                .filter(|s| voice_key(state, s, &rules.providers.speech).is_some_and(|k| state.voices.get(&s.id).is_none_or(|t| t.key != k)))
+                .map(|s| Task::Voice(s.id)),
+        )
         .collect();
     if !kfs.is_empty() {
         return Plan::at(Stage::Keyframes, kfs);
@@ -126,7 +135,7 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
         return Plan { stage: Some(Stage::Clips), tasks: vec![], blocked: Some(Blocked::ClipsFailed(failed)) };
     }
 
-    let want = compose_key(state, &rules.providers, &rules.finish);
+    let want = compose_key(state, &rules.finish);
     if state.final_video.as_ref().is_none_or(|f| Some(&f.key) != want.as_ref()) {
         return Plan::at(Stage::Compose, vec![Task::Compose]);
     }

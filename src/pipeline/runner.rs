@@ -113,6 +113,20 @@ impl Pipeline {
             loudness_lufs: self.settings.scoring.gates.loudness_target_lufs,
             true_peak_db: -1.0,
             template_tones: self.template_tones.clone(),
+            speech: self.provider_ids().speech,
+            captions: self.settings.captions.mode,
+            caption_style: self.settings.captions.style,
+        }
+    }
+
+    /// The speech model that reads `brief`'s voiceover: the configured chain, or the
+    /// offline voice when the brief names a voice and none is configured.
+    pub fn speech_for(&self, brief: &Brief) -> Option<Arc<dyn crate::providers::SpeechModel>> {
+        match brief.speech_chain(&self.provider_ids().speech)? {
+            id if id == crate::domain::OFFLINE_VOICE && self.providers.speech.is_none() => {
+                Some(Arc::new(crate::providers::offline::FliteVoice { ffmpeg: self.ffmpeg.clone() }))
+            }
+            _ => self.providers.speech.clone(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::intent::IntentParser;
 use super::narrate::status;
-use super::outputs::{manifest, place_final, storyboard, write_atomic};
+use super::outputs::{manifest, place_final, storyboard, write_atomic, write_captions};
 use super::{Pipeline, PipelineError, Update};
 use crate::domain::{FinalVideo, ScoreTarget, SessionState};
 
@@ -124,6 +124,7 @@ impl Pipeline {
         write_atomic(&staging.path().join("storyboard.md"), storyboard(&state).as_bytes())?;
         if let Some(f) = &state.final_video {
             place_final(&self.store.blobs.existing(&f.video)?, &staging.path().join("final.mp4"))?;
+            write_captions(self, &state, staging.path())?;
         }
         if !dir.exists() {
             // One rename: the folder appears whole or not at all.

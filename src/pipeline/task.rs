@@ -23,8 +23,8 @@ pub enum Task {
     ScoreClip(u32),
     /// The music bed (when the brief brings no music), made beside the clips.
     Music,
-    /// The voiceover, rendered inside compose today (named for its job and progress).
-    Voiceover,
+    /// A scene's voiceover line, recorded beside its keyframe.
+    Voice(u32),
     Compose,
     ScoreFinal,
 }
@@ -43,7 +43,7 @@ impl Task {
             Task::Clip(id) => format!("clip:{id}"),
             Task::ScoreClip(id) => format!("score:{id}"),
             Task::Music => "music".into(),
-            Task::Voiceover => "voiceover".into(),
+            Task::Voice(id) => format!("voice:{id}"),
             Task::Compose => "compose".into(),
             Task::ScoreFinal => "score:final".into(),
             Task::AwaitStoryApproval | Task::AwaitScenesApproval => "approval".into(),
@@ -62,7 +62,6 @@ impl Task {
                 "scenes" => Task::WriteScenes,
                 "scene critique" => Task::CritiqueScenes,
                 "scene cohesion" => Task::CohereScenes,
-                "voiceover" => Task::Voiceover,
                 "music" => Task::Music,
                 "compose" => Task::Compose,
                 "approval" => Task::AwaitStoryApproval,
@@ -71,6 +70,7 @@ impl Task {
             Some(("reference", k)) => Task::Reference(ReferenceKind::ALL.into_iter().find(|r| r.id() == k)?),
             Some(("keyframe", n)) => Task::Keyframe(id(n)?),
             Some(("clip", n)) => Task::Clip(id(n)?),
+            Some(("voice", n)) => Task::Voice(id(n)?),
             Some(("score", "final")) => Task::ScoreFinal,
             Some(("score", n)) => Task::ScoreClip(id(n)?),
             Some(_) => return None,
@@ -80,7 +80,7 @@ impl Task {
     /// The scene a per-scene task works on.
     pub fn scene(&self) -> Option<u32> {
         match self {
-            Task::Keyframe(id) | Task::Clip(id) | Task::ScoreClip(id) => Some(*id),
+            Task::Keyframe(id) | Task::Clip(id) | Task::ScoreClip(id) | Task::Voice(id) => Some(*id),
             _ => None,
         }
     }
@@ -110,7 +110,7 @@ mod tests {
             Task::Clip(3),
             Task::ScoreClip(4),
             Task::Music,
-            Task::Voiceover,
+            Task::Voice(5),
             Task::Compose,
             Task::ScoreFinal,
         ];

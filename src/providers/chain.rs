@@ -13,8 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    Analyst, ChatModel, ChatRequest, ChatResponse, Composed, Critic, JobCtx, MediaModel, MusicModel, MusicRequest, Produced, ProviderError, SceneInput,
-    SceneWriter, SpeechModel, SpeechRequest, StoryDirector, StoryInput,
+    Analyst, ChatModel, ChatRequest, ChatResponse, Composed, Critic, JobCtx, MediaModel, MusicModel, MusicRequest, ProviderError, SceneInput,
+    SceneWriter, SpeechModel, SpeechRequest, Spoken, StoryDirector, StoryInput,
 };
 use crate::config::FrameworkSpec;
 use crate::domain::{Analysis, Brief, ConsistencyContext, Critique, ReferenceKind, Scene, Story};
@@ -107,8 +107,19 @@ impl SpeechModel for Chain<dyn SpeechModel> {
     fn id(&self) -> String {
         self.joined(|m| m.id())
     }
-    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Produced, ProviderError> {
+    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Spoken, ProviderError> {
         self.try_in_order("speech", |m| m.id(), |m| async move { m.speak(req, ctx).await }).await
+    }
+    async fn recover(&self, req: &SpeechRequest, since_ms: u64, ctx: &JobCtx) -> Result<Option<Spoken>, ProviderError> {
+        for m in self.members() {
+            if let Some(s) = m.recover(req, since_ms, ctx).await? {
+                return Ok(Some(s));
+            }
+        }
+        Ok(None)
+    }
+    fn is_remote(&self) -> bool {
+        self.members().iter().any(|m| m.is_remote())
     }
     fn estimate_usd(&self, req: &SpeechRequest) -> Option<f64> {
         self.head().estimate_usd(req)
@@ -171,5 +182,8 @@ impl SceneWriter for Chain<dyn SceneWriter> {
     }
     async fn cohere(&self, brief: &Brief, context: &ConsistencyContext, scenes: &[Scene]) -> Result<(Vec<Scene>, Vec<String>), ProviderError> {
         self.try_in_order("writer", |m| m.id(), |m| async move { m.cohere(brief, context, scenes).await }).await
+    }
+    async fn shorten_voiceover(&self, brief: &Brief, scene: &Scene, max_words: usize) -> Result<String, ProviderError> {
+        self.try_in_order("writer", |m| m.id(), |m| async move { m.shorten_voiceover(brief, scene, max_words).await }).await
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::{JobCtx, JobRef, JobState, MediaRef, ProviderError, Submitted};
-use crate::domain::{CameraMove, ReferenceKind};
+use crate::domain::{CameraMove, Cue, ReferenceKind};
 
 /// A chat completion request (OpenAI-compatible shape).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -185,11 +185,30 @@ pub trait MusicModel: Send + Sync {
     }
 }
 
+/// A spoken line and, when the backend returns them, its word timings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spoken {
+    pub produced: Produced,
+    /// Every word of the line with its time (ElevenLabs' timestamps); `None` when the
+    /// backend gives none.
+    pub words: Option<Vec<Cue>>,
+}
+
 /// Text-to-speech.
 #[async_trait]
 pub trait SpeechModel: Send + Sync {
     fn id(&self) -> String;
-    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Produced, ProviderError>;
+    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Spoken, ProviderError>;
+    /// A line this backend already made for `req` since `since_ms` (ms since the epoch),
+    /// when a crash cut its request off: found in the backend's history, so it is not
+    /// paid for twice. `None` when there is none, or the backend keeps no history.
+    async fn recover(&self, _req: &SpeechRequest, _since_ms: u64, _ctx: &JobCtx) -> Result<Option<Spoken>, ProviderError> {
+        Ok(None)
+    }
+    /// Whether a call is paid work on another machine (recorded before it is sent).
+    fn is_remote(&self) -> bool {
+        false
+    }
     fn estimate_usd(&self, _req: &SpeechRequest) -> Option<f64> {
         Some(0.0)
     }

@@ -58,6 +58,11 @@ pub trait SceneWriter: Send + Sync {
     async fn write(&self, input: &SceneInput<'_>) -> Result<Vec<Scene>, ProviderError>;
     /// Make scenes consistent with each other and the context: (scenes, notes on what changed).
     async fn cohere(&self, brief: &Brief, context: &ConsistencyContext, scenes: &[Scene]) -> Result<(Vec<Scene>, Vec<String>), ProviderError>;
+    /// A scene's voiceover line rewritten in at most `max_words` words (its recording
+    /// overran the scene). The default keeps the first whole clauses that fit.
+    async fn shorten_voiceover(&self, _brief: &Brief, scene: &Scene, max_words: usize) -> Result<String, ProviderError> {
+        Ok(crate::domain::shorten_line(&scene.voiceover, max_words))
+    }
 }
 
 #[async_trait]

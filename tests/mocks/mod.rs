@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod comfyui;
+pub mod elevenlabs;
 pub mod fal;
 pub mod gemini;
 pub mod openai;
@@ -37,6 +38,8 @@ pub struct Fixtures {
     pub mp4: Vec<u8>,
     pub png: Vec<u8>,
     pub wav: Vec<u8>,
+    /// Two seconds of speech-like audio as MP3 (a tone with a pause in the middle).
+    pub mp3: Vec<u8>,
 }
 
 pub fn fixtures() -> &'static Fixtures {
@@ -54,6 +57,18 @@ pub fn fixtures() -> &'static Fixtures {
             mp4: make(&["-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"], "clip.mp4"),
             png: make(&["-f", "lavfi", "-i", "testsrc2=s=400x240", "-frames:v", "1"], "still.png"),
             wav: make(&["-f", "lavfi", "-i", "sine=f=440:d=1", "-ac", "1"], "tone.wav"),
+            mp3: make(&["-f", "lavfi", "-i", "sine=f=220:d=2", "-af", "volume='if(between(t,0.9,1.2),0,1)':eval=frame", "-ac", "1", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k"], "speech.mp3"),
         }
     })
+}
+
+/// An MP3 of a voice-like tone `seconds` long (made by ffmpeg on demand).
+pub fn mp3_of(seconds: f64) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let ff = admint::media::Ffmpeg::locate().expect("ffmpeg is required for the tests");
+    let out = dir.path().join("line.mp3");
+    let src = format!("sine=f=220:d={seconds:.3}");
+    let ok = Command::new(&ff.ffmpeg).args(["-v", "error", "-y", "-f", "lavfi", "-i", &src, "-ac", "1", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k"]).arg(&out).status().unwrap();
+    assert!(ok.success(), "ffmpeg could not make an mp3");
+    std::fs::read(out).unwrap()
 }

@@ -1,62 +1,36 @@
-//! The final cut: clips, cards, overlays, music and voiceover in one ffmpeg run, on the
-//! timeline `cut::compose_spec` describes.
+//! The final cut: clips, cards, overlays, captions, music and the recorded voice lines in
+//! one ffmpeg run, on the timeline `cut::compose_spec` describes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::super::cut::compose_spec;
-use super::super::keys::{compose_key, key_of};
+use super::super::keys::compose_key;
 use super::super::{Pipeline, PipelineError, Recorder, Task};
-use super::{blob_path, check_budget, ingest, job_ctx, record_cost};
-use crate::domain::{AssetId, Event, FinalVideo, ScoreRecord, ScoreTarget, SessionState};
-use crate::media::{overlay_boxes, ComposeSpec, VoiceLine};
-use crate::providers::{MediaRef, SpeechRequest};
+use super::{blob_path, ingest};
+use crate::domain::{Event, FinalVideo, ScoreRecord, ScoreTarget, SessionState};
+use crate::media::{overlay_boxes, ComposeSpec};
+use crate::providers::MediaRef;
 use crate::quality::{GateContext, ScoreRequest};
 
-/// Each scene's voiceover line as an audio file (cached by text and voice).
-async fn voiceover(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<HashMap<u32, VoiceLine>, PipelineError> {
-    let mut out = HashMap::new();
-    let Some(speech) = p.providers.speech.clone() else { return Ok(out) };
-    for s in st.scenes.iter().filter(|s| !s.voiceover.trim().is_empty()) {
-        let key = key_of("voiceover", &(&s.voiceover, speech.id()));
-        let asset = match p.store.cache_get::<AssetId>(&key)?.filter(|a| p.store.blobs.contains(a)) {
-            Some(a) => a,
-            None => {
-                let ctx = job_ctx(p, rec, &st.id, Task::Voiceover, &key);
-                let req = SpeechRequest { text: s.voiceover.clone(), voice: String::new() };
-                let est = speech.estimate_usd(&req);
-                check_budget(&rec.state().await, est, &Task::Voiceover.label(), &speech.id())?;
-                let made = speech.speak(&req, &ctx).await.map_err(|e| PipelineError::provider(Task::Voiceover, e))?;
-                let a = ingest(p, made.media, "wav").await.map_err(|e| PipelineError::provider(Task::Voiceover, e))?;
-                record_cost(rec, &Task::Voiceover.label(), &speech.id(), made.cost_usd, est).await?;
-                p.store.cache_put(&key, &a)?;
-                a
-            }
-        };
-        let path = blob_path(p, &asset)?;
-        let duration_s = p.ffmpeg.probe(&path)?.duration_s;
-        out.insert(s.id, VoiceLine { path, duration_s });
-    }
-    Ok(out)
-}
-
-/// The final cut with blob paths (voice lines given).
-fn spec(p: &Pipeline, st: &SessionState, voice: &HashMap<u32, VoiceLine>) -> Result<ComposeSpec, PipelineError> {
+/// The final cut with blob paths, every blob it reads checked to exist.
+fn spec(p: &Pipeline, st: &SessionState) -> Result<ComposeSpec, PipelineError> {
     let blobs = &p.store.blobs;
     let assets = &st.brief().assets;
-    for a in st.scenes.iter().filter_map(|s| st.clips.get(&s.id)).map(|c| &c.video).chain(&assets.logo).chain(&assets.music).chain(&assets.look).chain(st.music.as_ref().map(|m| &m.audio)) {
+    let clips = st.scenes.iter().filter_map(|s| st.clips.get(&s.id)).map(|c| &c.video);
+    let voices = st.voices.values().map(|t| &t.audio);
+    for a in clips.chain(voices).chain(&assets.logo).chain(&assets.music).chain(&assets.look).chain(st.music.as_ref().map(|m| &m.audio)) {
         blobs.existing(a)?;
     }
-    compose_spec(st, &p.finish_rules(), &|a| blobs.path(a), &|s| voice.get(&s.id).cloned()).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))
+    compose_spec(st, &p.finish_rules(), &|a| blobs.path(a)).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))
 }
 
 pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
-    let key = compose_key(st, &p.provider_ids(), &p.finish_rules()).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
+    let key = compose_key(st, &p.finish_rules()).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
     if let Some(v) = p.store.cache_get::<FinalVideo>(&key)?.filter(|v| p.store.blobs.contains(&v.video)) {
         rec.record(Event::Composed { video: FinalVideo { key, ..v } }).await?;
         return Ok(());
     }
-    let spec = spec(p, st, &voiceover(p, rec, st).await?)?;
+    let spec = spec(p, st)?;
     let work = p.work_dir(&st.id).join(format!("compose-{}", &key[..12]));
     let out = work.join("final.mp4");
     let (ff, cancel, rec2) = (p.ffmpeg.clone(), p.cancel.clone(), rec.clone());
@@ -82,7 +56,7 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
 /// length, the title cards (meant to be still), the overlays (safe area) and the audio.
 pub async fn score_final(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
     let fv = st.final_video.as_ref().ok_or_else(|| PipelineError::Internal("nothing composed to score".into()))?;
-    let spec = compose_spec(st, &p.finish_rules(), &|a| p.store.blobs.path(a), &|_| None).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
+    let spec = compose_spec(st, &p.finish_rules(), &|a| p.store.blobs.path(a)).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
     let timeline = spec.timeline();
     rec.progress(Task::ScoreFinal, 0.0);
     let req = ScoreRequest {

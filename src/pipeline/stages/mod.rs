@@ -5,6 +5,7 @@ mod clips;
 mod compose;
 mod images;
 mod music;
+mod voice;
 mod writing;
 
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, t
         Task::Compose => compose::compose(p, rec, state).await,
         Task::ScoreFinal => compose::score_final(p, rec, state).await,
         Task::AwaitStoryApproval | Task::AwaitScenesApproval => Ok(()),
-        Task::Voiceover => Err(PipelineError::Internal("the voiceover is rendered by compose, never planned alone".into())),
+        Task::Voice(id) => voice::voice(p, rec, state, *id).await,
     };
     // Chat and vision calls are paid whether or not the task succeeded.
     for m in p.providers.meter.drain() {
@@ -90,6 +91,19 @@ pub(crate) fn check_budget(state: &SessionState, estimate_usd: Option<f64>, what
 /// Add a paid call to the ledger: the provider's own figure when it gives one, else the
 /// estimate. Free calls leave no entry.
 pub(crate) async fn record_cost(rec: &Recorder, task: &str, model: &str, actual: Option<f64>, est: Option<f64>) -> Result<(), PipelineError> {
+    book(rec, task, model, actual, est, None).await
+}
+
+/// Add a job's cost to the ledger once: a job already booked (by a run a crash cut off
+/// after it paid) is not booked again.
+pub(crate) async fn record_job_cost(rec: &Recorder, task: &str, model: &str, actual: Option<f64>, est: Option<f64>, job: &str) -> Result<(), PipelineError> {
+    if rec.state().await.jobs_booked.contains(job) {
+        return Ok(());
+    }
+    book(rec, task, model, actual, est, Some(job.to_string())).await
+}
+
+async fn book(rec: &Recorder, task: &str, model: &str, actual: Option<f64>, est: Option<f64>, job: Option<String>) -> Result<(), PipelineError> {
     let (usd, note) = match (actual, est) {
         (Some(a), _) => (a, "reported by the provider"),
         (None, Some(e)) => (e, "estimate (the provider reports no cost)"),
@@ -97,7 +111,7 @@ pub(crate) async fn record_cost(rec: &Recorder, task: &str, model: &str, actual:
     };
     if usd > 0.0 || est.is_none() {
         let provider = model.split(':').next().unwrap_or(model).to_string();
-        let entry = CostEntry { stage: task.to_string(), provider, model: model.to_string(), usd, note: note.into() };
+        let entry = CostEntry { stage: task.to_string(), provider, model: model.to_string(), usd, note: note.into(), job };
         rec.record(Event::CostRecorded { entry }).await?;
     }
     Ok(())
@@ -116,7 +130,7 @@ pub(crate) struct Made {
 
 /// The record key of a task's remote job: the task and the content key, so an edited
 /// scene never re-attaches to the job of its old text.
-fn job_id(task: Task, key: &str) -> String {
+pub(crate) fn job_id(task: Task, key: &str) -> String {
     format!("{task}#{}", &key[..key.len().min(16)])
 }
 

@@ -174,6 +174,9 @@ impl Api {
         let filtered = ["content_policy", "content policy", "safety", "nsfw", "content filter", "flagged", "moderation"]
             .iter()
             .any(|w| lower.contains(w));
+        if lower.contains("quota_exceeded") {
+            return ProviderError::QuotaExhausted(format!("{msg} — add credit or raise the limit on your {} account", self.name));
+        }
         if lower.contains("api_key_invalid") || lower.contains("api key not valid") {
             return ProviderError::Auth(format!("{msg} — check the API key for {}", self.name));
         }
@@ -233,7 +236,8 @@ pub fn content_type(headers: &HeaderMap) -> String {
 pub fn error_message(ctype: &str, body: &str) -> String {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(body) {
         let pick = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
-        if let Some(m) = pick("/error/message").or_else(|| pick("/detail")).or_else(|| pick("/error")).or_else(|| pick("/message")).or_else(|| pick("/title")) {
+        // ElevenLabs: {"detail": {"status", "message"}} and FastAPI's {"detail": [{"msg"}]}.
+        if let Some(m) = pick("/error/message").or_else(|| pick("/detail")).or_else(|| pick("/detail/message")).or_else(|| pick("/detail/0/msg")).or_else(|| pick("/error")).or_else(|| pick("/message")).or_else(|| pick("/title")) {
             return m;
         }
         if let Some(d) = v.get("detail") {
@@ -279,6 +283,10 @@ mod tests {
         assert!(matches!(c(400, r#"{"error":{"code":"content_policy_violation","message":"rejected"}}"#), ProviderError::ContentFiltered(_)));
         assert!(matches!(c(422, r#"{"detail":"input.duration must be <= 8"}"#), ProviderError::InvalidRequest(m) if m.contains("duration must be")));
         assert!(matches!(c(404, "{}"), ProviderError::NotFound(_)));
+        // ElevenLabs' shapes.
+        assert!(matches!(c(401, r#"{"detail":{"status":"quota_exceeded","message":"This request exceeds your quota of 10000."}}"#), ProviderError::QuotaExhausted(m) if m.contains("exceeds your quota")));
+        assert!(matches!(c(401, r#"{"detail":{"status":"invalid_api_key","message":"Invalid API key"}}"#), ProviderError::Auth(m) if m.contains("Invalid API key")));
+        assert!(matches!(c(422, r#"{"detail":[{"loc":["body","text"],"msg":"field required","type":"value_error.missing"}]}"#), ProviderError::InvalidRequest(m) if m.contains("field required")));
     }
 
     #[test]

@@ -167,7 +167,7 @@ impl Critic for LlmRoles {
     }
 
     async fn scenes(&self, brief: &Brief, scenes: &[Scene]) -> Result<Critique, ProviderError> {
-        let c: CritiqueJson = self.ask("scene_critic", json!({ "brief": brief, "scenes": scenes }), brief.seed).await?;
+        let c: CritiqueJson = self.ask("scene_critic", json!({ "brief": brief, "scenes": scenes, "wps": brief.wps() }), brief.seed).await?;
         Ok(c.into())
     }
 }
@@ -184,7 +184,7 @@ impl SceneWriter for LlmRoles {
         let vars = json!({
             "brief": input.brief, "story": input.story, "context": input.context, "scene_count": scene_count,
             "previous": input.previous, "critique": input.critique,
-            "feedback": input.feedback.map(|(_, t)| t), "feedback_scene": feedback_scene,
+            "feedback": input.feedback.map(|(_, t)| t), "feedback_scene": feedback_scene, "wps": input.brief.wps(),
         });
         let raw: ScenesJson = self.ask("scene_writer", vars, input.brief.seed ^ input.variation).await?;
         // Revisions keep the ids of the scenes they revise, position by position.
@@ -206,6 +206,17 @@ impl SceneWriter for LlmRoles {
             .map(|(orig, fixed)| Scene { description: fixed.description, on_screen_text: fixed.on_screen_text, voiceover: fixed.voiceover, ..orig.clone() })
             .collect();
         Ok((out, raw.notes))
+    }
+
+    async fn shorten_voiceover(&self, brief: &Brief, scene: &Scene, max_words: usize) -> Result<String, ProviderError> {
+        #[derive(Deserialize)]
+        struct Line {
+            line: String,
+        }
+        let vars = json!({ "brief": brief, "line": scene.voiceover, "duration_s": scene.duration_s, "max_words": max_words });
+        let l: Line = self.ask("shorten_voiceover", vars, brief.seed).await?;
+        // A model that still writes too much is cut to the budget.
+        Ok(crate::domain::shorten_line(&l.line, max_words))
     }
 }
 

@@ -43,6 +43,7 @@ pub fn for_prompt(prompt: &str) -> Option<Value> {
         }),
         "scene_writer" => json!({ "type": "object", "properties": { "scenes": { "type": "array", "items": scene() } }, "required": ["scenes"] }),
         "scene_cohesor" => json!({ "type": "object", "properties": { "notes": strings(), "scenes": { "type": "array", "items": scene() } }, "required": ["notes", "scenes"] }),
+        "shorten_voiceover" => json!({ "type": "object", "properties": { "line": { "type": "string" } }, "required": ["line"] }),
         "reference_analyst" => json!({ "type": "object", "properties": { "features": strings(), "style": { "type": "string" } }, "required": ["features", "style"] }),
         "intent" => json!({
             "type": "object",

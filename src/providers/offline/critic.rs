@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::config::FrameworkSpec;
-use crate::domain::{Brief, Critique, Scene, Story};
+use crate::domain::{word_budget, word_count, Brief, Critique, Scene, Story};
 use crate::providers::{Critic, ProviderError};
 
 pub const ON_SCREEN_MAX: usize = 40;
@@ -73,6 +73,14 @@ pub fn scene_problems(brief: &Brief, scenes: &[Scene]) -> Vec<Problem> {
         }
         if s.on_screen_text.chars().count() > ON_SCREEN_MAX {
             p.push(problem(1.0, format!("scene {} text is {} characters, hard to read", i + 1, s.on_screen_text.chars().count()), format!("shorten scene {} text to {ON_SCREEN_MAX} characters", i + 1)));
+        }
+        let (words, budget) = (word_count(&s.voiceover), word_budget(s.duration_s, brief.wps()));
+        if words > budget {
+            p.push(problem(
+                1.0,
+                format!("scene {} voiceover is {words} words; at {:.1} words a second its {:.1}s hold {budget}", i + 1, brief.wps(), s.duration_s),
+                format!("shorten scene {} voiceover to {budget} words", i + 1),
+            ));
         }
         if s.description.split_whitespace().count() < 4 {
             p.push(problem(0.5, format!("scene {} description is too vague", i + 1), format!("describe scene {} concretely", i + 1)));

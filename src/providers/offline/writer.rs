@@ -8,7 +8,7 @@ use super::critic::{scene_problems, story_problems, ON_SCREEN_MAX};
 use super::words::brief_vars;
 use crate::domain::palette_words;
 use crate::config::{render_template, FrameworkSpec};
-use crate::domain::{Beat, Brief, CameraMove, ConsistencyContext, Rng, Scene, Story, TransitionStyle};
+use crate::domain::{shorten_line, word_budget, word_count, Beat, Brief, CameraMove, ConsistencyContext, Rng, Scene, Story, TransitionStyle};
 use crate::providers::{ProviderError, SceneInput, SceneWriter, StoryDirector, StoryInput};
 
 #[derive(Debug, Default, Clone)]
@@ -230,6 +230,19 @@ fn new_take(scene: &mut Scene, template: &crate::config::AdTemplate, vars: &Valu
 }
 
 /// Apply the scene rules the critic checks.
+/// The voiceover of the `j`-th scene of a stage: the stage's lines in turn from `first`
+/// (none once each was said), the first that fits `budget` words preferred, else cut.
+fn voice_line(lines: &[String], j: usize, first: usize, vars: &Value, budget: usize) -> Result<String, ProviderError> {
+    if j >= lines.len() {
+        return Ok(String::new());
+    }
+    let filled = (0..lines.len()).map(|k| fill(&lines[(first + j + k) % lines.len()], vars)).collect::<Result<Vec<_>, _>>()?;
+    Ok(match filled.iter().find(|l| word_count(l) <= budget) {
+        Some(l) if word_count(&filled[0]) > budget => l.clone(),
+        _ => shorten_line(&filled[0], budget),
+    })
+}
+
 fn fix_scenes(mut scenes: Vec<Scene>, brief: &Brief) -> Vec<Scene> {
     for s in scenes.iter_mut() {
         s.duration_s = s.duration_s.clamp(1.5, 8.0);
@@ -250,6 +263,9 @@ fn fix_scenes(mut scenes: Vec<Scene>, brief: &Brief) -> Vec<Scene> {
             let alternatives = [CameraMove::ZoomIn, CameraMove::PanRight, CameraMove::Dolly, CameraMove::PanLeft];
             scenes[i].camera = *alternatives.iter().find(|c| **c != scenes[i - 1].camera).unwrap_or(&CameraMove::ZoomOut);
         }
+    }
+    for s in scenes.iter_mut() {
+        s.voiceover = shorten_line(&s.voiceover, word_budget(s.duration_s, brief.wps()));
     }
     let cta = clip_chars(brief.call_to_action.trim(), ON_SCREEN_MAX);
     if let Some(last) = scenes.last_mut() {
@@ -328,7 +344,7 @@ impl SceneWriter for TemplateWriter {
                 &input.template.shots[(offset + i) % input.template.shots.len()]
             };
             let on_screen = if *j == 0 || last { fill(rng.pick::<String>(&stage.on_screen), &vars)? } else { String::new() };
-            let voiceover = if *j == 0 { fill(rng.pick::<String>(&stage.voiceover), &vars)? } else { String::new() };
+            let voiceover = voice_line(&stage.voiceover, *j, rng.below(stage.voiceover.len().max(1)), &vars, word_budget(d, input.brief.wps()))?;
             let beat = input.story.beats.get(*k).map(|b| b.text.as_str()).unwrap_or("");
             let description = format!("{} ({})", fill(&shot.description, &vars)?, truncate_words(beat, 14).trim_end_matches('.'));
             scenes.push(Scene {

@@ -7,6 +7,7 @@
 
 mod backend;
 pub mod comfyui;
+pub mod elevenlabs;
 pub mod fal;
 pub mod gemini;
 pub mod openai;
@@ -55,5 +56,6 @@ pub fn protocol(kind: BackendKind) -> &'static Protocol {
         BackendKind::Fal => &fal::PROTOCOL,
         BackendKind::ComfyUi => &comfyui::PROTOCOL,
         BackendKind::Gemini => &gemini::PROTOCOL,
+        BackendKind::ElevenLabs => &elevenlabs::PROTOCOL,
     }
 }

@@ -19,7 +19,7 @@ use super::{image_base64, image_data_uri, Backend};
 use crate::providers::http::{check_bytes, MediaKind};
 use crate::providers::pricing::Cost;
 use crate::providers::{
-    ChatModel, ChatRequest, ChatResponse, CostMeter, ImageRequest, JobCtx, MediaModel, MediaRef, Produced, ProviderError, SpeechModel, SpeechRequest, Submitted,
+    ChatModel, ChatRequest, ChatResponse, CostMeter, ImageRequest, JobCtx, MediaModel, MediaRef, Produced, ProviderError, SpeechModel, SpeechRequest, Spoken, Submitted,
     VisionModel,
 };
 
@@ -253,7 +253,7 @@ impl SpeechModel for OpenAiSpeech {
     fn id(&self) -> String {
         self.backend.model_id(&self.model)
     }
-    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Produced, ProviderError> {
+    async fn speak(&self, req: &SpeechRequest, ctx: &JobCtx) -> Result<Spoken, ProviderError> {
         self.backend.ready()?;
         if req.text.chars().count() > 4096 {
             return Err(ProviderError::InvalidRequest(format!("voiceover line of {} characters is over the 4096 the speech API takes", req.text.chars().count())));
@@ -266,8 +266,10 @@ impl SpeechModel for OpenAiSpeech {
         let ext = check_bytes(&data, MediaKind::Audio, &self.backend.name)?;
         let path = ctx.work_dir.join(format!("speech-{}.{ext}", uuid::Uuid::new_v4().simple()));
         std::fs::write(&path, &data)?;
-        // The speech API reports no usage: the ledger books the estimate (exact per character).
-        Ok(Produced::new(MediaRef::Local(path)))
+        // The speech API reports no usage: the ledger books the estimate (exact per
+        // character). It returns no timings either: captions come from transcription or
+        // admint's aligner.
+        Ok(Spoken { produced: Produced::new(MediaRef::Local(path)), words: None })
     }
     fn estimate_usd(&self, req: &SpeechRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.characters(req.text.chars().count()))
