@@ -19,14 +19,14 @@ fn fill(dir: &Path) -> String {
     let brief = Brief {
         prompt: "pink running shoes".into(), product_name: "AirRun Pro".into(), call_to_action: "Shop now".into(), audience: String::new(), tone: String::new(),
         language: "en".into(), framework: Framework::Aida, template: "product_showcase".into(), aspect: Aspect::Landscape,
-        duration_s: 30.0, assets: BrandAssets::default(), budget_usd: None, seed: 0, transition: None, look: None,
+        duration_s: 30.0, assets: BrandAssets::default(), budget_usd: None, seed: 0, transition: None, look: None, voice: None, words_per_second: None, captions: None, caption_style: None,
     };
     let render = RenderSpec { width: 1920, height: 1080, fps: 30, intro_s: 1.5, outro_s: 2.0 };
     store.append(&id, Event::SessionCreated { id: id.clone(), brief: Box::new(brief), render }).unwrap();
     for i in 1..EVENTS {
         let event = match i % 4 {
             0 => Event::SceneEdited { scene_id: (i % 6) as u32 + 1, patch: ScenePatch { on_screen_text: Some(format!("take {i}: 20% off")), ..Default::default() } },
-            1 => Event::CostRecorded { entry: CostEntry { stage: admint::pipeline::Task::Clip((i % 6) as u32).label(), provider: "replicate".into(), model: "replicate:m".into(), usd: 0.01, note: "estimate".into() } },
+            1 => Event::CostRecorded { entry: CostEntry { stage: admint::pipeline::Task::Clip((i % 6) as u32).label(), provider: "replicate".into(), model: "replicate:m".into(), usd: 0.01, note: "estimate".into(), job: None } },
             2 => Event::StageStarted { stage: Stage::Clips },
             _ => Event::StoryFeedback { text: format!("more energy, round {i}") },
         };

@@ -152,3 +152,61 @@ async fn a_whole_session_runs_on_fal() {
     drop(p);
     assert_nowhere(h.dir.path(), KEY);
 }
+
+fn music_session(base: &str, chain: &[&str]) -> (Harness, admint::pipeline::Pipeline) {
+    let h = Harness::new();
+    let chain: Vec<String> = chain.iter().map(|s| s.to_string()).collect();
+    let p = h.pipeline_scored(h.store(), |s| {
+        configure(s, base, &["offline"], &["offline"]);
+        s.roles.insert("music".into(), RoleSettings { chain: chain.clone() });
+        s.prices.insert("fal:fal-ai/stable-audio".into(), Price { per_call: 0.2, ..Default::default() });
+        s.prices.insert("fal:acme/filtered".into(), Price { per_call: 0.2, ..Default::default() });
+    });
+    (h, p)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stable_audio_makes_the_music_bed_through_the_queue() {
+    let (mock, base) = Fal::start(KEY);
+    let (h, p) = music_session(&base, &["fal:fal-ai/stable-audio"]);
+    let mut input = brief_input("pink running shoes", 8.0);
+    input.tone = Some("calm".into());
+    let id = new_session(&p, input).await;
+    let outcome = p.run(&id, &mut AutoDecider { retry_failed: false }, Some(&h.out("out"))).await.unwrap();
+    assert!(matches!(outcome, RunOutcome::Done { .. }));
+    let st = p.load(&id).await.unwrap();
+    let bed = st.music.clone().expect("a bed");
+    assert_eq!((bed.provider.as_str(), bed.mood.as_str(), bed.bpm), ("fal:fal-ai/stable-audio", "calm", None), "a remote model's tempo is not known");
+    let body = mock.bodies.lock().unwrap().last().cloned().unwrap();
+    let total = st.render.as_ref().map(|r| r.intro_s + r.outro_s).unwrap() + st.scenes_duration();
+    assert_eq!(body["seconds_total"].as_u64(), Some(total.ceil() as u64));
+    assert_eq!(body["steps"].as_u64(), Some(100));
+    let prompt = body["prompt"].as_str().unwrap();
+    assert!(prompt.contains("calm") && prompt.contains("bpm") && prompt.contains("no vocals"), "{prompt}");
+    assert_eq!(st.costs.iter().filter(|c| c.stage == "music").map(|c| c.usd).sum::<f64>(), 0.2);
+    assert!(st.jobs.keys().any(|j| j.starts_with("music#")), "the job was recorded before it was sent");
+    // The bed is in the final mix.
+    let ff = Ffmpeg::locate().unwrap();
+    assert!(ff.probe(&h.out("out").join("final.mp4")).unwrap().has_audio);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_or_filtered_bed_falls_back_to_the_offline_composer() {
+    let (_mock, base) = Fal::start(KEY);
+    // 60 s is more than Stable Audio's 47: a 422, then the offline composer.
+    let (h, p) = music_session(&base, &["fal:fal-ai/stable-audio", "offline"]);
+    let id = new_session(&p, brief_input("a desk lamp", 60.0)).await;
+    p.run(&id, &mut AutoDecider { retry_failed: false }, Some(&h.out("out"))).await.unwrap();
+    let bed = p.load(&id).await.unwrap().music.unwrap();
+    assert_eq!(bed.provider, "offline/composer");
+    assert!(bed.bpm.is_some(), "the composer's tempo is known");
+    let err = {
+        let mut s = settings();
+        configure(&mut s, &base, &["offline"], &["offline"]);
+        s.roles.insert("music".into(), RoleSettings { chain: vec!["fal:acme/filtered".into()] });
+        let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+        let req = admint::pipeline::cut::bed_request("calm", 10.0, 8.0, 1);
+        run(ps.music.unwrap().head(), &req, &ctx()).await.unwrap_err()
+    };
+    assert!(matches!(err, ProviderError::ContentFiltered(_)), "{err}");
+}

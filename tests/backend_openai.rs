@@ -117,11 +117,12 @@ async fn images_speech_and_vision_use_their_endpoints() {
     assert_eq!(ps.image.estimate_usd(&image_req()), Some(0.042), "the shipped price of gpt-image-1");
     let speech = ps.speech.clone().unwrap();
     let said = speech.speak(&SpeechRequest { text: "Run pink. 20% off: today only!".into(), voice: String::new() }, &c.ctx).await.unwrap();
-    let MediaRef::Local(wav) = said.media else { panic!() };
+    let MediaRef::Local(wav) = said.produced.media else { panic!() };
     assert_eq!(Ffmpeg::locate().unwrap().probe(&wav).unwrap().audio_channels, 1);
     let req = SpeechRequest { text: "Run pink. 20% off: today only!".into(), voice: String::new() };
     assert!((speech.estimate_usd(&req).unwrap() - 30.0 * 0.015 / 1000.0).abs() < 1e-12, "priced per character");
-    assert_eq!(said.cost_usd, None, "the speech API reports no usage");
+    assert_eq!(said.produced.cost_usd, None, "the speech API reports no usage");
+    assert_eq!(said.words, None, "and no timings");
     assert_eq!((mock.images.load(Ordering::SeqCst), mock.speeches.load(Ordering::SeqCst)), (1, 1));
 
     let err = run(set(&base, |s| role(s, "image", &["openai:html-image"])).image.head(), &image_req(), &c).await.unwrap_err();

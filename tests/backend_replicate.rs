@@ -423,3 +423,46 @@ async fn downloads_are_capped_and_checked_for_what_they_are() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(left.len(), 1, "refused downloads leave no partial files: {left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn musicgen_makes_the_music_bed_and_a_failed_one_falls_back_to_the_composer() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| {
+        configure(s, &base, &["offline"], &["offline"]);
+        s.roles.insert("music".into(), RoleSettings { chain: vec!["replicate:meta/musicgen".into()] });
+        s.prices.insert("replicate:meta/musicgen".into(), Price { per_predict_second: 0.001, expected_predict_s: 60.0, ..Default::default() });
+    });
+    let mut input = brief_input("pink running shoes", 8.0);
+    input.tone = Some("energetic".into());
+    let id = new_session(&p, input).await;
+    p.run(&id, &mut auto(), Some(&h.out("out"))).await.unwrap();
+    let st = p.load(&id).await.unwrap();
+    let bed = st.music.clone().unwrap();
+    assert_eq!((bed.provider.as_str(), bed.mood.as_str()), ("replicate:meta/musicgen", "energetic"));
+    let input = mock.inputs.lock().unwrap().last().cloned().unwrap();
+    let total = st.render.as_ref().map(|r| r.intro_s + r.outro_s).unwrap() + st.scenes_duration();
+    assert_eq!(input["duration"].as_u64(), Some(total.ceil() as u64));
+    assert_eq!((input["model_version"].as_str(), input["output_format"].as_str()), (Some("stereo-large"), Some("wav")));
+    assert!(input["prompt"].as_str().unwrap().contains("energetic"));
+    // Replicate's own predict time (12.5 s at $0.001/s) is what the ledger books.
+    assert!((st.costs.iter().filter(|c| c.stage == "music").map(|c| c.usd).sum::<f64>() - 0.0125).abs() < 1e-9);
+
+    // A failed prediction falls back to the next in the chain, and says so.
+    let h2 = Harness::new();
+    let p2 = h2.pipeline_scored(h2.store(), |s| {
+        configure(s, &base, &["offline"], &["offline"]);
+        s.roles.insert("music".into(), RoleSettings { chain: vec!["replicate:acme/fail".into(), "offline".into()] });
+    });
+    let mut notes = p2.subscribe();
+    let id2 = new_session(&p2, brief_input("pink running shoes", 8.0)).await;
+    p2.run(&id2, &mut auto(), Some(&h2.out("out"))).await.unwrap();
+    assert_eq!(p2.load(&id2).await.unwrap().music.unwrap().provider, "offline/composer");
+    let mut said = Vec::new();
+    while let Ok(u) = notes.try_recv() {
+        if let admint::pipeline::Update::Note { text, .. } = u {
+            said.push(text);
+        }
+    }
+    assert!(said.iter().any(|n| n.contains("music") && n.contains("falling back to offline/composer")), "{said:?}");
+}

@@ -1,6 +1,6 @@
 //! ffmpeg work, checked by probing and looking at the produced files.
 
-use admint::domain::{CameraMove, Transition, TransitionKind};
+use admint::domain::{CameraMove, CaptionMode, CaptionStyle, Transition, TransitionKind};
 use admint::media::*;
 use std::path::Path;
 
@@ -93,6 +93,7 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
         colors: ["#ff4fa3".into(), "#2b2d42".into()],
         logo: None, clips, outro_transition: Transition::default(), audio: ComposeAudio { music: Some(music) },
         look: None, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 28,
+        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain,
     };
     let work = dir.path().join("work dir: with, odd 'chars'");
     let out = dir.path().join("final.mp4");
@@ -157,6 +158,7 @@ fn spec_of(clips: Vec<ComposeClip>, intro_s: f64, outro_s: f64, look: Option<std
         colors: ["#202020".into(), "#404040".into()],
         logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve), audio: ComposeAudio::default(),
         look, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 12,
+        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain,
     }
 }
 
@@ -278,7 +280,7 @@ fn the_mix_is_normalised_to_broadcast_loudness_and_the_music_ducks_under_the_voi
     let clip = |path, voice| ComposeClip { path, duration_s: 4.0, text: String::new(), transition: Transition::cut(), voice };
     let a = flat_clip(&ff, dir.path(), "0x204060", 4.0);
     let b = flat_clip(&ff, dir.path(), "0x406020", 4.0);
-    let mut spec = spec_of(vec![clip(a, None), clip(b, Some(VoiceLine { path: voice, duration_s: 2.5 }))], 1.0, 1.0, None);
+    let mut spec = spec_of(vec![clip(a, None), clip(b, Some(VoiceLine { path: voice, duration_s: 2.5, tempo: 1.0, cues: vec![] }))], 1.0, 1.0, None);
     spec.audio.music = Some(music);
     let out = dir.path().join("final.mp4");
     compose(&ff, &spec, &dir.path().join("work"), &out, None, |_| {}).unwrap();
@@ -291,4 +293,101 @@ fn the_mix_is_normalised_to_broadcast_loudness_and_the_music_ducks_under_the_voi
     let under = rms_db(&ff, &out, start + 0.3, start + 2.2);
     let alone = rms_db(&ff, &out, 2.0, 4.5);
     assert!(alone - under >= 10.0, "music under speech {under:.1} dB vs alone {alone:.1} dB: ducked by {:.1} dB", alone - under);
+}
+
+/// A real spoken line (ffmpeg's flite voice) with its word timings from admint's aligner.
+fn spoken_line(ff: &Ffmpeg, dir: &Path, text: &str) -> VoiceLine {
+    let txt = dir.join("line.txt");
+    std::fs::write(&txt, text).unwrap();
+    let wav = dir.join("line.wav");
+    let src = format!("flite=textfile={}:voice=slt", escape_filter_value(&txt.display().to_string()));
+    let st = std::process::Command::new(&ff.ffmpeg).args(["-v", "error", "-y", "-f", "lavfi", "-i", &src]).arg(&wav).status().unwrap();
+    assert!(st.success());
+    let (pauses, duration) = silences(ff, &wav).unwrap();
+    VoiceLine { path: wav, duration_s: duration, tempo: 1.0, cues: align(text, &pauses, duration) }
+}
+
+#[test]
+fn captions_are_burned_in_the_safe_area_clear_of_the_scene_text_and_a_long_line_is_sped_up_to_fit() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Meet AirRun Pro: {100%} \"fresh\", made for runners.";
+    let mut line = spoken_line(&ff, dir.path(), text);
+    assert_eq!(line.cues.len(), text.split_whitespace().count());
+    // A scene 10 % too short for the line at its natural pace.
+    let scene = line.duration_s / 1.1 + 0.35;
+    line.tempo = admint::domain::fit_tempo(line.duration_s, scene).unwrap();
+    assert!(line.tempo > 1.05 && line.tempo <= 1.15, "{}", line.tempo);
+    let clip = ComposeClip { path: flat_clip(&ff, dir.path(), "0x304050", scene), duration_s: scene, text: "Built different".into(), transition: Transition::cut(), voice: Some(line.clone()) };
+    let mut spec = spec_of(vec![clip], 0.5, 0.5, None);
+    let tl = spec.timeline();
+    let cues = caption_cues(&spec, &tl);
+    assert!(!cues.is_empty());
+    let words: String = cues.iter().map(|c| c.text()).collect::<Vec<_>>().join(" ");
+    assert_eq!(words, text, "every word captioned, in order, literally");
+    let (start, len) = tl.clip_slot(0).unwrap();
+    assert!(cues.windows(2).all(|w| w[0].end_s <= w[1].start_s + 1e-9));
+    assert!(cues.iter().all(|c| c.start_s >= start && c.end_s <= start + len + 1e-9), "{cues:?}");
+    let sidecar = srt(&cues);
+    assert!(sidecar.contains("{100%}") && sidecar.starts_with("1\n00:00:00,"), "{sidecar}");
+
+    // The scene text goes to the top; no caption box touches it.
+    let boxes = overlay_boxes(&spec);
+    let scene_box = boxes.iter().find(|b| b.label.contains("scene 1")).unwrap().rect;
+    assert!(scene_box.3 < 0.35, "the scene text moved up: {scene_box:?}");
+    for b in boxes.iter().filter(|b| b.label.starts_with("caption")) {
+        let r = b.rect;
+        assert!(r.1 >= scene_box.3 || r.3 <= scene_box.1, "{} overlaps the scene text", b.label);
+        assert!(r.3 <= 0.95 && r.1 >= 0.05 && r.0 >= 0.0 && r.2 <= 1.0, "{} leaves the safe area: {r:?}", b.label);
+    }
+
+    // Burned: the caption band is lit in the middle of the first cue; off, it is not.
+    let mid = (cues[0].start_s + cues[0].end_s) / 2.0;
+    let band = (0.15, 0.76, 0.85, 0.9);
+    let burned = dir.path().join("burned.mp4");
+    compose(&ff, &spec, &dir.path().join("w1"), &burned, None, |_| {}).unwrap();
+    spec.captions = CaptionMode::Off;
+    let plain = dir.path().join("plain.mp4");
+    compose(&ff, &spec, &dir.path().join("w2"), &plain, None, |_| {}).unwrap();
+    let lit = |f: &Path| mean_rgb(&ff, f, mid, band).iter().sum::<f64>() / 3.0;
+    assert!(lit(&burned) > lit(&plain) + 6.0, "captions drawn: {:.1} vs {:.1}", lit(&burned), lit(&plain));
+    assert!((mean_rgb(&ff, &burned, start + len + 0.2, band)[0] - mean_rgb(&ff, &plain, start + len + 0.2, band)[0]).abs() < 3.0, "no caption on the end card");
+
+    // The sped-up line ends inside its scene (measured on the voice stem).
+    spec.captions = CaptionMode::Burn;
+    let stems = render_stems(&ff, &spec, &dir.path().join("w3"), &dir.path().join("stems")).unwrap();
+    let (pauses, total) = silences(&ff, &stems[0]).unwrap();
+    let speech_end = pauses.last().filter(|p| p.1 >= total - 0.05).map_or(total, |p| p.0);
+    assert!(speech_end <= start + len + 0.02, "the voice runs to {speech_end:.2}s, the scene ends at {:.2}s", start + len);
+}
+
+#[test]
+fn the_music_stem_ducks_at_least_10_db_under_the_voice() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    let bed = compose_bed(&MusicSpec { mood: Mood::Calm, total_s: 9.0, cadence_s: 8.0, seed: 4 });
+    let music = dir.path().join("bed.wav");
+    write_wav(&bed, &music).unwrap();
+    let line = spoken_line(&ff, dir.path(), "Feel the difference every day.");
+    let clip = |path, voice| ComposeClip { path, duration_s: 4.0, text: String::new(), transition: Transition::cut(), voice };
+    let a = flat_clip(&ff, dir.path(), "0x204060", 4.0);
+    let b = flat_clip(&ff, dir.path(), "0x406020", 4.0);
+    let mut spec = spec_of(vec![clip(a, None), clip(b, Some(line.clone()))], 0.5, 0.5, None);
+    spec.audio.music = Some(music);
+    let stems = render_stems(&ff, &spec, &dir.path().join("work"), &dir.path().join("stems")).unwrap();
+    let names: Vec<String> = stems.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["voice.wav", "music.wav", "mix.wav"]);
+    for s in &stems {
+        assert!((ff.probe(s).unwrap().duration_s - spec.total_s()).abs() < 0.05, "{} is the advert's length", s.display());
+    }
+    // The music under the speech against the same bars of the bed alone.
+    let start = spec.timeline().voice_start(1).unwrap();
+    let (a, b) = (start + 0.3, start + line.duration_s - 0.3);
+    let under = rms_db(&ff, &stems[1], a, b);
+    let alone = rms_db(&ff, &spec.audio.music.clone().unwrap(), a, b);
+    assert!(alone - under >= 10.0, "music under speech {under:.1} dB vs alone {alone:.1} dB");
+    // And where nobody speaks, the stem is the bed as it is.
+    assert!((rms_db(&ff, &stems[1], 1.0, 3.5) - rms_db(&ff, &spec.audio.music.clone().unwrap(), 1.0, 3.5)).abs() < 0.5);
+    let (i, tp) = ebur128(&ff, &stems[2]);
+    assert!((i - -14.0).abs() <= 1.0 && tp <= -1.0 + 0.2, "the mix stem is mastered: {i} LUFS, {tp} dBTP");
 }

@@ -213,5 +213,6 @@ pub fn sample_prompt_vars(resources: &Resources) -> serde_json::Value {
         "previous": null, "critique": null, "feedback": null, "feedback_scene": null,
         "original": "o", "error": "e", "product": "X", "prompt": "p", "truncated": false, "purpose": "product", "description": "d",
         "style": "s", "character": "c", "environment": "e", "context_palette": ["#ffffff"], "what": "video",
+        "wps": 2.6, "line": "Meet X, made for you.", "duration_s": 3.0, "max_words": 4,
     })
 }

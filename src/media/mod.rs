@@ -23,7 +23,7 @@ pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
 pub use frames::{for_each_audio_chunk, FrameStream, RgbFrame};
 pub use lut::{look_formula, parse_cube, shipped_cube, Cube, SHIPPED_LOOKS};
-pub use music::{compose_bed, write_wav, Bed, Mood, MusicSpec};
+pub use music::{bed_tempo, compose_bed, write_wav, Bed, Mood, MusicSpec};
 pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
 pub use timeline::{Segment, SegmentKind, Timeline};
 

@@ -327,17 +327,24 @@ fn pluck(m: &mut Mix, rng: &mut Rng, at: usize, note: f64, level: f64, pan: f64)
     }
 }
 
+/// The bed's tempo and bars: whole bars up to the end card, the mood's tempo bent
+/// (within about ±8 %) so they fit.
+pub fn bed_tempo(spec: &MusicSpec) -> (f64, usize) {
+    let st = style(spec.mood);
+    let bar_s = 240.0 / st.bpm;
+    let body = spec.cadence_s.max(bar_s);
+    let bars = (body / bar_s).round().max(1.0) as usize;
+    (240.0 * bars as f64 / body, bars)
+}
+
 /// Compose the bed.
 pub fn compose_bed(spec: &MusicSpec) -> Bed {
     let st = style(spec.mood);
     let mut rng = Rng::new(spec.seed ^ 0x006D_7573_6963);
     let root = *rng.pick(st.roots);
     let prog = *rng.pick(st.progressions);
-    // Whole bars up to the end card: the tempo bends (within about ±8 %) so they fit.
     let bar_s = 240.0 / st.bpm;
-    let body = spec.cadence_s.max(bar_s);
-    let bars = (body / bar_s).round().max(1.0) as usize;
-    let bpm = 240.0 * bars as f64 / body;
+    let (bpm, bars) = bed_tempo(spec);
     let sixteenth = 15.0 / bpm;
     let total = (spec.total_s * sr()).round() as usize;
     let mut m = Mix { l: vec![0.0; total], r: vec![0.0; total] };

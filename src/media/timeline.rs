@@ -146,6 +146,8 @@ mod tests {
             font: String::new(),
             x264_preset: "veryfast".into(),
             crf: 20,
+            captions: Default::default(),
+            caption_style: Default::default(),
         }
     }
 

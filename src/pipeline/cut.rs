@@ -70,7 +70,16 @@ pub fn music_request(st: &SessionState, rules: &FinishRules) -> Option<MusicRequ
         return None;
     }
     let total = render.intro_s + st.scenes_duration() + render.outro_s;
-    Some(MusicRequest { tone: cut_tone(st, rules).to_string(), duration_s: total, cadence_s: total - render.outro_s, seed: b.seed })
+    Some(bed_request(cut_tone(st, rules), total, total - render.outro_s, b.seed))
+}
+
+/// A bed `total_s` long for `tone`, its cadence at `cadence_s`: the mood and the tempo
+/// admint chose, and the same described for a text-to-music model.
+pub fn bed_request(tone: &str, total_s: f64, cadence_s: f64, seed: u64) -> MusicRequest {
+    let mood = crate::media::Mood::for_tone(tone);
+    let (bpm, _) = crate::media::bed_tempo(&crate::media::MusicSpec { mood, total_s, cadence_s, seed });
+    let prompt = format!("{} instrumental music bed for a {:.0}-second advert, {bpm:.0} bpm, steady groove, no vocals, clean ending", mood.id(), total_s.round());
+    MusicRequest { tone: tone.to_string(), mood: mood.id().into(), bpm, prompt, duration_s: total_s, cadence_s, seed }
 }
 
 /// The final cut of `st`, or `None` while a scene has no clip. `asset` gives a blob's

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::providers::ProviderSet;
 use crate::domain::{Brief, ReferenceKind, SessionState};
-use crate::providers::{ChatRequest, ImagePurpose, ImageRequest, MusicRequest, VideoRequest};
+use crate::providers::{ChatRequest, ImagePurpose, ImageRequest, VideoRequest};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EstimateLine {
@@ -99,7 +99,7 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
         if state.is_none_or(|s| s.music.is_none()) {
             let r = &settings.render;
             let total = r.intro_s + brief.duration_s + r.outro_s;
-            let req = MusicRequest { tone: brief.tone.clone(), duration_s: total, cadence_s: total - r.outro_s, seed: brief.seed };
+            let req = super::cut::bed_request(&brief.tone, total, total - r.outro_s, brief.seed);
             add("music bed", music.id(), 1, music.estimate_usd(&req));
         }
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    Analyst, ChatModel, ChatRequest, ChatResponse, Composed, Critic, JobCtx, MediaModel, MusicModel, MusicRequest, ProviderError, SceneInput,
+    Analyst, ChatModel, ChatRequest, ChatResponse, Critic, JobCtx, MediaModel, ProviderError, SceneInput,
     SceneWriter, SpeechModel, SpeechRequest, Spoken, StoryDirector, StoryInput,
 };
 use crate::config::FrameworkSpec;
@@ -126,18 +126,6 @@ impl SpeechModel for Chain<dyn SpeechModel> {
     }
 }
 
-#[async_trait]
-impl MusicModel for Chain<dyn MusicModel> {
-    fn id(&self) -> String {
-        self.joined(|m| m.id())
-    }
-    async fn compose(&self, req: &MusicRequest, ctx: &JobCtx) -> Result<Composed, ProviderError> {
-        self.try_in_order("music", |m| m.id(), |m| async move { m.compose(req, ctx).await }).await
-    }
-    fn estimate_usd(&self, req: &MusicRequest) -> Option<f64> {
-        self.head().estimate_usd(req)
-    }
-}
 
 #[async_trait]
 impl Analyst for Chain<dyn Analyst> {

@@ -154,11 +154,16 @@ pub type ImageModel = dyn MediaModel<ImageRequest>;
 /// Image-to-video.
 pub type VideoModel = dyn MediaModel<VideoRequest>;
 
-/// What a music bed must be.
+/// What a music bed must be. The mood and tempo are admint's choice from the tone (the
+/// offline composer plays them; remote models get them in `prompt`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MusicRequest {
     /// The brief's tone (or the template's), which sets the mood.
     pub tone: String,
+    pub mood: String,
+    pub bpm: f64,
+    /// The bed described for a text-to-music model.
+    pub prompt: String,
     /// The whole advert's length, in seconds: the bed is exactly this long.
     pub duration_s: f64,
     /// Where the end card starts: the final chord lands here.
@@ -166,24 +171,9 @@ pub struct MusicRequest {
     pub seed: u64,
 }
 
-/// A music bed and what is known of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Composed {
-    pub produced: Produced,
-    /// Beats per minute, when the model says (the offline composer does).
-    pub bpm: Option<f64>,
-    pub mood: String,
-}
-
-/// Music for the advert.
-#[async_trait]
-pub trait MusicModel: Send + Sync {
-    fn id(&self) -> String;
-    async fn compose(&self, req: &MusicRequest, ctx: &JobCtx) -> Result<Composed, ProviderError>;
-    fn estimate_usd(&self, _req: &MusicRequest) -> Option<f64> {
-        Some(0.0)
-    }
-}
+/// Music for the advert: a job like an image or a video, so remote beds get the same
+/// crash-safe submit / re-attach protocol.
+pub type MusicModel = dyn MediaModel<MusicRequest>;
 
 /// A spoken line and, when the backend returns them, its word timings.
 #[derive(Debug, Clone, PartialEq)]

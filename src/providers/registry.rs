@@ -25,7 +25,7 @@ pub struct ProviderSet {
     pub video: Chain<VideoModel>,
     pub speech: Option<Arc<dyn SpeechModel>>,
     /// The music bed when the brief brings none (`None`: silent).
-    pub music: Option<Arc<dyn MusicModel>>,
+    pub music: Option<Chain<MusicModel>>,
     /// A chat model for free-text intents (none offline).
     pub chat: Option<Arc<dyn ChatModel>>,
     /// Reads free-text answers when a chat model is configured.
@@ -103,7 +103,7 @@ macro_rules! chain_into_arc {
         }
     )*};
 }
-chain_into_arc!(ChatModel, SpeechModel, MusicModel, Analyst, StoryDirector, Critic, SceneWriter);
+chain_into_arc!(ChatModel, SpeechModel, Analyst, StoryDirector, Critic, SceneWriter);
 
 impl ProviderSet {
     pub fn from_settings(settings: &Settings, ffmpeg: &Ffmpeg) -> Result<ProviderSet, ProviderError> {
@@ -157,7 +157,7 @@ impl ProviderSet {
 
         let speech = one_or_chain(backends.chain::<dyn SpeechModel>("speech", &kit, |p| p.speech, || Some(Arc::new(FliteVoice { ffmpeg: ffmpeg.clone() })))?);
 
-        let music = one_or_chain(backends.chain::<dyn MusicModel>("music", &kit, |p| p.music, || Some(Arc::new(OfflineComposer)))?);
+        let music = Chain::new(backends.chain::<MusicModel>("music", &kit, |p| p.music, || Some(Arc::new(OfflineComposer)))?);
 
         let image = Chain::new(image).ok_or_else(|| ProviderError::Config("roles.image: the chain is empty".into()))?;
         let video = Chain::new(video).ok_or_else(|| ProviderError::Config("roles.video: the chain is empty".into()))?;

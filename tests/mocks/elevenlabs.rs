@@ -21,6 +21,9 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+/// A generation in the account's history: (id, voice, model, text, date_unix, audio).
+pub type Item = (String, String, String, String, u64, Vec<u8>);
+
 #[derive(Default)]
 pub struct ElevenLabs {
     pub key: String,
@@ -28,8 +31,8 @@ pub struct ElevenLabs {
     pub delivered: AtomicUsize,
     pub delivered_texts: Mutex<Vec<String>>,
     pub requests: Mutex<Vec<(String, String, Value)>>,
-    /// The account's history: (id, voice, model, text, date_unix, audio), oldest first.
-    pub history: Mutex<Vec<(String, String, String, String, u64, Vec<u8>)>>,
+    /// The account's history, oldest first.
+    pub history: Mutex<Vec<Item>>,
     pub history_reads: AtomicUsize,
 }
 

@@ -6,7 +6,9 @@
 //! The app name picks the behaviour: `ok` (queued at position 1, then in progress with
 //! tqdm logs, then done), `flaky` (a 503, then a 429 with an HTTP-date Retry-After), `fail`
 //! (completed with an error), `filtered` (content policy), `nsfw` (the safety checker
-//! flags the image), `html`, `hold` (until released or cancelled).
+//! flags the image), `html`, `hold` (until released or cancelled). A body with
+//! `seconds_total` is Stable Audio: it answers `{"audio_file": {url, content_type}}` and
+//! refuses more than 47 seconds as its API does.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -36,6 +38,8 @@ pub struct Fal {
 struct Req {
     app: String,
     video: bool,
+    /// Stable Audio (`seconds_total`): answers `{"audio_file": {…}}`.
+    audio: bool,
     polls: u32,
     canceled: bool,
 }
@@ -87,7 +91,11 @@ fn enqueue(m: &Fal, owner: &str, app: &str, h: &HeaderMap, body: Bytes) -> Respo
     m.bodies.lock().unwrap().push(body.clone());
     let id = format!("req-{n:04}-4b1f");
     let video = body.get("duration").is_some();
-    m.reqs.lock().unwrap().insert(id.clone(), Req { app: app.into(), video, polls: 0, canceled: false });
+    let audio = body.get("seconds_total").is_some();
+    if audio && !body["seconds_total"].as_u64().is_some_and(|s| (1..=47).contains(&s)) {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": [{ "loc": ["body", "seconds_total"], "msg": "ensure this value is less than or equal to 47", "type": "value_error.number.not_le" }] }))).into_response();
+    }
+    m.reqs.lock().unwrap().insert(id.clone(), Req { app: app.into(), video, audio, polls: 0, canceled: false });
     let base = m.base.lock().unwrap().clone();
     let u = format!("{base}/{owner}/{app}/requests/{id}");
     (
@@ -160,9 +168,11 @@ async fn result(State(m): State<Arc<Fal>>, Path((_owner, _app, id)): Path<(Strin
     }
     let Some(r) = m.reqs.lock().unwrap().get(&id).cloned() else { return detail(StatusCode::NOT_FOUND, "Request not found") };
     let base = m.base.lock().unwrap().clone();
-    let file = if r.app == "html" { "page.html" } else if r.video { "out.mp4" } else { "out.png" };
+    let file = if r.app == "html" { "page.html" } else if r.video { "out.mp4" } else if r.audio { "out.wav" } else { "out.png" };
     let url = format!("{base}/files/{file}");
-    if r.video {
+    if r.audio {
+        (StatusCode::OK, Json(json!({ "audio_file": { "url": url, "content_type": "audio/wav", "file_name": "out.wav", "file_size": 1234 } }))).into_response()
+    } else if r.video {
         (StatusCode::OK, Json(json!({ "video": { "url": url, "content_type": "video/mp4", "file_size": 1234 } }))).into_response()
     } else {
         let nsfw = r.app == "nsfw";

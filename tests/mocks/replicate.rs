@@ -6,7 +6,8 @@
 //! The model's name picks the behaviour: `ok`, `fast` (done within `Prefer: wait`),
 //! `flaky` (a 500, then a 429 with Retry-After, then fine), `slowpoll` (the first poll
 //! takes 3 s), `fail`, `nsfw`, `html` (the output link serves an HTML page), `hold` (runs
-//! until released or cancelled), `malformed` (a broken JSON body on create).
+//! until released or cancelled), `malformed` (a broken JSON body on create). An input
+//! with `model_version` is MusicGen's: its output is a WAV link.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -46,6 +47,8 @@ struct Pred {
     polls: u32,
     canceled: bool,
     video: bool,
+    /// MusicGen (`model_version` in the input): a WAV output.
+    audio: bool,
 }
 
 fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
@@ -110,9 +113,9 @@ impl Replicate {
                     v["error"] = json!("NSFW content detected. Try running it again, or try a different prompt.");
                 }
                 _ => {
-                    let file = if behaviour == "html" { "page.html" } else if p.video { "out.mp4" } else { "out.png" };
+                    let file = if behaviour == "html" { "page.html" } else if p.audio { "out.wav" } else if p.video { "out.mp4" } else { "out.png" };
                     v["status"] = json!("succeeded");
-                    v["output"] = if p.video { json!(format!("{base}/files/{file}")) } else { json!([format!("{base}/files/{file}")]) };
+                    v["output"] = if p.video || p.audio { json!(format!("{base}/files/{file}")) } else { json!([format!("{base}/files/{file}")]) };
                     v["logs"] = json!("100%|##########| 4/4 [00:04<00:00,  1.00it/s]");
                     v["metrics"] = json!({ "predict_time": *self.predict_time.lock().unwrap(), "total_time": 14.0 });
                 }
@@ -137,8 +140,9 @@ impl Replicate {
             return (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], "{\"id\": \"x\", \"status\": ").into_response();
         }
         let id = format!("pred{:04}", self.creates.load(Ordering::SeqCst));
-        let video = body["input"].get("duration").is_some();
-        let p = Pred { model, polls: 0, canceled: false, video };
+        let audio = body["input"].get("model_version").is_some();
+        let video = body["input"].get("duration").is_some() && !audio;
+        let p = Pred { model, polls: 0, canceled: false, video, audio };
         let wait = h.get("prefer").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("wait"));
         let mut shown = p.clone();
         if wait && p.model.ends_with("/fast") {
@@ -234,11 +238,14 @@ async fn upload(State(m): State<Arc<Replicate>>, h: HeaderMap, body: Bytes) -> R
     (StatusCode::CREATED, Json(json!({ "id": format!("file{n}"), "size": body.len(), "urls": { "get": format!("{base}/files/upload{n}.png") } }))).into_response()
 }
 
-/// Serve the fixtures by name: `.mp4`, `.html` (an error page), anything else as PNG.
+/// Serve the fixtures by name: `.mp4`, `.wav`, `.html` (an error page), anything else as PNG.
 pub async fn file_route(Path(name): Path<String>) -> Response {
     let f = super::fixtures();
     if name.ends_with(".html") {
         return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>").into_response();
+    }
+    if name.ends_with(".wav") {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, "audio/wav")], f.wav.clone()).into_response();
     }
     if name.ends_with(".mp4") {
         return (StatusCode::OK, [(header::CONTENT_TYPE, "video/mp4")], f.mp4.clone()).into_response();

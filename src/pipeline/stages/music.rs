@@ -6,8 +6,9 @@ use std::sync::Arc;
 use super::super::cut::music_request;
 use super::super::keys::music_key;
 use super::super::{Pipeline, PipelineError, Recorder, Task};
-use super::{check_budget, ingest, job_ctx, record_cost};
+use super::produce;
 use crate::domain::{Event, MusicBed, SessionState};
+use crate::providers::offline::OFFLINE_COMPOSER;
 
 pub async fn music(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
     let Some(model) = p.providers.music.clone() else { return Ok(()) };
@@ -21,16 +22,11 @@ pub async fn music(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Resu
     }
     let task = Task::Music;
     rec.progress(task, 0.0);
-    let est = model.estimate_usd(&req);
-    check_budget(&rec.state().await, est, &task.label(), &model.id())?;
-    let ctx = job_ctx(p, rec, &st.id, task, &key);
-    let made = model.compose(&req, &ctx).await.map_err(|e| match e {
-        crate::providers::ProviderError::Cancelled => PipelineError::Cancelled(st.id.clone()),
-        e => PipelineError::provider(task, e),
-    })?;
-    let audio = ingest(p, made.produced.media, "wav").await.map_err(|e| PipelineError::provider(task, e))?;
-    record_cost(rec, &task.label(), &model.id(), made.produced.cost_usd, est).await?;
-    let bed = MusicBed { audio, duration_s: req.duration_s, bpm: made.bpm, mood: made.mood, provider: model.id(), key: key.clone() };
+    // A job like any other: recorded before it is sent, re-attached after a crash.
+    let made = produce(p, rec, task, &key, &model, &req, "wav", 1).await?;
+    // The offline composer plays exactly the asked tempo; a remote model was only asked.
+    let bpm = (made.model == OFFLINE_COMPOSER).then_some(req.bpm);
+    let bed = MusicBed { audio: made.asset, duration_s: req.duration_s, bpm, mood: req.mood.clone(), provider: made.model, key: key.clone() };
     p.store.cache_put(&key, &bed)?;
     rec.record(Event::MusicReady { music: bed }).await?;
     rec.progress(task, 1.0);

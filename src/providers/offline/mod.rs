@@ -11,7 +11,7 @@ mod writer;
 
 pub use analyst::{palette_kmeans, PixelAnalyst};
 pub use animator::CameraAnimator;
-pub use composer::OfflineComposer;
+pub use composer::{OfflineComposer, OFFLINE_COMPOSER};
 pub use critic::RubricCritic;
 pub use painter::CardPainter;
 pub use voice::FliteVoice;

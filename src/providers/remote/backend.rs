@@ -14,7 +14,7 @@ use crate::config::{BackendKind, BackendSettings, Price, Settings};
 use crate::domain::Aspect;
 use crate::providers::http::{default_cap, download, Api, Auth, MediaKind, RetryPolicy, Secret};
 use crate::providers::pricing::PriceBook;
-use crate::providers::{ImageRequest, MediaRef, ProviderError, VideoRequest};
+use crate::providers::{ImageRequest, MediaRef, MusicRequest, ProviderError, VideoRequest};
 
 const SHIPPED_INPUTS: &str = include_str!("inputs.toml");
 
@@ -207,9 +207,19 @@ fn image_vars(req: &ImageRequest, image: Value) -> Vars {
     v
 }
 
-/// What the remote backends need to know of an image or video request.
+fn music_vars(req: &MusicRequest) -> Vars {
+    let mut v = Vars::new();
+    v.insert("prompt", json!(req.prompt));
+    v.insert("seed", json!(req.seed));
+    v.insert("duration", json!(req.duration_s.ceil().max(1.0) as u64));
+    v.insert("duration_s", json!(req.duration_s));
+    v.insert("bpm", json!(req.bpm.round() as u64));
+    v
+}
+
+/// What the remote backends need to know of an image, video or music request.
 pub trait RemoteRequest: Send + Sync + 'static {
-    /// `video` or `image`: which default input template applies.
+    /// `video`, `image` or `music`: which default input template applies.
     const WHAT: &'static str;
     const KIND: MediaKind;
     /// The picture to start from, when there is one.
@@ -247,6 +257,21 @@ impl RemoteRequest for ImageRequest {
     fn cost(&self, price: &Price) -> f64 {
         use crate::providers::pricing::Cost;
         price.images(1)
+    }
+}
+
+impl RemoteRequest for MusicRequest {
+    const WHAT: &'static str = "music";
+    const KIND: MediaKind = MediaKind::Audio;
+    fn input_image(&self) -> Option<&Path> {
+        None
+    }
+    fn vars(&self, _image: Value) -> Vars {
+        music_vars(self)
+    }
+    fn cost(&self, price: &Price) -> f64 {
+        use crate::providers::pricing::Cost;
+        price.video(self.duration_s.ceil())
     }
 }
 

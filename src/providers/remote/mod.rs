@@ -45,7 +45,7 @@ pub struct Protocol {
     pub image: Option<Make<ImageModel>>,
     pub video: Option<Make<VideoModel>>,
     pub speech: Option<Make<dyn SpeechModel>>,
-    pub music: Option<Make<dyn MusicModel>>,
+    pub music: Option<Make<MusicModel>>,
 }
 
 /// The protocol of a backend kind.

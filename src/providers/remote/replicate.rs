@@ -184,7 +184,7 @@ impl<R: RemoteRequest> MediaModel<R> for Replicate {
     }
 }
 
-/// Replicate predictions: images and videos; keys as bearer tokens.
+/// Replicate predictions: images, videos and music (MusicGen); keys as bearer tokens.
 pub static PROTOCOL: super::Protocol = super::Protocol {
     auth: crate::providers::http::Auth::Bearer,
     check_path: Some("v1/account"),
@@ -193,5 +193,5 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
     video: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
     speech: None,
-    music: None,
+    music: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
 };

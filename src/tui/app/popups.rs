@@ -12,6 +12,7 @@ use crate::tui::action::Effect;
 pub enum EditField {
     Text,
     Description,
+    Voiceover,
 }
 
 pub enum Popup {
@@ -72,6 +73,7 @@ impl App {
                             return vec![];
                         }
                         EditField::Description => ScenePatch { description: Some(text), ..Default::default() },
+                        EditField::Voiceover => ScenePatch { voiceover: Some(text), ..Default::default() },
                     };
                     return self.session_change(Command::EditScene { scene_id, patch }, true);
                 }

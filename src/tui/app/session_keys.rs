@@ -68,10 +68,13 @@ impl App {
                     self.status = "this scene has no keyframe yet".into();
                 }
             }
-            (Focus::Scenes, Cmd::EditText | Cmd::EditDescription) => {
+            (Focus::Scenes, Cmd::EditText | Cmd::EditDescription | Cmd::EditVoiceover) => {
                 let Some(scene) = v.state.scenes.get(v.scene_sel).cloned() else { return vec![] };
-                let field = if c == Cmd::EditText { EditField::Text } else { EditField::Description };
-                let text = if field == EditField::Text { scene.on_screen_text } else { scene.description };
+                let (field, text) = match c {
+                    Cmd::EditText => (EditField::Text, scene.on_screen_text),
+                    Cmd::EditVoiceover => (EditField::Voiceover, scene.voiceover),
+                    _ => (EditField::Description, scene.description),
+                };
                 let mut editor = TextArea::new(vec![text]);
                 editor.move_cursor(ratatui_textarea::CursorMove::End);
                 self.popup = Some(Popup::EditScene { scene_id: scene.id, field, editor });

@@ -184,6 +184,8 @@ pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
                 lines.push(Line::from(Span::styled(format!("   {l}"), t.muted)));
             }
             lines.push(Line::from(Span::styled(format!("   in: {} (t)", sc.transition), t.muted)));
+            let (vo, warn) = voice_line(s, sc);
+            lines.push(Line::from(Span::styled(format!("   vo: {}", vo.chars().take(w.saturating_sub(7)).collect::<String>()), if warn { t.poor } else { t.muted })));
         }
     }
     // Keep the selected scene in view.
@@ -191,6 +193,31 @@ pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
     let h = inner.height as usize;
     let skip = (sel_line + 3).saturating_sub(h);
     f.render_widget(Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()), inner);
+}
+
+/// A scene's voiceover in the editor: the line, and its measured length against the
+/// room the scene leaves (or its estimate at the brief's pace before it is spoken);
+/// `true` when it does not fit as it is.
+fn voice_line(s: &crate::domain::SessionState, sc: &crate::domain::Scene) -> (String, bool) {
+    use crate::domain::{fit_tempo, speech_room_s, spoken_s, word_budget, word_count};
+    let line = sc.voiceover.trim();
+    if line.is_empty() {
+        return ("(none) (v)".into(), false);
+    }
+    let room = speech_room_s(sc.duration_s);
+    let fit = match s.voices.get(&sc.id).filter(|t| t.text == line) {
+        Some(take) => match fit_tempo(take.duration_s, sc.duration_s) {
+            Some(t) if t > 1.001 => (format!("{:.2}s in {room:.2}s: {:.0}% faster", take.duration_s, (t - 1.0) * 100.0), false),
+            Some(_) => (format!("{:.2}s in {room:.2}s", take.duration_s), false),
+            None => (format!("{:.2}s in {room:.2}s: overruns", take.duration_s), true),
+        },
+        None => {
+            let wps = s.brief().wps();
+            let (n, budget) = (word_count(line), word_budget(sc.duration_s, wps));
+            (format!("~{:.1}s, {n}/{budget} words", spoken_s(line, wps)), n > budget)
+        }
+    };
+    (format!("\"{line}\" — {} (v)", fit.0), fit.1)
 }
 
 /// What a clip is doing, in words, and its progress 0..1.

@@ -83,6 +83,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
             let what = match field {
                 EditField::Text => "on-screen text",
                 EditField::Description => "description",
+                EditField::Voiceover => "voiceover",
             };
             let title = format!("Scene {n} {what} — Enter saves, Esc cancels");
             let mut e = editor.clone();
