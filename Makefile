@@ -39,8 +39,11 @@ demo-advert:
 	  --auto --output $(DEMO_DIR)
 	@echo "advert: $(DEMO_DIR)/final.mp4 (storyboard: $(DEMO_DIR)/storyboard.md)"
 
-# VBench's own temporal_flickering (tests/vbench_reference) runs on Python with OpenCV.
+# VBench's own temporal_flickering (tests/vbench_reference) runs on Python with OpenCV;
+# the caption test reads burned captions back with tesseract.
 test-deps:
+	@command -v tesseract >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr >/dev/null; }
 	@python3 -c "import cv2, numpy" 2>/dev/null || python3 -m pip install --quiet opencv-python-headless numpy 2>/dev/null || { \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-opencv python3-numpy >/dev/null; }

@@ -39,7 +39,7 @@ fn fixture() -> App {
         v.state.scenes.push(Scene { id, description: format!("Scene {id}: AirRun Pro on a pink track at dawn, camera gliding"), duration_s: 3.0, shot_type: "wide".into(), camera: CameraMove::ALL[id as usize % 6], motion_intensity: 0.5, on_screen_text: format!("Line {id}"), voiceover: String::new(), transition: Transition::default() });
         let video = AssetId { sha256: format!("{id:064}"), ext: "mp4".into() };
         if id % 3 != 0 {
-            v.state.clips.insert(id, Clip { scene_id: id, video: video.clone(), duration_s: 3.0, width: 1920, height: 1080, fps: 30, provider: "o".into(), key: "k".into(), cached: false });
+            v.state.clips.insert(id, Clip { scene_id: id, video: video.clone(), duration_s: 3.0, width: 1920, height: 1080, fps: 30, provider: "o".into(), key: "k".into(), cached: false, has_audio: false });
             v.state.scores.insert(ScoreTarget::Clip(id), ScoreRecord { target: ScoreTarget::Clip(id), video, score: Score::Scored { dimensions: dims.clone(), quality: 50.0 + id as f64, gates: vec![], scorer: "b".into(), version: "b".into() } });
         } else {
             v.live.insert(admint::pipeline::Task::Clip(id), id as f32 / 50.0);

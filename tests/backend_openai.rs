@@ -146,6 +146,7 @@ async fn a_whole_session_with_a_mock_backend_in_every_role() {
         role(s, "vision", &["openai:gpt-4o-mini"]);
         role(s, "image", &["openai:gpt-image-1"]);
         role(s, "speech", &["openai:tts-1"]);
+        role(s, "transcription", &["openai:whisper-1"]);
         role(s, "video", &["replicate:acme/ok"]);
     });
     let id = new_session(&p, brief_input("pink running shoes for Gen Z runners", 6.0)).await;
@@ -164,7 +165,44 @@ async fn a_whole_session_with_a_mock_backend_in_every_role() {
     assert!(!chat.is_empty() && chat.iter().all(|c| (c.usd - (1000.0 * 0.15 + 200.0 * 0.60) / 1e6).abs() < 1e-12 && c.note == "reported by the provider"));
     assert!(chat.iter().any(|c| c.stage == "story") && chat.iter().any(|c| c.stage.starts_with("reference:")));
     assert!(out.join("final.mp4").is_file());
+    // Every voice line was spoken and its captions timed by the transcription model.
+    let lines = st.scenes.iter().filter(|s| !s.voiceover.trim().is_empty()).count();
+    assert!(lines > 0);
+    assert_eq!((oa.speeches.load(Ordering::SeqCst), oa.transcriptions.load(Ordering::SeqCst)), (lines, lines));
+    assert!(st.voices.values().all(|t| t.cue_source == admint::domain::CueSource::Transcription), "{:?}", st.voices.values().map(|t| t.cue_source).collect::<Vec<_>>());
+    let form = oa.transcription_forms.lock().unwrap()[0].clone();
+    assert_eq!((form["model"].as_str(), form["response_format"].as_str(), form["timestamp_granularities[]"].as_str(), form["language"].as_str()), ("whisper-1", "verbose_json", "word", "en"));
+    assert!(st.costs.iter().any(|c| c.model == "openai:whisper-1" && c.usd > 0.0), "transcription is booked per minute");
+    assert!(std::fs::read_to_string(out.join("captions.srt")).unwrap().contains(st.scenes.iter().find(|s| !s.voiceover.is_empty()).unwrap().voiceover.split_whitespace().next().unwrap()));
     drop(p);
     assert_nowhere(h.dir.path(), KEY);
     assert_nowhere(h.dir.path(), "r8_every_role_key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transcription_returns_word_timings_and_its_errors_are_told_apart() {
+    let (mock, base) = OpenAi::start(KEY);
+    let model = |m: &str| set(&base, |s| role(s, "transcription", &[&format!("openai:{m}")])).transcription.expect("a transcription chain");
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join("line.wav");
+    std::fs::write(&audio, &mocks::fixtures().wav).unwrap();
+    let req = TranscriptionRequest { audio: audio.clone(), script: "Meet AirRun: 20% lighter.".into(), language: "en".into(), duration_s: 1.0 };
+    let words = model("whisper-1").transcribe(&req).await.unwrap();
+    assert_eq!(words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), ["meet", "airrun", "20", "lighter"]);
+    assert!(words.windows(2).all(|w| w[0].end_s <= w[1].start_s + 1e-9) && (words[3].end_s - 1.0).abs() < 0.05, "{words:?}");
+    assert!((model("whisper-1").estimate_usd(&TranscriptionRequest { duration_s: 60.0, ..req.clone() }).unwrap() - 0.006).abs() < 1e-12, "per minute of audio");
+    let form = mock.transcription_forms.lock().unwrap()[0].clone();
+    assert_eq!(form["file"], mocks::fixtures().wav.len().to_string(), "the whole file was sent");
+    assert_eq!(form["prompt"], "Meet AirRun: 20% lighter.", "the script is the recogniser's hint");
+    let err = model("gpt-4o-mini").transcribe(&req).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::NotFound(m) if m.contains("does not exist")), "{err}");
+    let err = model("whisper-broken").transcribe(&req).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::Protocol(m) if m.contains("cannot read")), "{err}");
+    std::env::set_var("ADMINT_TEST_OPENAI_BADKEY", "sk-wrong-0000");
+    let mut s = settings();
+    s.backends.insert("openai".into(), BackendSettings { base_url: base.clone(), api_key_env: "ADMINT_TEST_OPENAI_BADKEY".into(), retry_base_ms: 20, timeout_s: 5, ..Default::default() });
+    role(&mut s, "transcription", &["openai:whisper-1"]);
+    let bad = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap().transcription.unwrap();
+    let err = bad.transcribe(&req).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::Auth(m) if !m.contains("sk-wrong")), "{err}");
 }

@@ -76,7 +76,7 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
         let out = dir.path().join(format!("c{k}.mp4"));
         let spec = AnimateSpec { width: 320, height: 180, fps: 30, duration_s: 1.0, camera: cam, intensity: 0.5, x264_preset: "ultrafast".into(), crf: 28 };
         animate_still(&ff, &still, &out, &spec, None, |_| {}).unwrap();
-        clips.push(ComposeClip { path: out, duration_s: 1.0, text: r#"Don't "wait": 100% \ off, today"#.into(), transition: Transition::default(), voice: None });
+        clips.push(ComposeClip { path: out, duration_s: 1.0, text: r#"Don't "wait": 100% \ off, today"#.into(), transition: Transition::default(), voice: None, ambience: false });
     }
     // Music: 0.7 s of tone, shorter than the advert, so it must loop.
     let music = dir.path().join("m.wav");
@@ -93,7 +93,7 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
         colors: ["#ff4fa3".into(), "#2b2d42".into()],
         logo: None, clips, outro_transition: Transition::default(), audio: ComposeAudio { music: Some(music) },
         look: None, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 28,
-        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain,
+        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain, beat_s: None, ambience_db: -18.0,
     };
     let work = dir.path().join("work dir: with, odd 'chars'");
     let out = dir.path().join("final.mp4");
@@ -158,7 +158,7 @@ fn spec_of(clips: Vec<ComposeClip>, intro_s: f64, outro_s: f64, look: Option<std
         colors: ["#202020".into(), "#404040".into()],
         logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve), audio: ComposeAudio::default(),
         look, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 12,
-        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain,
+        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain, beat_s: None, ambience_db: -18.0,
     }
 }
 
@@ -168,7 +168,7 @@ fn a_dissolve_blends_both_shots_and_keeps_the_planned_length() {
     let dir = tempfile::tempdir().unwrap();
     let red = flat_clip(&ff, dir.path(), "0xff0000", 2.0);
     let blue = flat_clip(&ff, dir.path(), "0x0000ff", 2.0);
-    let clip = |path, transition| ComposeClip { path, duration_s: 2.0, text: String::new(), transition, voice: None };
+    let clip = |path, transition| ComposeClip { path, duration_s: 2.0, text: String::new(), transition, voice: None, ambience: false };
     let spec = spec_of(vec![clip(red, Transition::cut()), clip(blue, Transition { kind: TransitionKind::Dissolve, duration_s: 0.6 })], 0.0, 0.0, None);
     let out = dir.path().join("final.mp4");
     let probe = compose(&ff, &spec, &dir.path().join("work"), &out, None, |_| {}).unwrap();
@@ -197,7 +197,7 @@ fn a_look_grades_the_clips_and_never_the_cards_or_the_text() {
     let invert = dir.path().join("invert.cube");
     std::fs::write(&invert, "TITLE \"invert\"\nLUT_3D_SIZE 2\n1 1 1\n0 1 1\n1 0 1\n0 0 1\n1 1 0\n0 1 0\n1 0 0\n0 0 0\n").unwrap();
     assert!(parse_cube(&std::fs::read_to_string(&invert).unwrap(), "invert.cube").is_ok());
-    let clip = ComposeClip { path: grey, duration_s: 2.0, text: "WWWWWWWW".into(), transition: Transition::cut(), voice: None };
+    let clip = ComposeClip { path: grey, duration_s: 2.0, text: "WWWWWWWW".into(), transition: Transition::cut(), voice: None, ambience: false };
     let render = |look: Option<std::path::PathBuf>, name: &str| {
         let out = dir.path().join(format!("{name}.mp4"));
         compose(&ff, &spec_of(vec![clip.clone()], 1.0, 1.0, look), &dir.path().join(name), &out, None, |_| {}).unwrap();
@@ -277,7 +277,7 @@ fn the_mix_is_normalised_to_broadcast_loudness_and_the_music_ducks_under_the_voi
         .status()
         .unwrap();
     assert!(st.success());
-    let clip = |path, voice| ComposeClip { path, duration_s: 4.0, text: String::new(), transition: Transition::cut(), voice };
+    let clip = |path, voice| ComposeClip { path, duration_s: 4.0, text: String::new(), transition: Transition::cut(), voice, ambience: false };
     let a = flat_clip(&ff, dir.path(), "0x204060", 4.0);
     let b = flat_clip(&ff, dir.path(), "0x406020", 4.0);
     let mut spec = spec_of(vec![clip(a, None), clip(b, Some(VoiceLine { path: voice, duration_s: 2.5, tempo: 1.0, cues: vec![] }))], 1.0, 1.0, None);
@@ -318,7 +318,7 @@ fn captions_are_burned_in_the_safe_area_clear_of_the_scene_text_and_a_long_line_
     let scene = line.duration_s / 1.1 + 0.35;
     line.tempo = admint::domain::fit_tempo(line.duration_s, scene).unwrap();
     assert!(line.tempo > 1.05 && line.tempo <= 1.15, "{}", line.tempo);
-    let clip = ComposeClip { path: flat_clip(&ff, dir.path(), "0x304050", scene), duration_s: scene, text: "Built different".into(), transition: Transition::cut(), voice: Some(line.clone()) };
+    let clip = ComposeClip { path: flat_clip(&ff, dir.path(), "0x304050", scene), duration_s: scene, text: "Built different".into(), transition: Transition::cut(), voice: Some(line.clone()), ambience: false };
     let mut spec = spec_of(vec![clip], 0.5, 0.5, None);
     let tl = spec.timeline();
     let cues = caption_cues(&spec, &tl);
@@ -369,7 +369,7 @@ fn the_music_stem_ducks_at_least_10_db_under_the_voice() {
     let music = dir.path().join("bed.wav");
     write_wav(&bed, &music).unwrap();
     let line = spoken_line(&ff, dir.path(), "Feel the difference every day.");
-    let clip = |path, voice| ComposeClip { path, duration_s: 4.0, text: String::new(), transition: Transition::cut(), voice };
+    let clip = |path, voice| ComposeClip { path, duration_s: 4.0, text: String::new(), transition: Transition::cut(), voice, ambience: false };
     let a = flat_clip(&ff, dir.path(), "0x204060", 4.0);
     let b = flat_clip(&ff, dir.path(), "0x406020", 4.0);
     let mut spec = spec_of(vec![clip(a, None), clip(b, Some(line.clone()))], 0.5, 0.5, None);
@@ -390,4 +390,76 @@ fn the_music_stem_ducks_at_least_10_db_under_the_voice() {
     assert!((rms_db(&ff, &stems[1], 1.0, 3.5) - rms_db(&ff, &spec.audio.music.clone().unwrap(), 1.0, 3.5)).abs() < 0.5);
     let (i, tp) = ebur128(&ff, &stems[2]);
     assert!((i - -14.0).abs() <= 1.0 && tp <= -1.0 + 0.2, "the mix stem is mastered: {i} LUFS, {tp} dBTP");
+}
+
+#[test]
+fn a_clips_own_sound_plays_low_in_its_slot_on_the_ambience_bus() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    // A clip with its own sound (a 1 kHz tone), as a video model with audio makes it.
+    let loud = dir.path().join("with-sound.mp4");
+    let st = std::process::Command::new(&ff.ffmpeg)
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0x335577:s=320x180:r=30:d=2", "-f", "lavfi", "-i", "sine=f=1000:d=2:sample_rate=48000", "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"])
+        .arg(&loud)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let quiet = flat_clip(&ff, dir.path(), "0x553311", 2.0);
+    let clip = |path, ambience| ComposeClip { path, duration_s: 2.0, text: String::new(), transition: Transition::cut(), voice: None, ambience };
+    let mut spec = spec_of(vec![clip(quiet.clone(), false), clip(loud.clone(), true)], 0.5, 0.5, None);
+    spec.ambience_db = -18.0;
+    let stems = render_stems(&ff, &spec, &dir.path().join("w"), &dir.path().join("stems")).unwrap();
+    let music_bus = &stems[1];
+    // Slot 2 runs from 2.5 s to 4.5 s: the tone is there, 18 dB down; slot 1 is silent.
+    let inside = rms_db(&ff, music_bus, 2.8, 4.2);
+    let before = rms_db(&ff, music_bus, 0.8, 2.2);
+    let original = rms_db(&ff, &loud, 0.3, 1.7);
+    // 18 dB down, plus the 3 dB of the pan law: the mono tone is spread over two channels.
+    assert!((original - inside - 21.0).abs() < 1.5, "ambience {inside:.1} dB vs the clip's own {original:.1} dB");
+    assert!(before < inside - 40.0, "nothing in the slot of a clip without sound: {before:.1} dB");
+    // Off: the clip's sound is left out.
+    spec.clips[1].ambience = false;
+    let stems = render_stems(&ff, &spec, &dir.path().join("w2"), &dir.path().join("stems2")).unwrap();
+    assert!(rms_db(&ff, &stems[2], 2.8, 4.2) < -60.0);
+}
+
+/// What tesseract reads in a region of the frame at `t` (fractions of the frame).
+fn ocr(ff: &Ffmpeg, video: &Path, t: f64, band: (f64, f64), dir: &Path) -> String {
+    let png = dir.join(format!("ocr-{t:.2}.png"));
+    let crop = format!("crop=iw:ih*{:.3}:0:ih*{:.3},scale=iw*2:-1", band.1 - band.0, band.0);
+    let st = std::process::Command::new(&ff.ffmpeg).args(["-v", "error", "-y", "-ss", &format!("{t:.3}"), "-i"]).arg(video).args(["-frames:v", "1", "-vf", &crop]).arg(&png).status().unwrap();
+    assert!(st.success());
+    let out = std::process::Command::new("tesseract").arg(&png).args(["-", "--psm", "6"]).output().expect("tesseract is installed by make test");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn a_burned_caption_reads_back_as_its_words_in_16_9_and_9_16() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Meet AirRun Pro, made for runners.";
+    let line = spoken_line(&ff, dir.path(), text);
+    for (w, h) in [(1280u32, 720u32), (720, 1280)] {
+        let clip_path = dir.path().join(format!("clip-{w}.mp4"));
+        let src = format!("color=c=0x2a3a5a:s={w}x{h}:r=30:d={:.2}", line.duration_s + 0.5);
+        let st = std::process::Command::new(&ff.ffmpeg).args(["-v", "error", "-y", "-f", "lavfi", "-i", &src, "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "12"]).arg(&clip_path).status().unwrap();
+        assert!(st.success());
+        let clip = ComposeClip { path: clip_path, duration_s: line.duration_s + 0.5, text: "Built different".into(), transition: Transition::cut(), voice: Some(line.clone()), ambience: false };
+        let mut spec = spec_of(vec![clip], 0.0, 0.0, None);
+        (spec.width, spec.height) = (w, h);
+        let out = dir.path().join(format!("final-{w}.mp4"));
+        compose(&ff, &spec, &dir.path().join(format!("work-{w}")), &out, None, |_| {}).unwrap();
+        let cues = caption_cues(&spec, &spec.timeline());
+        let layout = caption_layout(w, h);
+        for c in &cues {
+            let (top, bottom) = layout.rows(c.lines.len(), h);
+            let read = ocr(&ff, &out, (c.start_s + c.end_s) / 2.0, (top - 0.03, bottom + 0.03), dir.path()).to_lowercase();
+            for word in c.text().split_whitespace() {
+                let word = word.trim_matches(|ch: char| !ch.is_alphanumeric()).to_lowercase();
+                assert!(read.contains(&word), "{w}x{h}: \"{word}\" is not in what OCR read: {read:?}");
+            }
+            // The scene text is at the top, not in the caption band.
+            assert!(!read.contains("different"), "{w}x{h}: the scene text collides with the caption: {read:?}");
+        }
+    }
 }

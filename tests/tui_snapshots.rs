@@ -48,7 +48,7 @@ fn events(upto: &str) -> Vec<EventEnvelope> {
             Event::ScenesDrafted { scenes: vec![scene(1, 3.0, CameraMove::ZoomIn, "Meet AirRun Pro"), scene(2, 3.0, CameraMove::PanRight, ""), scene(3, 2.0, CameraMove::Dolly, "Feel it"), scene(4, 2.0, CameraMove::ZoomOut, "Shop now: 20% off")], revision: 1, provider: "offline".into() },
             Event::ScenesApproved { by: Approver::User },
             Event::StageStarted { stage: Stage::Clips },
-            Event::ClipRendered { clip: Clip { scene_id: 1, video: asset(11), duration_s: 3.0, width: 320, height: 180, fps: 30, provider: "offline".into(), key: "c1".into(), cached: false } },
+            Event::ClipRendered { clip: Clip { scene_id: 1, video: asset(11), duration_s: 3.0, width: 320, height: 180, fps: 30, provider: "offline".into(), key: "c1".into(), cached: false, has_audio: false } },
             Event::ClipFailed { scene_id: 2, key: "c2".into(), error: "simulated 503".into() },
             Event::ClipStarted { scene_id: 3, key: "c3".into() },
         ]);
@@ -65,7 +65,7 @@ fn events(upto: &str) -> Vec<EventEnvelope> {
         ];
         ev.extend([
             Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(1), video: asset(11), score: Score::Scored { dimensions: dims.clone(), quality: 85.0, gates: gates.clone(), scorer: "test".into(), version: "t".into() } } },
-            Event::ClipRendered { clip: Clip { scene_id: 3, video: asset(13), duration_s: 2.0, width: 320, height: 180, fps: 30, provider: "offline".into(), key: "c3".into(), cached: true } },
+            Event::ClipRendered { clip: Clip { scene_id: 3, video: asset(13), duration_s: 2.0, width: 320, height: 180, fps: 30, provider: "offline".into(), key: "c3".into(), cached: true, has_audio: false } },
             Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Clip(3), video: asset(13), score: Score::Unavailable { reason: "decode".into() } } },
             Event::ScoreRecorded { record: ScoreRecord { target: ScoreTarget::Final, video: asset(20), score: Score::Scored { dimensions: dims, quality: 55.0, gates: vec![], scorer: "test".into(), version: "t".into() } } },
         ]);

@@ -65,7 +65,7 @@ impl std::fmt::Display for BackendKind {
 }
 
 /// The roles a chain can be set for.
-pub const ROLES: [&str; 6] = ["writer", "image", "video", "vision", "speech", "music"];
+pub const ROLES: [&str; 7] = ["writer", "image", "video", "vision", "speech", "transcription", "music"];
 
 /// One remote endpoint. Every field has a default for its kind, so `[backends.x]` only
 /// needs what differs.
@@ -143,6 +143,8 @@ pub struct Price {
     pub per_1m_output_tokens: f64,
     /// Speech: per 1000 characters of text.
     pub per_1k_characters: f64,
+    /// Transcription: per minute of audio.
+    pub per_audio_minute: f64,
 }
 
 /// A chain entry split into backend and model.

@@ -59,6 +59,13 @@ pub struct RenderSettings {
     pub crf: u32,
     /// Font file for text; empty means fontconfig's default sans.
     pub font: String,
+    /// Cuts between clips move by up to three frames to land on the music's beat, when
+    /// its tempo is known (the composed bed's is).
+    pub cut_on_beat: bool,
+    /// The clips' own sound (video models such as Veo 3 make it) is kept this many dB
+    /// under its level on the ambience bus; -60 or lower leaves it out. Offline clips
+    /// have none.
+    pub ambience_db: f64,
 }
 
 impl Default for RenderSettings {
@@ -71,6 +78,8 @@ impl Default for RenderSettings {
             x264_preset: "veryfast".into(),
             crf: 20,
             font: String::new(),
+            cut_on_beat: true,
+            ambience_db: -18.0,
         }
     }
 }
@@ -85,6 +94,9 @@ pub struct ProviderSettings {
     pub vision: String,
     /// Voiceover: `offline` (ffmpeg's flite voice) or `none`.
     pub speech: String,
+    /// Word timings for the captions when the voice gives none: `none` (admint's own
+    /// aligner) or an OpenAI-compatible transcription model (`openai:whisper-1`).
+    pub transcription: String,
     /// The music bed when the brief brings no music: `offline` (composed by admint) or
     /// `none` (silent).
     pub music: String,
@@ -101,6 +113,7 @@ impl Default for ProviderSettings {
             video: "offline".into(),
             vision: "offline".into(),
             speech: "none".into(),
+            transcription: "none".into(),
             music: "offline".into(),
             scorer: None,
         }
@@ -334,6 +347,7 @@ impl Settings {
             "video" => &p.video,
             "vision" => &p.vision,
             "speech" => &p.speech,
+            "transcription" => &p.transcription,
             "music" => &p.music,
             _ => return vec![],
         };

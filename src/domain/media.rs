@@ -124,6 +124,10 @@ pub struct Clip {
     /// Whether the result came from the content-addressed cache.
     #[serde(default)]
     pub cached: bool,
+    /// Whether the clip has its own sound (video models such as Veo 3 make it): kept,
+    /// low, on the ambience bus of the mix.
+    #[serde(default)]
+    pub has_audio: bool,
 }
 
 /// The composed advert.

@@ -26,6 +26,9 @@ pub struct ComposeClip {
     pub transition: Transition,
     /// The scene's voiceover line, placed by the timeline.
     pub voice: Option<VoiceLine>,
+    /// The clip's own sound goes on the ambience bus (it has some, and the bus is on).
+    #[serde(default)]
+    pub ambience: bool,
 }
 
 /// A recorded voiceover line.
@@ -82,6 +85,11 @@ pub struct ComposeSpec {
     /// The voiceover's captions: burned in, sidecar files only, or none; and their style.
     pub captions: CaptionMode,
     pub caption_style: CaptionStyle,
+    /// Seconds a beat of the music lasts, when its tempo is known: cuts between clips
+    /// move by up to three frames to land on a beat (`timeline::on_the_beat`).
+    pub beat_s: Option<f64>,
+    /// The ambience bus (the clips' own sound) this many dB under its recorded level.
+    pub ambience_db: f64,
 }
 
 impl ComposeSpec {
@@ -464,6 +472,24 @@ fn audio_graph(spec: &ComposeSpec, tl: &Timeline, mut next_input: usize, inputs:
         );
         mix.push("[music]".to_string());
     }
+    // The ambience bus: each clip's own sound in its slot, low, with short fades, ducked
+    // like the music under the voice.
+    for (k, c) in spec.clips.iter().enumerate().filter(|(_, c)| c.ambience && buses.music) {
+        let Some((start, len)) = tl.clip_slot(k) else { continue };
+        let i = next_input;
+        next_input += 1;
+        inputs.extend(["-i".into(), c.path.as_os_str().to_owned()]);
+        let ms = (start * 1000.0).round() as u64;
+        let spans: Vec<(f64, f64)> = lines.iter().map(|(_, v, s)| (*s - start, s - start + v.played_s())).collect();
+        let _ = writeln!(
+            g,
+            "[{i}:a]aresample=48000,aformat=channel_layouts=stereo,atrim=0:{len:.4},apad=whole_dur={len:.4},asetpts=PTS-STARTPTS,volume={:.1}dB,volume='{}':eval=frame,afade=t=in:d=0.05,afade=t=out:st={:.4}:d=0.05,adelay={ms}:all=1[amb{k}];",
+            -spec.ambience_db.abs(),
+            duck_expr(&spans),
+            (len - 0.05).max(0.0)
+        );
+        mix.push(format!("[amb{k}]"));
+    }
     for (k, line, start) in lines.iter().filter(|_| buses.voice) {
         let i = next_input;
         next_input += 1;
@@ -504,7 +530,7 @@ fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 
 /// Pass 1: measure the soundtrack alone (cheap: no video). `None` when it is silent.
 fn measure_loudness(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path) -> Result<Option<Loudnorm>, MediaError> {
-    if spec.audio.music.is_none() && spec.clips.iter().all(|c| c.voice.is_none()) {
+    if spec.audio.music.is_none() && spec.clips.iter().all(|c| c.voice.is_none() && !c.ambience) {
         return Ok(None);
     }
     let mut args: Vec<OsString> = Vec::new();

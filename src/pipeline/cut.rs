@@ -28,6 +28,10 @@ pub struct FinishRules {
     pub speech: String,
     pub captions: CaptionMode,
     pub caption_style: CaptionStyle,
+    /// Move cuts between clips onto the music's beats (by up to three frames).
+    pub cut_on_beat: bool,
+    /// The clips' own sound this many dB down on the ambience bus; `None`: left out.
+    pub ambience_db: Option<f64>,
 }
 
 /// Two brand colours for the cards: the darkest of the palette (white text reads on it)
@@ -98,7 +102,8 @@ pub fn compose_spec(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&Asse
             tempo: fit_tempo(t.duration_s, s.duration_s).unwrap_or(MAX_TEMPO),
             cues: t.cues.clone(),
         });
-        clips.push(ComposeClip { path: asset(&c.video), duration_s: s.duration_s, text: s.on_screen_text.clone(), transition: s.transition, voice });
+        let ambience = c.has_audio && rules.ambience_db.is_some();
+        clips.push(ComposeClip { path: asset(&c.video), duration_s: s.duration_s, text: s.on_screen_text.clone(), transition: s.transition, voice, ambience });
     }
     Some(ComposeSpec {
         width: render.width,
@@ -122,6 +127,9 @@ pub fn compose_spec(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&Asse
         crf: rules.crf,
         captions: brief.captions.unwrap_or(rules.captions),
         caption_style: brief.caption_style.unwrap_or(rules.caption_style),
+        // The composed bed's tempo is known; a brought or remote track's is not.
+        ambience_db: rules.ambience_db.unwrap_or(0.0),
+        beat_s: st.music.as_ref().filter(|_| rules.cut_on_beat && brief.assets.music.is_none()).and_then(|m| m.bpm).filter(|b| *b > 0.0).map(|b| 60.0 / b),
     })
 }
 

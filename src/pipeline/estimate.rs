@@ -86,13 +86,23 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
         }
         add("clips", vid.head().id(), missing.len(), total.map(|t| t / missing.len() as f64));
     }
-    if let Some(speech) = &providers.speech {
+    // The voiceover (when the brief has one: a configured speech chain, or a named voice),
+    // and its transcription for the captions' timings.
+    if brief.speech_chain(&providers.speech.as_ref().map(|s| s.id()).unwrap_or_else(|| "none".into())).is_some() {
         let text: String = match state {
-            Some(s) if !s.scenes.is_empty() => s.scenes.iter().map(|sc| sc.voiceover.as_str()).collect(),
-            _ => "x".repeat((brief.duration_s * 15.0) as usize),
+            Some(s) if !s.scenes.is_empty() => s.scenes.iter().map(|sc| sc.voiceover.as_str()).collect::<Vec<_>>().join(" "),
+            // About one line a scene, at the brief's pace.
+            _ => "word ".repeat((brief.duration_s * brief.wps() * 0.8) as usize),
         };
-        let req = crate::providers::SpeechRequest { text, voice: String::new() };
-        add("voiceover", speech.id(), 1, speech.estimate_usd(&req));
+        let req = crate::providers::SpeechRequest { text: text.clone(), voice: brief.voice_name() };
+        match &providers.speech {
+            Some(speech) => add("voiceover", speech.id(), 1, speech.estimate_usd(&req)),
+            None => add("voiceover", crate::domain::OFFLINE_VOICE.to_string(), 1, Some(0.0)),
+        }
+        if let Some(t) = &providers.transcription {
+            let req = crate::providers::TranscriptionRequest { audio: Default::default(), script: text.clone(), language: brief.language.clone(), duration_s: crate::domain::spoken_s(&text, brief.wps()) };
+            add("caption timings", t.id(), 1, t.estimate_usd(&req));
+        }
     }
     // The music bed, unless the brief brings music or the session has its bed.
     if let (Some(music), None) = (&providers.music, &brief.assets.music) {

@@ -116,6 +116,8 @@ impl Pipeline {
             speech: self.provider_ids().speech,
             captions: self.settings.captions.mode,
             caption_style: self.settings.captions.style,
+            cut_on_beat: r.cut_on_beat,
+            ambience_db: (r.ambience_db > -60.0).then_some(r.ambience_db),
         }
     }
 

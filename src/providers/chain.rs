@@ -14,7 +14,7 @@ use async_trait::async_trait;
 
 use super::{
     Analyst, ChatModel, ChatRequest, ChatResponse, Critic, JobCtx, MediaModel, ProviderError, SceneInput,
-    SceneWriter, SpeechModel, SpeechRequest, Spoken, StoryDirector, StoryInput,
+    SceneWriter, SpeechModel, SpeechRequest, Spoken, TranscriptionModel, TranscriptionRequest, StoryDirector, StoryInput,
 };
 use crate::config::FrameworkSpec;
 use crate::domain::{Analysis, Brief, ConsistencyContext, Critique, ReferenceKind, Scene, Story};
@@ -98,6 +98,19 @@ impl ChatModel for Chain<dyn ChatModel> {
         self.try_in_order("writer", |m| m.id(), |m| async move { m.complete(req).await }).await
     }
     fn estimate_usd(&self, req: &ChatRequest) -> Option<f64> {
+        self.head().estimate_usd(req)
+    }
+}
+
+#[async_trait]
+impl TranscriptionModel for Chain<dyn TranscriptionModel> {
+    fn id(&self) -> String {
+        self.joined(|m| m.id())
+    }
+    async fn transcribe(&self, req: &TranscriptionRequest) -> Result<Vec<crate::domain::Cue>, ProviderError> {
+        self.try_in_order("transcription", |m| m.id(), |m| async move { m.transcribe(req).await }).await
+    }
+    fn estimate_usd(&self, req: &TranscriptionRequest) -> Option<f64> {
         self.head().estimate_usd(req)
     }
 }

@@ -175,6 +175,29 @@ pub struct MusicRequest {
 /// crash-safe submit / re-attach protocol.
 pub type MusicModel = dyn MediaModel<MusicRequest>;
 
+/// What a transcription model is asked: a recorded line, the words it should say (a hint
+/// for the recogniser) and their language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptionRequest {
+    pub audio: PathBuf,
+    pub script: String,
+    pub language: String,
+    /// The line's length (prices are per minute of audio).
+    pub duration_s: f64,
+}
+
+/// Speech to text with word timings (OpenAI-compatible `/audio/transcriptions`, which
+/// local Whisper servers speak too): the captions' second source, after the voice's own.
+#[async_trait]
+pub trait TranscriptionModel: Send + Sync {
+    fn id(&self) -> String;
+    /// Every word heard, with its time.
+    async fn transcribe(&self, req: &TranscriptionRequest) -> Result<Vec<Cue>, ProviderError>;
+    fn estimate_usd(&self, _req: &TranscriptionRequest) -> Option<f64> {
+        Some(0.0)
+    }
+}
+
 /// A spoken line and, when the backend returns them, its word timings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spoken {

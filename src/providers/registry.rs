@@ -10,7 +10,7 @@ use super::llm::{LlmAnalyst, LlmRoles};
 use super::offline::{CameraAnimator, CardPainter, FliteVoice, OfflineComposer, PixelAnalyst, RubricCritic, TemplateWriter};
 use super::pricing::PriceBook;
 use super::remote::{protocol, Backend, InputBook, Make, ModelKit};
-use super::{Analyst, Chain, ChatModel, CostMeter, Critic, ImageModel, IntentReader, MusicModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, VideoModel};
+use super::{Analyst, Chain, ChatModel, CostMeter, Critic, ImageModel, IntentReader, MusicModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, TranscriptionModel, VideoModel};
 use crate::config::{ChainEntry, Resources, Settings};
 use crate::media::Ffmpeg;
 
@@ -24,6 +24,8 @@ pub struct ProviderSet {
     pub image: Chain<ImageModel>,
     pub video: Chain<VideoModel>,
     pub speech: Option<Arc<dyn SpeechModel>>,
+    /// Word timings for captions when the voice gives none (`None`: admint's aligner).
+    pub transcription: Option<Arc<dyn TranscriptionModel>>,
     /// The music bed when the brief brings none (`None`: silent).
     pub music: Option<Chain<MusicModel>>,
     /// A chat model for free-text intents (none offline).
@@ -103,7 +105,7 @@ macro_rules! chain_into_arc {
         }
     )*};
 }
-chain_into_arc!(ChatModel, SpeechModel, Analyst, StoryDirector, Critic, SceneWriter);
+chain_into_arc!(ChatModel, SpeechModel, TranscriptionModel, Analyst, StoryDirector, Critic, SceneWriter);
 
 impl ProviderSet {
     pub fn from_settings(settings: &Settings, ffmpeg: &Ffmpeg) -> Result<ProviderSet, ProviderError> {
@@ -157,10 +159,13 @@ impl ProviderSet {
 
         let speech = one_or_chain(backends.chain::<dyn SpeechModel>("speech", &kit, |p| p.speech, || Some(Arc::new(FliteVoice { ffmpeg: ffmpeg.clone() })))?);
 
+        // Transcription has no offline model: admint's aligner is what runs without one.
+        let transcription = one_or_chain(backends.chain::<dyn TranscriptionModel>("transcription", &kit, |p| p.transcription, || None)?);
+
         let music = Chain::new(backends.chain::<MusicModel>("music", &kit, |p| p.music, || Some(Arc::new(OfflineComposer)))?);
 
         let image = Chain::new(image).ok_or_else(|| ProviderError::Config("roles.image: the chain is empty".into()))?;
         let video = Chain::new(video).ok_or_else(|| ProviderError::Config("roles.video: the chain is empty".into()))?;
-        Ok(ProviderSet { director, critic, scene_writer, analyst, image, video, speech, music, chat, intent, meter })
+        Ok(ProviderSet { director, critic, scene_writer, analyst, image, video, speech, transcription, music, chat, intent, meter })
     }
 }

@@ -1,7 +1,9 @@
 //! An OpenAI-compatible server as the API reference documents it: `/v1/chat/completions`
 //! (Bearer auth, `response_format` json_schema / json_object, `finish_reason`, `usage`,
 //! `{"error": {message, type, code}}` errors), `/v1/images/generations` (b64_json or url)
-//! and `/v1/audio/speech` (raw audio bytes).
+//! `/v1/audio/speech` (raw audio bytes) and `/v1/audio/transcriptions` (multipart;
+//! `verbose_json` with `timestamp_granularities[]=word` gives `words`; model
+//! `whisper-mishear` drops a word, `whisper-broken` answers a body that is not JSON).
 //!
 //! The model name picks the server's behaviour: `gpt-ok` (structured output), `old-server`
 //! (rejects json_schema, accepts json_object), `bare-server` (rejects both), `truncating`
@@ -28,6 +30,9 @@ pub struct OpenAi {
     pub chats: AtomicUsize,
     pub images: AtomicUsize,
     pub speeches: AtomicUsize,
+    pub transcriptions: AtomicUsize,
+    /// Every transcription form (field → value; the file as its byte count).
+    pub transcription_forms: Mutex<Vec<std::collections::HashMap<String, String>>>,
     /// Every chat request body, in order.
     pub requests: Mutex<Vec<Value>>,
     per_model: Mutex<std::collections::HashMap<String, u32>>,
@@ -44,6 +49,7 @@ impl OpenAi {
             .route("/v1/chat/completions", post(chat))
             .route("/v1/images/generations", post(images))
             .route("/v1/audio/speech", post(speech))
+            .route("/v1/audio/transcriptions", post(transcription))
             .route("/files/{name}", axum::routing::get(super::replicate::file_route))
             .layer(axum::extract::DefaultBodyLimit::max(50 << 20))
             .with_state(me.clone());
@@ -95,7 +101,7 @@ fn answer_for(schema_text: &str, user: &str) -> Value {
 fn scene(i: usize, d: f64) -> Value {
     let cams = ["zoom-in", "pan-right", "dolly", "zoom-out"];
     json!({ "description": format!("Shot {}: pink running shoes on a wet street at dusk", i + 1), "duration_s": d, "shot_type": "medium",
-            "camera": cams[i % cams.len()], "motion_intensity": 0.6, "on_screen_text": if i == 0 { "Run pink" } else { "" }, "voiceover": "" })
+            "camera": cams[i % cams.len()], "motion_intensity": 0.6, "on_screen_text": if i == 0 { "Run pink" } else { "" }, "voiceover": if i == 0 { "Run pink." } else { "" } })
 }
 
 async fn chat(State(m): State<Arc<OpenAi>>, h: HeaderMap, body: Bytes) -> Response {
@@ -183,4 +189,54 @@ async fn speech(State(m): State<Arc<OpenAi>>, h: HeaderMap, Json(req): Json<Valu
     }
     m.speeches.fetch_add(1, Ordering::SeqCst);
     (StatusCode::OK, [(header::CONTENT_TYPE, "audio/wav")], super::fixtures().wav.clone()).into_response()
+}
+
+async fn transcription(State(m): State<Arc<OpenAi>>, h: HeaderMap, mut form: axum::extract::Multipart) -> Response {
+    if let Some(r) = m.check(&h) {
+        return r;
+    }
+    let mut fields = std::collections::HashMap::new();
+    let mut audio: Vec<u8> = Vec::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            audio = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            fields.insert("file".to_string(), audio.len().to_string());
+        } else {
+            fields.insert(name, field.text().await.unwrap_or_default());
+        }
+    }
+    m.transcription_forms.lock().unwrap().push(fields.clone());
+    if audio.is_empty() || fields.get("model").is_none_or(|s| s.is_empty()) {
+        return error(StatusCode::BAD_REQUEST, "you must provide a model parameter and a file", "invalid_request_error", None);
+    }
+    let model = fields["model"].clone();
+    if !model.starts_with("whisper") {
+        return error(StatusCode::NOT_FOUND, &format!("The model `{model}` does not exist or you do not have access to it."), "invalid_request_error", Some("model_not_found"));
+    }
+    if model == "whisper-broken" {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"text\": \"Meet").into_response();
+    }
+    m.transcriptions.fetch_add(1, Ordering::SeqCst);
+    // What was "heard" is the prompt (the script), timed evenly over the audio's length.
+    let seconds = admint::media::Ffmpeg::locate().ok().and_then(|ff| {
+        let dir = tempfile::tempdir().ok()?;
+        let p = dir.path().join("a.bin");
+        std::fs::write(&p, &audio).ok()?;
+        ff.probe(&p).ok().map(|pr| pr.duration_s)
+    }).unwrap_or(1.0);
+    let script = fields.get("prompt").cloned().unwrap_or_default();
+    let mut said: Vec<String> = script.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).filter(|w| !w.is_empty()).collect();
+    if model == "whisper-mishear" {
+        said.pop();
+    }
+    let n = said.len().max(1) as f64;
+    let words: Vec<Value> = said.iter().enumerate().map(|(i, w)| json!({ "word": w, "start": seconds * i as f64 / n, "end": seconds * (i + 1) as f64 / n })).collect();
+    let verbose = fields.get("response_format").map(String::as_str) == Some("verbose_json");
+    let granular = fields.get("timestamp_granularities[]").map(String::as_str) == Some("word");
+    let mut body = json!({ "task": "transcribe", "language": "english", "duration": seconds, "text": said.join(" ") });
+    if verbose && granular {
+        body["words"] = json!(words);
+    }
+    Json(body).into_response()
 }

@@ -43,6 +43,7 @@ pub async fn clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id
     rec.record(Event::ClipStarted { scene_id, key: key.clone() }).await?;
     match produce(p, rec, task, &key, &p.providers.video, &req, "mp4", p.settings.pipeline.clip_attempts).await {
         Ok(made) => {
+            let has_audio = p.ffmpeg.probe(&blob_path(p, &made.asset)?).map(|pr| pr.has_audio).unwrap_or(false);
             let clip = Clip {
                 scene_id,
                 video: made.asset,
@@ -53,6 +54,7 @@ pub async fn clip(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id
                 provider: made.model,
                 key: key.clone(),
                 cached: false,
+                has_audio,
             };
             p.store.cache_put(&key, &clip)?;
             rec.record(Event::ClipRendered { clip }).await?;

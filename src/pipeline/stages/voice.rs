@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use super::super::keys::voice_key;
 use super::super::{Pipeline, PipelineError, Recorder, Task};
-use super::{blob_path, check_budget, ingest, job_ctx, job_id, record_job_cost};
+use super::{blob_path, check_budget, ingest, job_ctx, job_id, record_cost, record_job_cost};
 use crate::domain::{
-    fit_tempo, scene_length_for, speech_room_s, word_count, Approver, CueSource, Event, Scene, ScenePatch, SessionState, VoiceTake, MAX_TEMPO,
+    fit_tempo, scene_length_for, speech_room_s, word_count, Approver, Cue, CueSource, Event, Scene, ScenePatch, SessionState, VoiceTake, MAX_TEMPO,
 };
-use crate::providers::{ProviderError, SpeechModel, SpeechRequest, Spoken};
+use crate::providers::{ProviderError, SpeechModel, SpeechRequest, Spoken, TranscriptionRequest};
 
 pub async fn voice(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_id: u32) -> Result<(), PipelineError> {
     let task = Task::Voice(scene_id);
@@ -38,16 +38,17 @@ pub async fn voice(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_i
             record_job_cost(rec, &task.label(), &speech.id(), spoken.produced.cost_usd, est, &job_id(task, &key)).await?;
             let audio = ingest(p, spoken.produced.media, "wav").await.map_err(|e| PipelineError::provider(task, e))?;
             let path = blob_path(p, &audio)?;
-            let (ff, text, words) = (p.ffmpeg.clone(), req.text.clone(), spoken.words);
-            let (duration_s, cues, cue_source) = tokio::task::spawn_blocking(move || -> Result<_, crate::media::MediaError> {
-                let (pauses, duration) = crate::media::silences(&ff, &path)?;
-                Ok(match words {
-                    Some(w) if !w.is_empty() => (duration, w, CueSource::Speech),
-                    _ => (duration, crate::media::align(&text, &pauses, duration), CueSource::Aligned),
-                })
-            })
-            .await
-            .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            let (ff, text, words, path2) = (p.ffmpeg.clone(), req.text.clone(), spoken.words, path.clone());
+            let (duration_s, pauses) = tokio::task::spawn_blocking(move || crate::media::silences(&ff, &path2).map(|(p, d)| (d, p)))
+                .await
+                .map_err(|e| PipelineError::Internal(e.to_string()))??;
+            let (cues, cue_source) = match words {
+                Some(w) if !w.is_empty() => (w, CueSource::Speech),
+                _ => match transcribed(p, rec, st, task, &path, &text, duration_s).await? {
+                    Some(w) => (w, CueSource::Transcription),
+                    None => (crate::media::align(&text, &pauses, duration_s), CueSource::Aligned),
+                },
+            };
             let t = VoiceTake { scene_id, audio, text: req.text, voice, duration_s, cues, cue_source, provider: speech.id(), key: key.clone() };
             // Cached at once: a crash after this point never pays for the line again.
             p.store.cache_put(&key, &t)?;
@@ -57,6 +58,39 @@ pub async fn voice(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_i
     rec.record(Event::VoiceReady { take: take.clone() }).await?;
     rec.progress(task, 1.0);
     fit(p, rec, st, &scene, &take).await
+}
+
+/// Word timings for a line from the transcription role, with the script's own words
+/// (the recogniser's spelling may differ): `None` when no transcription model is
+/// configured, or when what it heard cannot be matched word for word (admint's aligner
+/// then times the line, and the user is told).
+async fn transcribed(
+    p: &Pipeline,
+    rec: &Arc<Recorder>,
+    st: &SessionState,
+    task: Task,
+    audio: &std::path::Path,
+    script: &str,
+    duration_s: f64,
+) -> Result<Option<Vec<Cue>>, PipelineError> {
+    let Some(model) = p.providers.transcription.clone() else { return Ok(None) };
+    let req = TranscriptionRequest { audio: audio.to_path_buf(), script: script.to_string(), language: st.brief().language.clone(), duration_s };
+    let est = model.estimate_usd(&req);
+    check_budget(&rec.state().await, est, &task.label(), &model.id())?;
+    let heard = match model.transcribe(&req).await {
+        Ok(w) => w,
+        Err(e) => {
+            rec.note(format!("{task}: transcription by {} failed ({e}); the captions are timed by admint's aligner", model.id()));
+            return Ok(None);
+        }
+    };
+    record_cost(rec, &task.label(), &model.id(), None, est).await?;
+    let words: Vec<&str> = script.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).collect();
+    if heard.len() != words.len() {
+        rec.note(format!("{task}: {} heard {} words where the line has {}; the captions are timed by admint's aligner", model.id(), heard.len(), words.len()));
+        return Ok(None);
+    }
+    Ok(Some(heard.into_iter().zip(words).map(|(h, w)| Cue { text: w.to_string(), ..h }).collect()))
 }
 
 /// Speak a line with the crash-safe protocol of paid calls: `JobSubmitting` is recorded

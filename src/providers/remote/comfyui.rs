@@ -363,5 +363,6 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|b, model, kit| Ok(Arc::new(workflow(b, model, kit)?))),
     video: Some(|b, model, kit| Ok(Arc::new(workflow(b, model, kit)?))),
     speech: None,
+    transcription: None,
     music: None,
 };

@@ -183,6 +183,7 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: None,
     video: None,
     speech: Some(|backend, model, _| Ok(Arc::new(ElevenLabsSpeech { backend, model }))),
+    transcription: None,
     music: None,
 };
 

@@ -165,5 +165,6 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|backend, model, _| Ok(Arc::new(Fal::new(backend, model)))),
     video: Some(|backend, model, _| Ok(Arc::new(Fal::new(backend, model)))),
     speech: None,
+    transcription: None,
     music: Some(|backend, model, _| Ok(Arc::new(Fal::new(backend, model)))),
 };

@@ -176,5 +176,6 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|backend, model, _| Ok(Arc::new(GeminiImage { backend, model }))),
     video: Some(|backend, model, _| Ok(Arc::new(Veo { backend, model }))),
     speech: None,
+    transcription: None,
     music: None,
 };

@@ -19,7 +19,7 @@ pub use backend::{first_url, image_base64, image_data_uri, tqdm_progress, Backen
 use std::sync::Arc;
 
 use super::http::{Auth, Secret};
-use super::{ChatModel, CostMeter, ImageModel, MusicModel, ProviderError, SpeechModel, VideoModel, VisionModel};
+use super::{ChatModel, CostMeter, ImageModel, MusicModel, ProviderError, SpeechModel, TranscriptionModel, VideoModel, VisionModel};
 use crate::config::{BackendKind, Resources};
 
 /// What a model constructor may need beyond its backend and model name.
@@ -45,6 +45,7 @@ pub struct Protocol {
     pub image: Option<Make<ImageModel>>,
     pub video: Option<Make<VideoModel>>,
     pub speech: Option<Make<dyn SpeechModel>>,
+    pub transcription: Option<Make<dyn TranscriptionModel>>,
     pub music: Option<Make<MusicModel>>,
 }
 

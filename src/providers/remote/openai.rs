@@ -16,10 +16,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{image_base64, image_data_uri, Backend};
+use crate::domain::Cue;
 use crate::providers::http::{check_bytes, MediaKind};
 use crate::providers::pricing::Cost;
 use crate::providers::{
-    ChatModel, ChatRequest, ChatResponse, CostMeter, ImageRequest, JobCtx, MediaModel, MediaRef, Produced, ProviderError, SpeechModel, SpeechRequest, Spoken, Submitted,
+    ChatModel, ChatRequest, ChatResponse, CostMeter, ImageRequest, JobCtx, MediaModel, MediaRef, Produced, ProviderError, SpeechModel, SpeechRequest, Spoken, Submitted, TranscriptionModel, TranscriptionRequest,
     VisionModel,
 };
 
@@ -276,6 +277,71 @@ impl SpeechModel for OpenAiSpeech {
     }
 }
 
+/// `/audio/transcriptions` with word timestamps (`verbose_json`,
+/// `timestamp_granularities[]=word`): OpenAI's whisper-1, and local Whisper servers
+/// (speaches, faster-whisper-server, LocalAI) that speak the same API.
+pub struct OpenAiTranscription {
+    pub backend: Arc<Backend>,
+    pub model: String,
+}
+
+#[derive(Deserialize)]
+struct Transcript {
+    #[serde(default)]
+    words: Option<Vec<TranscriptWord>>,
+}
+
+#[derive(Deserialize)]
+struct TranscriptWord {
+    word: String,
+    start: f64,
+    end: f64,
+}
+
+#[async_trait]
+impl TranscriptionModel for OpenAiTranscription {
+    fn id(&self) -> String {
+        self.backend.model_id(&self.model)
+    }
+    async fn transcribe(&self, req: &TranscriptionRequest) -> Result<Vec<Cue>, ProviderError> {
+        self.backend.ready()?;
+        let data = tokio::fs::read(&req.audio).await?;
+        let name = req.audio.file_name().and_then(|n| n.to_str()).unwrap_or("line.wav").to_string();
+        let mime = if name.ends_with(".mp3") { "audio/mpeg" } else { "audio/wav" };
+        let api = &self.backend.api;
+        // Reading audio changes nothing on the server: safe to retry.
+        let t: Transcript = api
+            .retrying("transcription", || {
+                let part = reqwest::multipart::Part::bytes(data.clone()).file_name(name.clone()).mime_str(mime).expect("static mime");
+                let mut form = reqwest::multipart::Form::new()
+                    .part("file", part)
+                    .text("model", self.model.clone())
+                    .text("response_format", "verbose_json")
+                    .text("timestamp_granularities[]", "word")
+                    .text("prompt", req.script.clone());
+                if !req.language.trim().is_empty() {
+                    form = form.text("language", req.language.trim().to_string());
+                }
+                api.json(api.request(Method::POST, "audio/transcriptions").multipart(form))
+            })
+            .await?;
+        let words = t.words.ok_or_else(|| ProviderError::Protocol(format!("{}: the transcription has no word timings (does the server support timestamp_granularities?)", self.id())))?;
+        let mut out = Vec::with_capacity(words.len());
+        for w in words {
+            if !w.start.is_finite() || !w.end.is_finite() || w.end < w.start || w.start < 0.0 {
+                return Err(ProviderError::Protocol(format!("{}: the word \"{}\" has the time {}..{}", self.id(), w.word, w.start, w.end)));
+            }
+            let text = w.word.trim().to_string();
+            if !text.is_empty() {
+                out.push(Cue { start_s: w.start, end_s: w.end, text });
+            }
+        }
+        Ok(out)
+    }
+    fn estimate_usd(&self, req: &TranscriptionRequest) -> Option<f64> {
+        self.backend.estimate(&self.model, |p| p.per_call + p.per_audio_minute * req.duration_s / 60.0)
+    }
+}
 
 /// OpenAI-compatible servers: chat, vision, images and speech; keys as bearer tokens.
 pub static PROTOCOL: super::Protocol = super::Protocol {
@@ -286,5 +352,6 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|backend, model, _| Ok(Arc::new(OpenAiImages { backend, model }))),
     video: None,
     speech: Some(|backend, model, _| Ok(Arc::new(OpenAiSpeech { backend, model, voice: "alloy".into() }))),
+    transcription: Some(|backend, model, _| Ok(Arc::new(OpenAiTranscription { backend, model }))),
     music: None,
 };

@@ -193,5 +193,6 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     image: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
     video: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
     speech: None,
+    transcription: None,
     music: Some(|backend, model, _| Ok(Arc::new(Replicate { backend, model }))),
 };

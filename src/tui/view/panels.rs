@@ -306,6 +306,25 @@ pub fn progress(app: &App, f: &mut Frame, area: Rect) {
             Span::styled(text.chars().take(room).collect::<String>(), style),
         ]));
     }
+    // The sound: voice lines recorded of those written, and the music bed.
+    let lines_written = s.scenes.iter().filter(|sc| !sc.voiceover.trim().is_empty()).count();
+    let voiced = s.scenes.iter().filter(|sc| s.voices.get(&sc.id).is_some_and(|t| t.text == sc.voiceover.trim())).count();
+    let speaking = v.live.iter().filter(|(k, _)| matches!(k, Task::Voice(_))).count();
+    let music = match (&s.music, v.live.get(&Task::Music)) {
+        (_, Some(p)) if v.run == RunState::Running => format!("music {:>3.0}%", p * 100.0),
+        (Some(m), _) => format!("music: {}{}", m.mood, m.bpm.map(|b| format!(" {b:.0} bpm")).unwrap_or_default()),
+        (None, _) if s.brief.as_ref().is_some_and(|b| b.assets.music.is_some()) => "music: yours".into(),
+        (None, _) => "music: —".into(),
+    };
+    if !s.scenes.is_empty() {
+        let voice = if s.voices.is_empty() && speaking == 0 {
+            "no voiceover".to_string()
+        } else {
+            format!("voice {voiced}/{lines_written}{}", if speaking > 0 { format!(" ({speaking} speaking)") } else { String::new() })
+        };
+        let text = format!(" sound   {voice} · {music}");
+        lines.push(Line::from(Span::styled(text.chars().take(w).collect::<String>(), t.muted)));
+    }
     if let Some(p) = v.live.get(&Task::Compose).filter(|_| s.final_video.is_none() || v.run == RunState::Running) {
         lines.push(Line::from(vec![Span::styled(" compose ", t.base), Span::styled(format!("{} {:>3.0}%", bar(*p, bar_w), p * 100.0), t.gauge)]));
     }
@@ -390,9 +409,24 @@ pub fn quality(app: &App, f: &mut Frame, area: Rect) {
         spans.extend(score_spans(app, rec.map(|r| &r.score), pending, w.saturating_sub(8)));
         lines.push(Line::from(spans));
     }
+    // The sound as measured on the final: its loudness against the target, whatever
+    // the verdict.
+    if let Some(Score::Scored { gates, .. }) = s.scores.get(&ScoreTarget::Final).map(|r| &r.score) {
+        if let Some(g) = gates.iter().find(|g| g.gate == "loudness") {
+            let style = match g.verdict {
+                Verdict::Pass => app.theme.good,
+                Verdict::Warn => app.theme.acceptable,
+                Verdict::Fail => app.theme.poor,
+            };
+            let voices = s.voices.len();
+            let extra = if voices > 0 { format!(" · {voices} voice line{}", if voices == 1 { "" } else { "s" }) } else { String::new() };
+            let text = format!("sound   {}{extra}", g.detail);
+            lines.push(Line::from(Span::styled(text.chars().take(w).collect::<String>(), style)));
+        }
+    }
     // What the advert's gates flagged, then a legend, while there is room.
     if let Some(Score::Scored { gates, .. }) = s.scores.get(&ScoreTarget::Final).map(|r| &r.score) {
-        for g in gates.iter().filter(|g| g.verdict != Verdict::Pass) {
+        for g in gates.iter().filter(|g| g.verdict != Verdict::Pass && g.gate != "loudness") {
             let style = if g.verdict == Verdict::Fail { app.theme.poor } else { app.theme.acceptable };
             lines.push(Line::from(Span::styled(format!(" {} {}: {}", g.gate, g.verdict.label(), g.detail), style)));
         }
