@@ -167,18 +167,10 @@ fn ass_time(t: f64) -> String {
     format!("{}:{:02}:{:02}.{:02}", cs / 360_000, cs / 6000 % 60, cs / 100 % 60, cs % 100)
 }
 
-/// A highlight colour for karaoke that reads on the dark outline: the brand accent when
-/// it is light enough, else a warm yellow.
-fn highlight(accent: &str) -> String {
-    let t = accent.trim().trim_start_matches('#');
-    let c = |i: usize| u8::from_str_radix(t.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0) as f64 / 255.0;
-    let lum = 0.2126 * c(0) + 0.7152 * c(2) + 0.0722 * c(4);
-    if t.len() == 6 && lum > 0.45 {
-        format!("#{t}")
-    } else {
-        "#ffd400".into()
-    }
-}
+/// The karaoke highlight: a warm yellow, the social-video norm. A brand accent was tried
+/// and dropped: the clips are shot in the brand's palette, so its accent is the one
+/// colour guaranteed to sink into the picture behind it.
+const HIGHLIGHT: &str = "#ffd400";
 
 /// The `.ass` script libass burns in: one style (bold sans, white, a dark outline in the
 /// brand's dark colour and a soft shadow, bottom centre at the safe-area line), one
@@ -191,7 +183,7 @@ pub fn ass_script(spec: &ComposeSpec, cues: &[CaptionCue], style: CaptionStyle, 
     let margin_lr = (w as f64 * 0.06).round() as u32;
     let (primary, secondary) = match style {
         // Karaoke: a word is white until it is spoken, then lit.
-        CaptionStyle::Karaoke => (ass_colour(&highlight(&spec.colors[1]), 0, "ffd400"), ass_colour("#ffffff", 0, "ffffff")),
+        CaptionStyle::Karaoke => (ass_colour(HIGHLIGHT, 0, "ffd400"), ass_colour("#ffffff", 0, "ffffff")),
         CaptionStyle::Plain => (ass_colour("#ffffff", 0, "ffffff"), ass_colour("#ffffff", 0, "ffffff")),
     };
     let mut s = String::new();

@@ -302,7 +302,7 @@ pub fn overlay_boxes(spec: &ComposeSpec) -> Vec<OverlayBox> {
 /// Build the filter graph and the input arguments for one ffmpeg run. Each segment of
 /// the timeline becomes one stream of exactly its render length; neighbours are joined by
 /// `xfade` at the timeline's offsets, or concatenated at a cut.
-pub fn build_graph(spec: &ComposeSpec, work: &Path, loudness: Option<&Loudnorm>) -> Result<(Vec<OsString>, String), MediaError> {
+pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, String), MediaError> {
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
     let s = w.min(h);
     let text = layout(spec);
@@ -405,22 +405,19 @@ tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},t
     } else {
         String::new()
     };
-    let _ = writeln!(g, "[{acc}]format=yuv420p{captions}[vout];");
-
-    g.push_str(&audio_graph(spec, &tl, next_input, &mut inputs, ALL_BUSES));
-    g.push_str(&master(spec, loudness));
+    let _ = write!(g, "[{acc}]format=yuv420p{captions}[vout]");
     Ok((inputs, g))
 }
 
 /// Broadcast loudness, `[amixed]` to `[aout]`: one gain to the target (as pass 1 measured
 /// it; no pumping, so the ducking keeps its depth), then a look-ahead limiter under the
 /// true-peak ceiling that only touches the loudest transients.
-fn master(spec: &ComposeSpec, loudness: Option<&Loudnorm>) -> String {
+fn master(spec: &ComposeSpec, loudness: Option<&Loudnorm>, trim_db: f64) -> String {
     match loudness {
         Some(m) => format!(
             ";[amixed]volume={:.2}dB,alimiter=limit={:.4}:attack=1:release=50:level=false,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[aout]",
             spec.loudness_lufs - m.input_i,
-            10f64.powf((spec.true_peak_db - AAC_HEADROOM_DB - LIMITER_OVERSHOOT_DB) / 20.0)
+            10f64.powf((spec.true_peak_db - AAC_HEADROOM_DB - LIMITER_OVERSHOOT_DB - trim_db) / 20.0)
         ),
         None => ";[amixed]anull[aout]".into(),
     }
@@ -565,7 +562,7 @@ pub fn render_stems(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, dir: &Path) ->
     for (name, buses, mastered) in stems {
         let mut args: Vec<OsString> = Vec::new();
         let mut graph = audio_graph(spec, &tl, 0, &mut args, buses);
-        graph.push_str(&if mastered { master(spec, loudness.as_ref()) } else { ";[amixed]anull[aout]".into() });
+        graph.push_str(&if mastered { master(spec, loudness.as_ref(), 0.0) } else { ";[amixed]anull[aout]".into() });
         let script = work.join(format!("stem-{name}.graph"));
         std::fs::write(&script, graph)?;
         let dest = dir.join(format!("{name}.wav"));
@@ -574,6 +571,46 @@ pub fn render_stems(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, dir: &Path) ->
         ff.run(&format!("stem {name}"), &args, None, None, |_| {})?;
         std::fs::rename(&tmp, &dest)?;
         out.push(dest);
+    }
+    Ok(out)
+}
+
+/// The true peak (dBTP) of an encoded audio file, as ffmpeg's `ebur128` measures it.
+fn true_peak(ff: &Ffmpeg, audio: &Path) -> Result<f64, MediaError> {
+    let args: Vec<OsString> = vec!["-nostats".into(), "-i".into(), audio.as_os_str().to_owned(), "-af".into(), "ebur128=peak=true".into(), "-f".into(), "null".into(), "-".into()];
+    let log = ff.run_for_log("true peak", &args)?;
+    let summary = &log[log.rfind("Summary:").unwrap_or(0)..];
+    let peak = summary.split("Peak:").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|v| v.parse::<f64>().ok());
+    // Digital silence measures -inf.
+    Ok(peak.unwrap_or(f64::NEG_INFINITY))
+}
+
+/// The soundtrack, mixed, mastered and encoded (AAC) once, before the picture: its true
+/// peak is measured on the encoded file, and when the encoder's overshoot took it over
+/// the ceiling the limiter is lowered by the excess and it is encoded again (audio
+/// alone is cheap). The picture's run copies it.
+fn master_audio(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path) -> Result<PathBuf, MediaError> {
+    let loudness = measure_loudness(ff, spec, work)?;
+    let tl = spec.timeline();
+    let out = work.join("soundtrack.m4a");
+    let mut trim = 0.0;
+    for attempt in 0..3 {
+        let mut args: Vec<OsString> = Vec::new();
+        let graph = audio_graph(spec, &tl, 0, &mut args, ALL_BUSES) + &master(spec, loudness.as_ref(), trim);
+        let script = work.join("soundtrack.graph");
+        std::fs::write(&script, graph)?;
+        args.extend(
+            ["-filter_complex_script", &script.display().to_string(), "-map", "[aout]", "-c:a", "aac", "-b:a", "160k", "-t", &format!("{:.3}", tl.total_s), "-y"]
+                .iter()
+                .map(OsString::from),
+        );
+        args.push(out.as_os_str().to_owned());
+        ff.run("soundtrack", &args, None, None, |_| {})?;
+        let tp = true_peak(ff, &out)?;
+        if loudness.is_none() || tp <= spec.true_peak_db || attempt == 2 {
+            break;
+        }
+        trim += tp - spec.true_peak_db + 0.2;
     }
     Ok(out)
 }
@@ -589,8 +626,10 @@ pub fn compose(
     progress: impl FnMut(f32),
 ) -> Result<Probe, MediaError> {
     std::fs::create_dir_all(work)?;
-    let loudness = measure_loudness(ff, spec, work)?;
-    let (mut args, graph) = build_graph(spec, work, loudness.as_ref())?;
+    let soundtrack = master_audio(ff, spec, work)?;
+    let (mut args, graph) = build_graph(spec, work)?;
+    let audio_input = args.iter().filter(|a| *a == "-i").count();
+    args.extend(["-i".into(), soundtrack.into_os_string()]);
     let script = work.join("compose.graph");
     std::fs::write(&script, &graph)?;
     let tmp = out.with_file_name(format!(
@@ -601,10 +640,10 @@ pub fn compose(
     args.extend(
         [
             "-filter_complex_script", &script.display().to_string(),
-            "-map", "[vout]", "-map", "[aout]",
+            "-map", "[vout]", "-map", &format!("{audio_input}:a"),
             "-c:v", "libx264", "-preset", &spec.x264_preset, "-crf", &spec.crf.to_string(),
             "-pix_fmt", "yuv420p", "-r", &spec.fps.to_string(),
-            "-c:a", "aac", "-b:a", "160k",
+            "-c:a", "copy",
             "-movflags", "+faststart",
             "-t", &format!("{total:.3}"),
         ]

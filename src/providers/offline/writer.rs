@@ -333,6 +333,8 @@ impl SceneWriter for TemplateWriter {
         plan.truncate(n.max(1));
         let durations = allocate_durations(input.brief.duration_s, &plan.iter().map(|p| p.2).collect::<Vec<_>>());
         let offset = rng.below(input.template.shots.len());
+        // Each stage says its lines in turn from one place, so no two of its scenes repeat.
+        let first_line: Vec<usize> = fw.stages.iter().map(|st| rng.below(st.voiceover.len().max(1))).collect();
         let style = TransitionStyle::for_tone(input.template.tone_for(input.brief));
         let mut scenes = Vec::new();
         for (i, ((k, j, _), d)) in plan.iter().zip(durations).enumerate() {
@@ -344,7 +346,7 @@ impl SceneWriter for TemplateWriter {
                 &input.template.shots[(offset + i) % input.template.shots.len()]
             };
             let on_screen = if *j == 0 || last { fill(rng.pick::<String>(&stage.on_screen), &vars)? } else { String::new() };
-            let voiceover = voice_line(&stage.voiceover, *j, rng.below(stage.voiceover.len().max(1)), &vars, word_budget(d, input.brief.wps()))?;
+            let voiceover = voice_line(&stage.voiceover, *j, first_line[*k], &vars, word_budget(d, input.brief.wps()))?;
             let beat = input.story.beats.get(*k).map(|b| b.text.as_str()).unwrap_or("");
             let description = format!("{} ({})", fill(&shot.description, &vars)?, truncate_words(beat, 14).trim_end_matches('.'));
             scenes.push(Scene {
