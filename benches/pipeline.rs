@@ -228,7 +228,16 @@ fn main() {
     }
     let ff = Ffmpeg::locate().expect("ffmpeg is required");
     let tmp = tempfile::tempdir().unwrap();
-    bench_parallel_clips(&ff, tmp.path());
-    bench_compose(&ff, tmp.path());
-    bench_rss(tmp.path());
+    // `ADMINT_BENCH=compose` (or `clips`, `rss`) runs one part.
+    let only = std::env::var("ADMINT_BENCH").unwrap_or_default();
+    let run = |part: &str| only.is_empty() || only == part;
+    if run("clips") {
+        bench_parallel_clips(&ff, tmp.path());
+    }
+    if run("compose") {
+        bench_compose(&ff, tmp.path());
+    }
+    if run("rss") {
+        bench_rss(tmp.path());
+    }
 }

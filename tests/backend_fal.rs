@@ -63,6 +63,13 @@ async fn images_come_back_and_the_safety_checker_is_respected() {
     let ps = providers(&base, "offline", "fal:acme/nsfw");
     let err = run(ps.image.head(), &image_req(), &ctx()).await.unwrap_err();
     assert!(matches!(err, ProviderError::ContentFiltered(_)), "{err}");
+    let mut s = settings();
+    configure(&mut s, &base, &["offline"], &["offline"]);
+    s.roles.insert("music".into(), RoleSettings { chain: vec!["fal:acme/garbled".into()] });
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    let req = admint::pipeline::cut::bed_request("calm", 10.0, 8.0, 1);
+    let err = run(ps.music.unwrap().head(), &req, &ctx()).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::Protocol(m) if m.contains("cannot read")), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

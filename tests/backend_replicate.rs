@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use admint::config::{BackendSettings, Price, RoleSettings, Settings};
 use admint::domain::Event;
 use admint::media::Ffmpeg;
-use admint::pipeline::{AutoDecider, PipelineError, RunOutcome};
+use admint::pipeline::{AutoDecider, RunOutcome};
 use admint::providers::*;
 use common::*;
 use mocks::client::*;
@@ -234,11 +234,17 @@ async fn a_budget_below_the_estimate_submits_nothing() {
     let mut input = brief_input("pink running shoes", 8.0);
     input.budget_usd = Some(0.10);
     let id = new_session(&p, input).await;
-    let err = p.run(&id, &mut auto(), None).await.unwrap_err();
-    let msg = err.to_string();
-    assert!(matches!(err, PipelineError::Budget(_)), "{msg}");
+    let outcome = p.run(&id, &mut auto(), None).await.unwrap();
+    let RunOutcome::Paused { gate: admint::pipeline::Gate::Budget(msg), .. } = outcome else { panic!("a budget stop is a pause: {outcome:?}") };
     assert!(msg.contains("over the $0.10 budget") && msg.contains("clips on replicate:acme/ok"), "{msg}");
     assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
+    let st = p.load(&id).await.unwrap();
+    assert!(st.failure.is_none(), "not stored as failed: {:?}", st.failure);
+    // Raised, the run goes on from where it stopped and finishes.
+    p.command(&id, &admint::domain::Command::SetBudget { usd: Some(100.0) }).await.unwrap();
+    let outcome = p.run(&id, &mut auto(), None).await.unwrap();
+    assert!(matches!(outcome, RunOutcome::Done { .. }), "{outcome:?}");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), p.load(&id).await.unwrap().scenes.len());
 
     // A paid model with no known price cannot be capped: refused too, with the fix.
     let h = Harness::new();
@@ -246,9 +252,11 @@ async fn a_budget_below_the_estimate_submits_nothing() {
     let mut input = brief_input("pink running shoes", 8.0);
     input.budget_usd = Some(100.0);
     let id = new_session(&p, input).await;
-    let err = p.run(&id, &mut auto(), None).await.unwrap_err().to_string();
+    let before = mock.creates.load(Ordering::SeqCst);
+    let outcome = p.run(&id, &mut auto(), None).await.unwrap();
+    let RunOutcome::Paused { gate: admint::pipeline::Gate::Budget(err), .. } = outcome else { panic!("{outcome:?}") };
     assert!(err.contains("no price is known for replicate:acme/unpriced") && err.contains("[prices."), "{err}");
-    assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
+    assert_eq!(mock.creates.load(Ordering::SeqCst), before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,10 +273,10 @@ async fn a_run_whose_actual_costs_outgrow_the_estimate_stops_before_the_call_tha
     let mut input = brief_input("pink running shoes", 8.0);
     input.budget_usd = Some(0.32);
     let id = new_session(&p, input).await;
-    let err = p.run(&id, &mut auto(), None).await.unwrap_err();
+    let outcome = p.run(&id, &mut auto(), None).await.unwrap();
     let st = p.load(&id).await.unwrap();
     assert!(st.scenes.len() >= 2, "needs two clips: {}", st.scenes.len());
-    assert!(matches!(err, PipelineError::Budget(_)), "{err}");
+    let RunOutcome::Paused { gate: admint::pipeline::Gate::Budget(err), .. } = outcome else { panic!("{outcome:?}") };
     assert_eq!(mock.creates.load(Ordering::SeqCst), 1, "the second clip was not submitted: {err}");
     assert!((st.total_cost() - 0.30).abs() < 1e-9, "the ledger holds the actual cost: {}", st.total_cost());
     assert!(st.total_cost() <= 0.32);
@@ -465,4 +473,117 @@ async fn musicgen_makes_the_music_bed_and_a_failed_one_falls_back_to_the_compose
         }
     }
     assert!(said.iter().any(|n| n.contains("music") && n.contains("falling back to offline/composer")), "{said:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_music_prediction_that_is_refused_filtered_or_garbled_is_a_clear_error() {
+    let (_mock, base) = Replicate::start(TOKEN);
+    let music = |model: &str| {
+        let mut s = settings();
+        configure(&mut s, &base, &["offline"], &["offline"]);
+        s.roles.insert("music".into(), RoleSettings { chain: vec![format!("replicate:{model}")] });
+        ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap().music.unwrap()
+    };
+    let req = admint::pipeline::cut::bed_request("energetic", 12.0, 10.0, 3);
+    let c = ctx();
+    let (wav, _) = run(music("meta/musicgen").head(), &req, &c).await.unwrap();
+    assert_eq!(&std::fs::read(&wav).unwrap()[..4], b"RIFF", "a WAV bed");
+    let err = run(music("acme/nsfw").head(), &req, &c).await.unwrap_err();
+    assert!(matches!(err, ProviderError::ContentFiltered(_)), "{err}");
+    let err = run(music("acme/malformed").head(), &req, &c).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Protocol(_)), "{err}");
+    let err = run(music("acme/html").head(), &req, &c).await.unwrap_err();
+    assert!(err.to_string().contains("HTML page"), "{err}");
+    // A prompt-less input (a user's broken input template) is refused with Replicate's 422.
+    let mut s = settings();
+    configure(&mut s, &base, &["offline"], &["offline"]);
+    s.roles.insert("music".into(), RoleSettings { chain: vec!["replicate:meta/musicgen".into()] });
+    s.inputs.insert("replicate:meta/musicgen".into(), serde_json::json!({ "text": "{prompt}", "duration": "{duration}", "model_version": "stereo-large" }));
+    let broken = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap().music.unwrap();
+    let err = run(broken.head(), &req, &c).await.unwrap_err();
+    assert!(matches!(&err, ProviderError::InvalidRequest(m) if m.contains("prompt is required")), "{err}");
+}
+
+#[test]
+fn a_budget_stop_pauses_leaves_no_empty_folder_and_resume_budget_finishes() {
+    let (mock, base) = Replicate::start(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("config.toml"),
+        format!("[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 20\n[roles.video]\nchain = [\"replicate:acme/ok\"]\n[prices.\"replicate:acme/ok\"]\nper_second = 0.05\n"),
+    )
+    .unwrap();
+    let out = admint_cmd(root).args(["generate", "--prompt", "a cordless vacuum", "--auto", "--duration", "8", "--budget", "0.01", "--output", "out", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("paused") && err.contains("--budget"), "{err}");
+    let manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(manifest["status"], "paused");
+    let session = manifest["session_id"].as_str().unwrap().to_string();
+    assert!(!root.join("out").exists(), "no empty output folder is left");
+    assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
+    let bad = admint_cmd(root).args(["resume", &session, "--budget", "-3"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let done = admint_cmd(root).args(["resume", &session, "--auto", "--budget", "5", "--output", "out"]).output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(root.join("out/final.mp4").is_file());
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["cost"]["budget_usd"], 5.0);
+    assert_eq!(mock.creates.load(Ordering::SeqCst), m["clips"].as_array().unwrap().len());
+}
+
+#[test]
+fn kill_9_while_creates_are_in_flight_then_resume_finds_them_instead_of_paying_again() {
+    use std::io::{BufRead, BufReader};
+    let (mock, base) = Replicate::start(TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Default concurrency, no Prefer: wait; every create takes 3 s to answer.
+    std::fs::write(
+        root.join("config.toml"),
+        format!(
+            "[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\nwait_s = 0\n[roles.video]\nchain = [\"replicate:acme/slowcreate\"]\n[prices.\"replicate:acme/slowcreate\"]\nper_second = 0.05\n"
+        ),
+    )
+    .unwrap();
+    let mut child = admint_cmd(root)
+        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "12"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut session = String::new();
+    let mut submitting = 0;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let v: serde_json::Value = serde_json::from_slice(line.unwrap().as_bytes()).unwrap();
+        session = v["session"].as_str().unwrap().to_string();
+        if v["event"]["type"] == "job_submitting" {
+            submitting += 1;
+            if submitting >= 2 {
+                break;
+            }
+        }
+    }
+    // Two creates are on the wire, their predictions made, no id back yet: kill.
+    let t = Instant::now();
+    while mock.creates.load(Ordering::SeqCst) < 2 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let cut_off = mock.creates.load(Ordering::SeqCst);
+    assert!(cut_off >= 2);
+
+    let out = admint_cmd(root).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("re-attaching, not submitting again"), "{log}");
+    assert!(mock.lists.load(Ordering::SeqCst) >= 1);
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("out/manifest.json")).unwrap()).unwrap();
+    let clips = manifest["clips"].as_array().unwrap().len();
+    assert_eq!(mock.creates.load(Ordering::SeqCst), clips, "exactly one create per clip, the cut-off ones included");
+    let booked = manifest["cost"]["ledger"].as_array().unwrap().iter().filter(|c| c["stage"].as_str().unwrap_or("").starts_with("clip:")).count();
+    assert_eq!(booked, clips, "one ledger entry per clip");
+    assert!(!manifest["cost"]["ledger"].to_string().contains("possible double"), "Replicate can be searched: no possible double charge");
 }

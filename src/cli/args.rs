@@ -145,6 +145,10 @@ pub struct ResumeArgs {
     /// Retry every failed clip before continuing.
     #[arg(long)]
     pub retry_failed: bool,
+    /// Set the session's spending limit in US dollars before continuing (a run the
+    /// budget paused goes on from where it stopped); 0 removes the limit.
+    #[arg(long, allow_negative_numbers = true)]
+    pub budget: Option<f64>,
     #[command(flatten)]
     pub run: RunArgs,
 }

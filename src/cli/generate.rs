@@ -132,6 +132,12 @@ pub async fn resume(a: ResumeArgs) -> Result<(), CliError> {
             pipeline.command(&a.id, &Command::RetryClip { scene_id: *id }).await?;
         }
     }
+    if let Some(usd) = a.budget {
+        if !usd.is_finite() || usd < 0.0 {
+            return Err(CliError::usage(format!("budget {usd} is not a positive amount of US dollars (0 removes the limit)")));
+        }
+        pipeline.command(&a.id, &Command::SetBudget { usd: (usd > 0.0).then_some(usd) }).await?;
+    }
     drive(&pipeline, &a.id, &a.run).await
 }
 
@@ -196,8 +202,13 @@ async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliErro
         }
         Ok(RunOutcome::Paused { gate, .. }) => {
             print_json("paused");
+            // Nothing was made for the output folder yet: leave no empty folder behind.
+            if std::fs::read_dir(&output).is_ok_and(|mut d| d.next().is_none()) {
+                let _ = std::fs::remove_dir(&output);
+            }
             let why = match gate {
                 Gate::FailedClips(f) => format!("{} clip(s) failed; retry with `admint resume {session} --retry-failed` or edit their scenes", f.len()),
+                Gate::Budget(why) => format!("{why}; raise the budget and go on with `admint resume {session} --budget USD`"),
                 _ => format!("waiting for your answer; continue with `admint resume {session} --interactive` (or --auto)"),
             };
             Err(CliError::failed(format!("session {session} paused: {why}")))

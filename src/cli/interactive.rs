@@ -42,6 +42,7 @@ fn show(state: &SessionState, gate: &Gate) -> String {
             }
             s.push_str("\n'retry', 'retry clip N', or 'edit scene N: …'\n");
         }
+        Gate::Budget(why) => s.push_str(&format!("\n{why}\nRaise the budget with `admint resume {} --budget USD`.\n", state.id)),
     }
     s
 }

@@ -89,7 +89,8 @@ pub struct BackendSettings {
     pub concurrency: usize,
     /// Seconds one HTTP request may take; 0 means 120.
     pub timeout_s: u64,
-    /// Replicate `Prefer: wait` seconds (1..60); 0 means poll only.
+    /// Replicate `Prefer: wait` seconds (1..60); unset or 0 means poll only (the
+    /// default: a create that answers at once leaves a crash the least to cut off).
     pub wait_s: Option<u64>,
     /// First poll after this many milliseconds; 0 means the kind's default.
     pub poll_ms: u64,

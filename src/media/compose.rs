@@ -1,5 +1,7 @@
-//! The final cut: cards, clips, on-screen text, music and voice in one ffmpeg filter
-//! graph, written to a temporary file and renamed only after ffprobe confirms it.
+//! The final cut: the picture (cards, clips, transitions, on-screen text, captions) in
+//! one ffmpeg filter graph, and beside it the soundtrack (music, ambience and voice,
+//! ducked, mastered to the loudness target and peak-checked after encoding); muxed into
+//! a temporary file that is renamed only after ffprobe confirms it.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -615,8 +617,10 @@ fn master_audio(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path) -> Result<PathBuf,
     Ok(out)
 }
 
-/// Compose the advert into `out` with one ffmpeg run. Writes to a temp file beside it and
-/// renames only after ffprobe confirms the expected duration and size.
+/// Compose the advert into `out`: the picture (one ffmpeg run of the whole filter graph)
+/// and the soundtrack (mixed, mastered, encoded and peak-checked) side by side, then
+/// muxed into a temp file beside `out` that is renamed only after ffprobe confirms the
+/// expected duration and size.
 pub fn compose(
     ff: &Ffmpeg,
     spec: &ComposeSpec,
@@ -626,34 +630,23 @@ pub fn compose(
     progress: impl FnMut(f32),
 ) -> Result<Probe, MediaError> {
     std::fs::create_dir_all(work)?;
-    let soundtrack = master_audio(ff, spec, work)?;
-    let (mut args, graph) = build_graph(spec, work)?;
-    let audio_input = args.iter().filter(|a| *a == "-i").count();
-    args.extend(["-i".into(), soundtrack.into_os_string()]);
-    let script = work.join("compose.graph");
-    std::fs::write(&script, &graph)?;
+    // The soundtrack is mastered on a thread of its own while the picture renders.
+    let sound = std::thread::scope(|scope| -> Result<(PathBuf, PathBuf), MediaError> {
+        let audio = scope.spawn(|| master_audio(ff, spec, work));
+        let picture = render_picture(ff, spec, work, cancel, progress);
+        let audio = audio.join().map_err(|_| MediaError::Failed { what: "soundtrack".into(), message: "the mastering thread panicked".into() })?;
+        Ok((picture?, audio?))
+    });
+    let (picture, soundtrack) = sound?;
     let tmp = out.with_file_name(format!(
         ".{}.part.mp4",
         out.file_stem().and_then(|s| s.to_str()).unwrap_or("final")
     ));
     let total = spec.total_s();
-    args.extend(
-        [
-            "-filter_complex_script", &script.display().to_string(),
-            "-map", "[vout]", "-map", &format!("{audio_input}:a"),
-            "-c:v", "libx264", "-preset", &spec.x264_preset, "-crf", &spec.crf.to_string(),
-            "-pix_fmt", "yuv420p", "-r", &spec.fps.to_string(),
-            "-c:a", "copy",
-            "-movflags", "+faststart",
-            "-t", &format!("{total:.3}"),
-        ]
-        .iter()
-        .map(OsString::from),
-    );
+    let mut args: Vec<OsString> = vec!["-i".into(), picture.into_os_string(), "-i".into(), soundtrack.into_os_string()];
+    args.extend(["-map", "0:v", "-map", "1:a", "-c", "copy", "-movflags", "+faststart", "-t", &format!("{total:.3}"), "-y"].iter().map(OsString::from));
     args.push(tmp.as_os_str().to_owned());
-    let frames = (total * spec.fps as f64).round() as u64;
-    let result = ff.run("compose", &args, Some(frames), cancel, progress);
-    if let Err(e) = result {
+    if let Err(e) = ff.run("mux", &args, None, None, |_| {}) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
@@ -669,4 +662,29 @@ pub fn compose(
     }
     std::fs::rename(&tmp, out)?;
     Ok(probe)
+}
+
+/// The picture alone: the filter graph of every card, clip, transition, text and
+/// caption, encoded to `work/picture.mp4`.
+fn render_picture(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, cancel: Option<&AtomicBool>, progress: impl FnMut(f32)) -> Result<PathBuf, MediaError> {
+    let (mut args, graph) = build_graph(spec, work)?;
+    let script = work.join("compose.graph");
+    std::fs::write(&script, &graph)?;
+    let picture = work.join("picture.mp4");
+    let total = spec.total_s();
+    args.extend(
+        [
+            "-filter_complex_script", &script.display().to_string(),
+            "-map", "[vout]",
+            "-c:v", "libx264", "-preset", &spec.x264_preset, "-crf", &spec.crf.to_string(),
+            "-pix_fmt", "yuv420p", "-r", &spec.fps.to_string(),
+            "-t", &format!("{total:.3}"), "-y",
+        ]
+        .iter()
+        .map(OsString::from),
+    );
+    args.push(picture.as_os_str().to_owned());
+    let frames = (total * spec.fps as f64).round() as u64;
+    ff.run("compose", &args, Some(frames), cancel, progress)?;
+    Ok(picture)
 }

@@ -11,6 +11,9 @@ pub enum Gate {
     Scenes,
     /// Clips that failed: (scene id, error).
     FailedClips(Vec<(u32, String)>),
+    /// The budget stops the run before anything more is paid for: raise it (`resume
+    /// --budget`, `:budget`) and the run goes on where it stopped.
+    Budget(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +53,7 @@ impl Decider for AutoDecider {
                 Decision::Commands(failed.iter().map(|(id, _)| Command::RetryClip { scene_id: *id }).collect())
             }
             Gate::FailedClips(_) => Decision::Pause,
+            Gate::Budget(_) => Decision::Pause,
         }
     }
 }

@@ -127,6 +127,7 @@ pub fn decision(intent: Intent, state: &SessionState, gate: &Gate) -> Result<Dec
         (Intent::Regenerate, Gate::Story) => Decision::Commands(vec![Command::RegenerateStory]),
         (Intent::Regenerate, Gate::Scenes) => Decision::Commands(vec![Command::RegenerateScenes]),
         (Intent::Regenerate, Gate::FailedClips(f)) => Decision::Commands(f.iter().map(|(id, _)| Command::RetryClip { scene_id: *id }).collect()),
+        (Intent::Regenerate, Gate::Budget(_)) => return Err("the budget stopped the run: raise it first (:budget USD)".into()),
         (Intent::Feedback { text, .. }, Gate::Story) => Decision::Commands(vec![Command::RefineStory { feedback: text }]),
         (Intent::Feedback { scene, text }, _) => {
             let scene_id = scene.map(id_of).transpose()?;
@@ -213,6 +214,7 @@ impl IntentParser {
             Gate::Story => "story",
             Gate::Scenes => "scenes",
             Gate::FailedClips(_) => "failed clips",
+            Gate::Budget(_) => "budget",
         };
         match reader.read(stage, state.scenes.len(), text).await {
             Ok(j) => Ok(from_reading(j, text).unwrap_or(rule)),

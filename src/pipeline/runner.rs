@@ -221,9 +221,11 @@ impl Pipeline {
                 }
                 continue;
             }
-            if let Err(e) = self.affordable(&state) {
-                rec.record(Event::PipelineFailed { stage, error: e.to_string() }).await?;
-                return Err(e);
+            // Over budget: a pause, not a failure; raising the budget goes on from here.
+            if let Err(PipelineError::Budget(why)) = self.affordable(&state) {
+                let gate = Gate::Budget(why);
+                let _ = self.tx.send(Update::Waiting { session: session.to_string(), gate: gate.clone() });
+                return Ok(RunOutcome::Paused { session: session.to_string(), gate });
             }
             if !state.stages_started.contains(&stage) {
                 rec.record(Event::StageStarted { stage }).await?;
@@ -233,6 +235,11 @@ impl Pipeline {
                 Ok(Some(gate)) => return Ok(RunOutcome::Paused { session: session.to_string(), gate }),
                 Ok(None) => {}
                 Err(PipelineError::Cancelled(s)) => return Err(PipelineError::Cancelled(s)),
+                Err(PipelineError::Budget(why)) => {
+                    let gate = Gate::Budget(why);
+                    let _ = self.tx.send(Update::Waiting { session: session.to_string(), gate: gate.clone() });
+                    return Ok(RunOutcome::Paused { session: session.to_string(), gate });
+                }
                 Err(e) => {
                     rec.record(Event::PipelineFailed { stage, error: e.to_string() }).await?;
                     return Err(e);
@@ -253,7 +260,7 @@ impl Pipeline {
         if left > 0.0 && spent + left > budget + 1e-9 {
             let parts: Vec<String> = est.lines.iter().map(|l| format!("{} × {} on {} ${:.2}", l.calls, l.what, l.model, l.usd.unwrap_or(0.0))).collect();
             return Err(PipelineError::Budget(format!(
-                "the work left is estimated at ${left:.2} ({}); with ${spent:.2} spent that is over the ${budget:.2} budget, so nothing more was submitted (raise it with --budget, or see `admint generate --dry-run`)",
+                "the work left is estimated at ${left:.2} ({}); with ${spent:.2} spent that is over the ${budget:.2} budget, so nothing more was submitted",
                 parts.join(", ")
             )));
         }
@@ -283,7 +290,7 @@ impl Pipeline {
                 match gate {
                     Gate::Story => rec.record(Event::StoryApproved { by }).await?,
                     Gate::Scenes => rec.record(Event::ScenesApproved { by }).await?,
-                    Gate::FailedClips(_) => return Ok(false),
+                    Gate::FailedClips(_) | Gate::Budget(_) => return Ok(false),
                 };
                 Ok(true)
             }

@@ -124,6 +124,16 @@ pub trait MediaModel<R: Send + Sync>: Send + Sync {
     async fn cancel(&self, _job: &JobRef) -> Result<(), ProviderError> {
         Ok(())
     }
+    /// The job a submission cut off by a crash created, found in the provider's list of
+    /// jobs (same model, same input, made since `since_ms`), so it is re-attached instead
+    /// of paid for twice. `None` when there is none, or the provider cannot list jobs.
+    async fn find(&self, _req: &R, _since_ms: u64) -> Result<Option<JobRef>, ProviderError> {
+        Ok(None)
+    }
+    /// Whether `find` can look (the provider lists its jobs).
+    fn can_find(&self) -> bool {
+        false
+    }
     /// Bring a produced file onto this machine (remote outputs are downloaded at once:
     /// providers delete them).
     async fn fetch(&self, media: MediaRef, _ctx: &JobCtx) -> Result<MediaRef, ProviderError> {

@@ -6,7 +6,8 @@
 //! The app name picks the behaviour: `ok` (queued at position 1, then in progress with
 //! tqdm logs, then done), `flaky` (a 503, then a 429 with an HTTP-date Retry-After), `fail`
 //! (completed with an error), `filtered` (content policy), `nsfw` (the safety checker
-//! flags the image), `html`, `hold` (until released or cancelled). A body with
+//! flags the image), `html`, `hold` (until released or cancelled), `garbled` (a result
+//! body that is not JSON). A body with
 //! `seconds_total` is Stable Audio: it answers `{"audio_file": {url, content_type}}` and
 //! refuses more than 47 seconds as its API does.
 
@@ -168,6 +169,9 @@ async fn result(State(m): State<Arc<Fal>>, Path((_owner, _app, id)): Path<(Strin
     }
     let Some(r) = m.reqs.lock().unwrap().get(&id).cloned() else { return detail(StatusCode::NOT_FOUND, "Request not found") };
     let base = m.base.lock().unwrap().clone();
+    if r.app == "garbled" {
+        return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"audio_file\": {\"url\": ").into_response();
+    }
     let file = if r.app == "html" { "page.html" } else if r.video { "out.mp4" } else if r.audio { "out.wav" } else { "out.png" };
     let url = format!("{base}/files/{file}");
     if r.audio {

@@ -6,7 +6,9 @@
 //! The model's name picks the behaviour: `ok`, `fast` (done within `Prefer: wait`),
 //! `flaky` (a 500, then a 429 with Retry-After, then fine), `slowpoll` (the first poll
 //! takes 3 s), `fail`, `nsfw`, `html` (the output link serves an HTML page), `hold` (runs
-//! until released or cancelled), `malformed` (a broken JSON body on create). An input
+//! until released or cancelled), `malformed` (a broken JSON body on create),
+//! `slowcreate` (the prediction is made at once but the create answers 3 s later).
+//! `GET /v1/predictions` lists them newest first, two a page, with `next` links. An input
 //! with `model_version` is MusicGen's: its output is a WAV link.
 
 use std::collections::HashMap;
@@ -30,6 +32,7 @@ pub struct Replicate {
     pub polls: AtomicUsize,
     pub cancels: AtomicUsize,
     pub uploads: AtomicUsize,
+    pub lists: AtomicUsize,
     /// `hold` predictions finish once this is set.
     pub release: AtomicBool,
     /// Every create's `input`, in order.
@@ -49,6 +52,9 @@ struct Pred {
     video: bool,
     /// MusicGen (`model_version` in the input): a WAV output.
     audio: bool,
+    input: Value,
+    created_at: String,
+    seq: usize,
 }
 
 fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
@@ -62,7 +68,7 @@ impl Replicate {
         let me = Arc::new(Replicate { token: token.into(), predict_time: Mutex::new(12.5), ..Default::default() });
         let app = Router::new()
             .route("/v1/models/{owner}/{name}/predictions", post(create_official))
-            .route("/v1/predictions", post(create_version))
+            .route("/v1/predictions", post(create_version).get(list))
             .route("/v1/predictions/{id}", get(poll))
             .route("/v1/predictions/{id}/cancel", post(cancel))
             .route("/v1/files", post(upload))
@@ -85,7 +91,7 @@ impl Replicate {
         let base = self.base.lock().unwrap().clone();
         let behaviour = p.model.rsplit('/').next().unwrap_or("").split(':').next().unwrap_or("").to_string();
         let urls = json!({ "get": format!("{base}/v1/predictions/{id}"), "cancel": format!("{base}/v1/predictions/{id}/cancel") });
-        let mut v = json!({ "id": id, "model": p.model, "version": "abc123", "status": "starting", "output": null, "error": null, "logs": "", "metrics": {}, "urls": urls, "created_at": "2026-11-22T10:00:00.000Z" });
+        let mut v = json!({ "id": id, "model": p.model, "version": "abc123", "status": "starting", "input": p.input, "output": null, "error": null, "logs": "", "metrics": {}, "urls": urls, "created_at": p.created_at, "source": "api" });
         if p.canceled {
             v["status"] = json!("canceled");
             return v;
@@ -142,14 +148,22 @@ impl Replicate {
         let id = format!("pred{:04}", self.creates.load(Ordering::SeqCst));
         let audio = body["input"].get("model_version").is_some();
         let video = body["input"].get("duration").is_some() && !audio;
-        let p = Pred { model, polls: 0, canceled: false, video, audio };
+        let created_at = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+        let seq = self.creates.load(Ordering::SeqCst);
+        let p = Pred { model, polls: 0, canceled: false, video, audio, input: body["input"].clone(), created_at, seq };
         let wait = h.get("prefer").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("wait"));
         let mut shown = p.clone();
         if wait && p.model.ends_with("/fast") {
             shown.polls = 1;
         }
         let v = self.prediction(&id, &shown);
+        let slow = p.model.ends_with("/slowcreate");
         self.preds.lock().unwrap().insert(id, p);
+        // The prediction exists (and is billed) before the answer leaves: a client cut
+        // off now never learns its id.
+        if slow {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
         (StatusCode::CREATED, Json(v)).into_response()
     }
 }
@@ -251,4 +265,19 @@ pub async fn file_route(Path(name): Path<String>) -> Response {
         return (StatusCode::OK, [(header::CONTENT_TYPE, "video/mp4")], f.mp4.clone()).into_response();
     }
     (StatusCode::OK, [(header::CONTENT_TYPE, "image/png")], f.png.clone()).into_response()
+}
+
+/// `GET /v1/predictions[?cursor=N]`: newest first, two a page, as Replicate pages them.
+async fn list(State(m): State<Arc<Replicate>>, h: HeaderMap, axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> Response {
+    if !m.authorized(&h) {
+        return problem(StatusCode::UNAUTHORIZED, "Unauthenticated", "You did not pass a valid authentication token");
+    }
+    m.lists.fetch_add(1, Ordering::SeqCst);
+    let mut all: Vec<(String, Pred)> = m.preds.lock().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    all.sort_by_key(|p| std::cmp::Reverse(p.1.seq));
+    let from: usize = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let page: Vec<Value> = all.iter().skip(from).take(2).map(|(id, p)| m.prediction(id, p)).collect();
+    let base = m.base.lock().unwrap().clone();
+    let next = (from + 2 < all.len()).then(|| format!("{base}/v1/predictions?cursor={}", from + 2));
+    Json(json!({ "previous": null, "next": next, "results": page })).into_response()
 }

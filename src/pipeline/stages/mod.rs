@@ -82,7 +82,7 @@ pub(crate) fn check_budget(state: &SessionState, estimate_usd: Option<f64>, what
     match estimate_usd {
         None => Err(unpriced(what, model, budget)),
         Some(est) if est > 0.0 && spent + est > budget + 1e-9 => Err(PipelineError::Budget(format!(
-            "{what} on {model} would cost ${est:.2}; ${spent:.2} of the ${budget:.2} budget is spent, so it was not submitted (raise it with --budget)"
+            "{what} on {model} would cost ${est:.2}; ${spent:.2} of the ${budget:.2} budget is spent, so it was not submitted"
         ))),
         Some(_) => Ok(()),
     }
@@ -101,6 +101,16 @@ pub(crate) async fn record_job_cost(rec: &Recorder, task: &str, model: &str, act
         return Ok(());
     }
     book(rec, task, model, actual, est, Some(job.to_string())).await
+}
+
+/// A cut-off submission that could not be looked for may have been charged: booked at its
+/// estimate, and said so, so the ledger does not under-count.
+async fn book_possible_double(rec: &Recorder, task: Task, model: &str, est: Option<f64>) -> Result<(), PipelineError> {
+    let Some(usd) = est.filter(|u| *u > 0.0) else { return Ok(()) };
+    let provider = model.split(':').next().unwrap_or(model).to_string();
+    let entry = CostEntry { stage: task.label(), provider, model: model.to_string(), usd, note: "possible double charge: a submission cut off by a crash may have been charged".into(), job: None };
+    rec.record(Event::CostRecorded { entry }).await?;
+    Ok(())
 }
 
 async fn book(rec: &Recorder, task: &str, model: &str, actual: Option<f64>, est: Option<f64>, job: Option<String>) -> Result<(), PipelineError> {
@@ -237,10 +247,24 @@ async fn run_job<R: Send + Sync>(
             rec.note(format!("{task}: re-attaching to job {remote_id} on {provider}"));
             return wait(JobRef { provider: provider.clone(), remote_id: remote_id.clone() }).await;
         }
-        Some(JobRecord { remote_id: None, .. }) if model.is_remote() => {
-            rec.note(format!(
-                "{task}: the last submission to {provider} was cut off before it answered; if it reached {provider} it may be charged twice"
-            ));
+        Some(JobRecord { remote_id: None, at_ms, .. }) if model.is_remote() => {
+            // Look for the job the cut-off request may have created before paying again.
+            let taken: Vec<&String> = state.jobs.values().filter_map(|j| j.remote_id.as_ref()).collect();
+            let found = if model.can_find() { model.find(req, *at_ms).await } else { Err(ProviderError::NotFound(format!("{provider} has no list of jobs to look in"))) };
+            match found {
+                Ok(Some(job)) if !taken.contains(&&job.remote_id) => {
+                    rec.note(format!("{task}: the cut-off submission reached {provider} as job {}: re-attaching, not submitting again", job.remote_id));
+                    rec.record(Event::JobSubmitted { task: jid.to_string(), provider: provider.clone(), remote_id: job.remote_id.clone() }).await?;
+                    return wait(job).await;
+                }
+                Ok(_) => rec.note(format!("{task}: the last submission to {provider} was cut off before it answered and is not in its list of jobs; submitting again")),
+                Err(e) => {
+                    rec.note(format!(
+                        "{task}: the last submission to {provider} was cut off before it answered and its jobs cannot be listed ({e}); if it reached {provider} it may be charged twice"
+                    ));
+                    book_possible_double(rec, task, &provider, model.estimate_usd(req)).await?;
+                }
+            }
         }
         _ => {}
     }

@@ -33,6 +33,32 @@ pub struct Prediction {
     pub metrics: Value,
     #[serde(default)]
     pub data_removed: bool,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub input: Value,
+    /// RFC 3339.
+    #[serde(default)]
+    pub created_at: String,
+}
+
+/// `GET /v1/predictions`: the account's predictions, newest first, a page at a time.
+#[derive(Debug, Deserialize)]
+struct PredictionPage {
+    #[serde(default)]
+    next: Option<String>,
+    results: Vec<Prediction>,
+}
+
+/// Pages of the prediction list read when looking for a cut-off submission.
+const FIND_PAGES: usize = 5;
+
+/// Milliseconds since the epoch of an RFC 3339 time.
+fn epoch_ms(rfc3339: &str) -> Option<u64> {
+    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 /// One Replicate model in one role.
@@ -86,7 +112,9 @@ impl Replicate {
         }
         let api = &self.backend.api;
         let mut rb = api.request(Method::POST, &path).json(&body);
-        let wait = self.backend.settings.wait_s.unwrap_or(60).min(60);
+        // No long-held create by default: the id comes back at once, so a crash has only
+        // the request itself to cut off (and `find` looks for that).
+        let wait = self.backend.settings.wait_s.unwrap_or(0).min(60);
         if wait > 0 {
             rb = rb.header("Prefer", format!("wait={wait}")).timeout(Duration::from_secs(wait + 30));
         }
@@ -169,6 +197,47 @@ impl<R: RemoteRequest> MediaModel<R> for Replicate {
     }
     async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError> {
         self.stop(job).await
+    }
+    /// Replicate lists predictions newest first: a cut-off create is the one on this model
+    /// (or version) made since the submission was recorded whose input holds everything
+    /// admint sends (an uploaded image's link cannot be known again, so it is left out).
+    async fn find(&self, req: &R, since_ms: u64) -> Result<Option<JobRef>, ProviderError> {
+        self.backend.ready()?;
+        let id = MediaModel::<R>::id(self);
+        let image = match req.input_image() {
+            Some(p) if std::fs::metadata(p).is_ok_and(|m| m.len() <= DATA_URI_MAX) => json!(super::image_data_uri(p)?),
+            _ => Value::Null,
+        };
+        let tpl = self.backend.inputs.template(&id, "replicate", R::WHAT);
+        let want = template::fill(&tpl, &req.vars(image)).map_err(|e| ProviderError::Config(format!("inputs for {id}: {e}")))?;
+        let version = self.model.split_once(':').map(|(_, v)| v.to_string());
+        let api = &self.backend.api;
+        let mut path = "v1/predictions".to_string();
+        for _ in 0..FIND_PAGES {
+            let page: PredictionPage = api.retrying("list predictions", || api.json(api.request(Method::GET, &path))).await?;
+            for p in &page.results {
+                // Newest first: once older than the submission (with clock slack), stop.
+                if epoch_ms(&p.created_at).is_some_and(|t| t + 60_000 < since_ms) {
+                    return Ok(None);
+                }
+                let same_model = match &version {
+                    Some(v) => p.version.as_deref() == Some(v.as_str()),
+                    None => p.model == self.model,
+                };
+                let same_input = want.as_object().is_some_and(|w| w.iter().all(|(k, v)| p.input.get(k) == Some(v)));
+                if same_model && same_input {
+                    return Ok(Some(JobRef { provider: id, remote_id: p.id.clone() }));
+                }
+            }
+            match page.next {
+                Some(next) => path = next,
+                None => break,
+            }
+        }
+        Ok(None)
+    }
+    fn can_find(&self) -> bool {
+        true
     }
     async fn fetch(&self, media: MediaRef, ctx: &JobCtx) -> Result<MediaRef, ProviderError> {
         self.backend.fetch(media, R::KIND, &ctx.work_dir, false).await

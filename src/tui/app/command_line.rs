@@ -105,7 +105,11 @@ impl App {
             Verb::Budget => {
                 let usd = if arg.is_empty() || arg == "none" { Ok(None) } else { arg.trim_start_matches('$').parse::<f64>().map(Some) };
                 match (usd, &self.session) {
-                    (Ok(usd), Some(_)) => self.session_change(Command::SetBudget { usd }, false),
+                    // A run the budget paused goes on once it is raised.
+                    (Ok(usd), Some(v)) => {
+                        let paused = matches!(v.run, super::RunState::AtGate(crate::pipeline::Gate::Budget(_)));
+                        self.session_change(Command::SetBudget { usd }, paused)
+                    }
                     (Err(_), _) => {
                         self.status = format!("'{arg}' is not an amount: :budget 5");
                         vec![]

@@ -70,6 +70,7 @@ impl App {
                 Gate::Story => "Approve the story? Type 'approve', 'regenerate' or what to change.".to_string(),
                 Gate::Scenes => "Approve the scenes? Edit them in the Scenes panel (Tab), type feedback, or 'approve' (A in Scenes).".to_string(),
                 Gate::FailedClips(f) => format!("{} clip(s) failed: type 'retry', or R on a scene to retry it alone.", f.len()),
+                Gate::Budget(why) => format!("{why}. Raise the budget with :budget USD and the run goes on from here."),
             };
             v.chat.push(ChatLine { who: Who::Good, text: ask, badge: None, image: None });
             v.run = RunState::AtGate(gate);
