@@ -4,7 +4,6 @@
 mod common;
 mod mocks;
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -115,21 +114,8 @@ async fn a_session_voiced_by_elevenlabs_has_captions_timed_by_its_timestamps() {
     assert!((voice_costs - 0.10 * chars as f64 / 1000.0).abs() < 1e-9, "{voice_costs}");
 }
 
-fn admint_cmd(root: &Path) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_admint"));
-    c.env("ADMINT_DATA_DIR", root.join("data"))
-        .env("ADMINT_STATE_DIR", root.join("state"))
-        .env("ADMINT_CONFIG", root.join("config.toml"))
-        .env("ADMINT_PROFILE", "test")
-        .env(KEY_ENV, KEY)
-        .current_dir(root)
-        .stdin(std::process::Stdio::null());
-    c
-}
-
 #[test]
 fn kill_9_while_lines_are_spoken_then_resume_pays_for_no_line_twice() {
-    use std::io::{BufRead, BufReader};
     let (mock, base) = ElevenLabs::start(KEY);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -140,20 +126,13 @@ fn kill_9_while_lines_are_spoken_then_resume_pays_for_no_line_twice() {
         ),
     )
     .unwrap();
-    let mut child = admint_cmd(root)
+    let mut child = admint_cmd(root, (KEY_ENV, KEY))
         .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "12"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut session = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        session = v["session"].as_str().unwrap().to_string();
-        if v["event"]["type"] == "voice_ready" {
-            break;
-        }
-    }
+    let session = jsonl_until(&mut child, "voice_ready", 1);
     // One line is recorded and others are being spoken: kill admint.
     let t = Instant::now();
     while mock.requests.lock().unwrap().len() <= mock.delivered.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(10) {
@@ -164,7 +143,7 @@ fn kill_9_while_lines_are_spoken_then_resume_pays_for_no_line_twice() {
     let before = mock.delivered.load(Ordering::SeqCst);
     assert!(before >= 1);
 
-    let out = admint_cmd(root).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
+    let out = admint_cmd(root, (KEY_ENV, KEY)).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(root.join("out/final.mp4").is_file() && root.join("out/captions.srt").is_file());
     // Every line was delivered (and paid for) exactly once, and each is in the cut.

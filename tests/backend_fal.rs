@@ -152,8 +152,9 @@ async fn a_whole_session_runs_on_fal() {
     let st = p.load(&id).await.unwrap();
     assert_eq!(mock.creates.load(Ordering::SeqCst), 3 + 2 * st.scenes.len());
     assert!(st.clips.values().all(|c| c.provider == "fal:acme/ok/image-to-video"));
-    // fal reports no cost: each call is booked at its estimate.
-    let expected = 3.0 * 0.003 + st.scenes.len() as f64 * 0.003 + st.scenes.iter().map(|s| 0.05 * s.duration_s).sum::<f64>();
+    // fal reports no cost: each call is booked at its estimate, which prices what is sent
+    // (the video template asks for whole seconds: a 1.5 s scene is sent, and billed, as 2).
+    let expected = 3.0 * 0.003 + st.scenes.len() as f64 * 0.003 + st.scenes.iter().map(|s| 0.05 * s.duration_s.ceil()).sum::<f64>();
     assert!((st.total_cost() - expected).abs() < 1e-9, "{} vs {expected}", st.total_cost());
     assert!(st.costs.iter().all(|c| c.note.starts_with("estimate")));
     drop(p);

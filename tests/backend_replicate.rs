@@ -282,21 +282,8 @@ async fn a_run_whose_actual_costs_outgrow_the_estimate_stops_before_the_call_tha
     assert!(st.total_cost() <= 0.32);
 }
 
-fn admint_cmd(root: &std::path::Path) -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_admint"));
-    c.env("ADMINT_DATA_DIR", root.join("data"))
-        .env("ADMINT_STATE_DIR", root.join("state"))
-        .env("ADMINT_CONFIG", root.join("config.toml"))
-        .env("ADMINT_PROFILE", "test")
-        .env(KEY_ENV, TOKEN)
-        .current_dir(root)
-        .stdin(std::process::Stdio::null());
-    c
-}
-
 #[test]
 fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_second_create() {
-    use std::io::{BufRead, BufReader};
     let (mock, base) = Replicate::start(TOKEN);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -307,20 +294,13 @@ fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_secon
         ),
     )
     .unwrap();
-    let mut child = admint_cmd(root)
+    let mut child = admint_cmd(root, (KEY_ENV, TOKEN))
         .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "8"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut session = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        session = v["session"].as_str().unwrap().to_string();
-        if v["event"]["type"] == "job_submitted" {
-            break;
-        }
-    }
+    let session = jsonl_until(&mut child, "job_submitted", 1);
     // The job is recorded and being polled: kill admint mid-job.
     let t = Instant::now();
     while mock.polls.load(Ordering::SeqCst) == 0 && t.elapsed() < Duration::from_secs(30) {
@@ -331,7 +311,7 @@ fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_secon
     assert_eq!(mock.creates.load(Ordering::SeqCst), 1);
 
     mock.release.store(true, Ordering::SeqCst);
-    let out = admint_cmd(root).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
+    let out = admint_cmd(root, (KEY_ENV, TOKEN)).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("re-attaching to job pred0001"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(root.join("out/final.mp4").is_file());
@@ -339,7 +319,7 @@ fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_secon
     let clips = manifest["clips"].as_array().unwrap().len();
     assert!(clips >= 2);
     assert_eq!(mock.creates.load(Ordering::SeqCst), clips, "every clip was created exactly once, the killed one included");
-    let export = admint_cmd(root).args(["sessions", "export", &session, "exported"]).output().unwrap();
+    let export = admint_cmd(root, (KEY_ENV, TOKEN)).args(["sessions", "export", &session, "exported"]).output().unwrap();
     assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
     assert!(root.join("exported").read_dir().unwrap().count() > 0);
     // The data dir, the log, the outputs and the export: no key anywhere.
@@ -359,7 +339,7 @@ fn doctor_lists_the_chains_and_checks_keys_prices_and_reachability() {
         ),
     )
     .unwrap();
-    let out = admint_cmd(root).arg("doctor").output().unwrap();
+    let out = admint_cmd(root, (KEY_ENV, TOKEN)).arg("doctor").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "a missing key fails the doctor:\n{text}");
     assert!(text.contains("role video: replicate:acme/ok → fal:acme/x/image-to-video → offline"), "{text}");
@@ -374,11 +354,15 @@ fn dry_run_prices_the_chain_and_says_when_the_budget_is_short() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(root.join("config.toml"), "[roles.video]\nchain = [\"replicate:google/veo-3-fast\", \"offline\"]\n").unwrap();
-    let out = admint_cmd(root).args(["generate", "--prompt", "pink running shoes", "--duration", "16", "--budget", "1", "--dry-run", "--format", "json"]).output().unwrap();
+    let out = admint_cmd(root, (KEY_ENV, TOKEN)).args(["generate", "--prompt", "pink running shoes", "--duration", "16", "--budget", "1", "--dry-run", "--format", "json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // 16 s of Veo 3 Fast at the shipped $0.40/s.
-    assert!((v["estimated_cost_usd"].as_f64().unwrap() - 6.4).abs() < 1e-9, "{v}");
+    // Every clip is sent to Veo 3 Fast as 8 s (its input template), billed at the shipped
+    // $0.40/s: $3.20 a clip, whatever the scene's length.
+    let clips = v["estimate"].as_array().unwrap().iter().find(|l| l["what"] == "clips").expect("a clips line").clone();
+    let n = clips["calls"].as_f64().unwrap();
+    assert!(n >= 2.0 && (clips["usd"].as_f64().unwrap() - 3.2 * n).abs() < 1e-9, "{clips}");
+    assert!((v["estimated_cost_usd"].as_f64().unwrap() - 3.2 * n).abs() < 1e-9, "{v}");
     assert_eq!(v["within_budget"], false);
     assert_eq!(v["roles"]["video"], serde_json::json!(["replicate:google/veo-3-fast", "offline"]));
     assert!(!root.join("data").exists(), "a dry run writes nothing");
@@ -514,7 +498,7 @@ fn a_budget_stop_pauses_leaves_no_empty_folder_and_resume_budget_finishes() {
         format!("[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 20\n[roles.video]\nchain = [\"replicate:acme/ok\"]\n[prices.\"replicate:acme/ok\"]\nper_second = 0.05\n"),
     )
     .unwrap();
-    let out = admint_cmd(root).args(["generate", "--prompt", "a cordless vacuum", "--auto", "--duration", "8", "--budget", "0.01", "--output", "out", "--format", "json"]).output().unwrap();
+    let out = admint_cmd(root, (KEY_ENV, TOKEN)).args(["generate", "--prompt", "a cordless vacuum", "--auto", "--duration", "8", "--budget", "0.01", "--output", "out", "--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("paused") && err.contains("--budget"), "{err}");
@@ -523,9 +507,9 @@ fn a_budget_stop_pauses_leaves_no_empty_folder_and_resume_budget_finishes() {
     let session = manifest["session_id"].as_str().unwrap().to_string();
     assert!(!root.join("out").exists(), "no empty output folder is left");
     assert_eq!(mock.creates.load(Ordering::SeqCst), 0);
-    let bad = admint_cmd(root).args(["resume", &session, "--budget", "-3"]).output().unwrap();
+    let bad = admint_cmd(root, (KEY_ENV, TOKEN)).args(["resume", &session, "--budget", "-3"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
-    let done = admint_cmd(root).args(["resume", &session, "--auto", "--budget", "5", "--output", "out"]).output().unwrap();
+    let done = admint_cmd(root, (KEY_ENV, TOKEN)).args(["resume", &session, "--auto", "--budget", "5", "--output", "out"]).output().unwrap();
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     assert!(root.join("out/final.mp4").is_file());
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("out/manifest.json")).unwrap()).unwrap();
@@ -535,7 +519,6 @@ fn a_budget_stop_pauses_leaves_no_empty_folder_and_resume_budget_finishes() {
 
 #[test]
 fn kill_9_while_creates_are_in_flight_then_resume_finds_them_instead_of_paying_again() {
-    use std::io::{BufRead, BufReader};
     let (mock, base) = Replicate::start(TOKEN);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -547,24 +530,13 @@ fn kill_9_while_creates_are_in_flight_then_resume_finds_them_instead_of_paying_a
         ),
     )
     .unwrap();
-    let mut child = admint_cmd(root)
+    let mut child = admint_cmd(root, (KEY_ENV, TOKEN))
         .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "12"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut session = String::new();
-    let mut submitting = 0;
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let v: serde_json::Value = serde_json::from_slice(line.unwrap().as_bytes()).unwrap();
-        session = v["session"].as_str().unwrap().to_string();
-        if v["event"]["type"] == "job_submitting" {
-            submitting += 1;
-            if submitting >= 2 {
-                break;
-            }
-        }
-    }
+    let session = jsonl_until(&mut child, "job_submitting", 2);
     // Two creates are on the wire, their predictions made, no id back yet: kill.
     let t = Instant::now();
     while mock.creates.load(Ordering::SeqCst) < 2 && t.elapsed() < Duration::from_secs(10) {
@@ -575,7 +547,7 @@ fn kill_9_while_creates_are_in_flight_then_resume_finds_them_instead_of_paying_a
     let cut_off = mock.creates.load(Ordering::SeqCst);
     assert!(cut_off >= 2);
 
-    let out = admint_cmd(root).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
+    let out = admint_cmd(root, (KEY_ENV, TOKEN)).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("re-attaching, not submitting again"), "{log}");
@@ -586,4 +558,23 @@ fn kill_9_while_creates_are_in_flight_then_resume_finds_them_instead_of_paying_a
     let booked = manifest["cost"]["ledger"].as_array().unwrap().iter().filter(|c| c["stage"].as_str().unwrap_or("").starts_with("clip:")).count();
     assert_eq!(booked, clips, "one ledger entry per clip");
     assert!(!manifest["cost"]["ledger"].to_string().contains("possible double"), "Replicate can be searched: no possible double charge");
+}
+
+#[test]
+fn estimates_price_what_is_sent_not_what_was_planned() {
+    // Veo 3 Fast's shipped input sends "duration": 8 whatever the scene's length: it is
+    // billed (and estimated) for 8 s at its list price.
+    let mut s = settings();
+    configure(&mut s, "http://127.0.0.1:9", &["replicate:google/veo-3-fast"], &["offline"]);
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    let mut req = video_req(std::path::PathBuf::from("key.png"));
+    req.duration_s = 2.0;
+    assert!((ps.video.estimate_usd(&req).unwrap() - 8.0 * 0.40).abs() < 1e-9, "{:?}", ps.video.estimate_usd(&req));
+    // A model whose input follows the scene is priced by the scene (rounded up to whole
+    // seconds, as sent).
+    let mut s = settings();
+    configure(&mut s, "http://127.0.0.1:9", &["replicate:acme/ok"], &["offline"]);
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    req.duration_s = 2.4;
+    assert!((ps.video.estimate_usd(&req).unwrap() - 3.0 * 0.05).abs() < 1e-9, "{:?}", ps.video.estimate_usd(&req));
 }

@@ -118,3 +118,36 @@ impl Decider for Scripted {
     }
 }
 
+
+/// The admint binary on a data dir, state dir and config under `root`, the test render
+/// profile, and the backend key `key` (an environment variable and its value).
+pub fn admint_cmd(root: &Path, key: (&str, &str)) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_admint"));
+    c.env("ADMINT_DATA_DIR", root.join("data"))
+        .env("ADMINT_STATE_DIR", root.join("state"))
+        .env("ADMINT_CONFIG", root.join("config.toml"))
+        .env("ADMINT_PROFILE", "test")
+        .env(key.0, key.1)
+        .current_dir(root)
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// Read a `--format jsonl` run's lines until the `n`-th event of type `kind`; returns the
+/// session id.
+pub fn jsonl_until(child: &mut std::process::Child, kind: &str, n: usize) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut session = String::new();
+    let mut seen = 0;
+    for line in BufReader::new(child.stdout.take().expect("stdout is piped")).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        session = v["session"].as_str().unwrap_or_default().to_string();
+        if v["event"]["type"] == kind {
+            seen += 1;
+            if seen >= n {
+                break;
+            }
+        }
+    }
+    session
+}

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
-use super::template::Vars;
+use super::template::{self, Vars};
 use crate::config::{BackendKind, BackendSettings, Price, Settings};
 use crate::domain::Aspect;
 use crate::providers::http::{default_cap, download, Api, Auth, MediaKind, RetryPolicy, Secret};
@@ -226,8 +226,30 @@ pub trait RemoteRequest: Send + Sync + 'static {
     fn input_image(&self) -> Option<&Path>;
     /// Template variables, with `image` as the backend made it.
     fn vars(&self, image: Value) -> Vars;
-    /// The call's price under `price`.
-    fn cost(&self, price: &Price) -> f64;
+    /// The call's price under `price`, for the input as it is `sent` (after the model's
+    /// input template: a model that always makes 8 s is billed for 8 s).
+    fn cost(&self, price: &Price, sent: &Value) -> f64;
+
+    /// The input this request is sent as, to the model `model_id` of a backend `kind`
+    /// (images left out: their links are made at submission).
+    fn sent(&self, inputs: &InputBook, model_id: &str, kind: &str) -> Value {
+        template::fill(&inputs.template(model_id, kind, Self::WHAT), &self.vars(Value::Null)).unwrap_or(Value::Null)
+    }
+}
+
+/// The seconds a model is asked for in what is sent (`duration`, `seconds_total`,
+/// `duration_seconds` or `seconds`; numbers or strings such as "8" or "8s"), else
+/// `planned`.
+pub fn sent_seconds(sent: &Value, planned: f64) -> f64 {
+    ["duration", "seconds_total", "duration_seconds", "seconds"]
+        .iter()
+        .find_map(|k| match sent.get(*k)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().trim_end_matches('s').parse::<f64>().ok(),
+            _ => None,
+        })
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(planned)
 }
 
 impl RemoteRequest for VideoRequest {
@@ -239,9 +261,9 @@ impl RemoteRequest for VideoRequest {
     fn vars(&self, image: Value) -> Vars {
         video_vars(self, image)
     }
-    fn cost(&self, price: &Price) -> f64 {
+    fn cost(&self, price: &Price, sent: &Value) -> f64 {
         use crate::providers::pricing::Cost;
-        price.video(self.duration_s)
+        price.video(sent_seconds(sent, self.duration_s))
     }
 }
 
@@ -254,9 +276,10 @@ impl RemoteRequest for ImageRequest {
     fn vars(&self, image: Value) -> Vars {
         image_vars(self, image)
     }
-    fn cost(&self, price: &Price) -> f64 {
+    fn cost(&self, price: &Price, sent: &Value) -> f64 {
         use crate::providers::pricing::Cost;
-        price.images(1)
+        let n = ["num_images", "num_outputs", "n"].iter().find_map(|k| sent.get(*k).and_then(Value::as_u64)).unwrap_or(1).max(1);
+        price.images(n as u32)
     }
 }
 
@@ -269,9 +292,9 @@ impl RemoteRequest for MusicRequest {
     fn vars(&self, _image: Value) -> Vars {
         music_vars(self)
     }
-    fn cost(&self, price: &Price) -> f64 {
+    fn cost(&self, price: &Price, sent: &Value) -> f64 {
         use crate::providers::pricing::Cost;
-        price.video(self.duration_s.ceil())
+        price.video(sent_seconds(sent, self.duration_s.ceil()))
     }
 }
 

@@ -318,7 +318,7 @@ impl<R: RemoteRequest> MediaModel<R> for ComfyUi {
         self.backend.poll_interval(1000)
     }
     fn estimate_usd(&self, req: &R) -> Option<f64> {
-        self.backend.estimate(&self.workflow_name, |p| req.cost(p))
+        self.backend.estimate(&self.workflow_name, |p| req.cost(p, &Value::Null))
     }
     fn limiter(&self) -> Option<Arc<Semaphore>> {
         Some(self.backend.limiter.clone())

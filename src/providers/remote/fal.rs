@@ -148,7 +148,8 @@ impl<R: RemoteRequest> MediaModel<R> for Fal {
         self.backend.poll_interval(1000)
     }
     fn estimate_usd(&self, req: &R) -> Option<f64> {
-        self.backend.estimate(&self.model, |p| req.cost(p))
+        let sent = req.sent(&self.backend.inputs, &MediaModel::<R>::id(self), "fal");
+        self.backend.estimate(&self.model, |p| req.cost(p, &sent))
     }
     fn limiter(&self) -> Option<Arc<Semaphore>> {
         Some(self.backend.limiter.clone())

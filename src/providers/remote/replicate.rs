@@ -246,7 +246,8 @@ impl<R: RemoteRequest> MediaModel<R> for Replicate {
         self.backend.poll_interval(2000)
     }
     fn estimate_usd(&self, req: &R) -> Option<f64> {
-        self.backend.estimate(&self.model, |p| req.cost(p))
+        let sent = req.sent(&self.backend.inputs, &MediaModel::<R>::id(self), "replicate");
+        self.backend.estimate(&self.model, |p| req.cost(p, &sent))
     }
     fn limiter(&self) -> Option<Arc<Semaphore>> {
         Some(self.backend.limiter.clone())
