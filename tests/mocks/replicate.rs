@@ -140,16 +140,16 @@ impl Replicate {
         if !body["input"]["prompt"].is_string() {
             return problem(StatusCode::UNPROCESSABLE_ENTITY, "Input validation failed", "input: prompt is required");
         }
-        self.creates.fetch_add(1, Ordering::SeqCst);
+        // The number this create took: two creates in flight at once get distinct ids.
+        let seq = self.creates.fetch_add(1, Ordering::SeqCst) + 1;
         self.inputs.lock().unwrap().push(body["input"].clone());
         if model.ends_with("/malformed") {
             return (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], "{\"id\": \"x\", \"status\": ").into_response();
         }
-        let id = format!("pred{:04}", self.creates.load(Ordering::SeqCst));
+        let id = format!("pred{seq:04}");
         let audio = body["input"].get("model_version").is_some();
         let video = body["input"].get("duration").is_some() && !audio;
         let created_at = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
-        let seq = self.creates.load(Ordering::SeqCst);
         let p = Pred { model, polls: 0, canceled: false, video, audio, input: body["input"].clone(), created_at, seq };
         let wait = h.get("prefer").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("wait"));
         let mut shown = p.clone();
