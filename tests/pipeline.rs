@@ -317,19 +317,39 @@ fn corrupt_and_future_records_name_the_session_and_spare_the_others() {
     let good = rt.block_on(new_session(&p, brief_input("wireless earbuds", 6.0)));
     let bad = rt.block_on(new_session(&p, brief_input("a standing desk", 6.0)));
     let future = rt.block_on(new_session(&p, brief_input("a rain jacket", 6.0)));
+    for _ in 0..3 {
+        store.append(&bad, admint::domain::Event::StoryFeedback { text: "warmer".into() }).unwrap();
+    }
+    let n = store.events(&bad).unwrap().len();
+    // A damaged database record is read from the session's journal, and named.
     store.put_raw_record(&bad, 2, b"{not json").unwrap();
-    store.put_raw_record(&future, 2, br#"{"v":99,"seq":2,"at_ms":0,"event":{"type":"hologram"}}"#).unwrap();
-    let e = store.events(&bad).unwrap_err().to_string();
-    assert!(e.contains(&bad) && e.contains("#2") && e.contains("corrupt"), "{e}");
+    let (events, findings) = store.read_session(&bad).unwrap();
+    assert_eq!(events.len(), n);
+    assert_eq!(findings, vec![admint::store::Finding::DatabaseDamaged(vec![2])]);
+    // With the journal gone too, #2 and everything after it are lost: the session opens
+    // with what is left, says so, and refuses to go on until `store repair`.
+    std::fs::remove_file(h.paths.data_dir.join(format!("journal/sessions/{bad}.jsonl"))).unwrap();
+    drop(p);
+    drop(store);
+    let store = h.store();
+    let p = h.pipeline(store.clone());
+    let (events, findings) = store.read_session(&bad).unwrap();
+    assert_eq!(events.len(), 1);
+    let lost = findings.iter().find(|f| f.loses_events()).expect("the loss is named").to_string();
+    assert!(lost.contains(&format!("#2–#{n}")), "{lost}");
+    let err = rt.block_on(p.run(&bad, &mut auto(), None)).unwrap_err().to_string();
+    assert!(err.contains(&bad) && err.contains("store repair"), "{err}");
+    // A record from a newer admint (in both copies) asks for an upgrade.
+    let m = store.events(&future).unwrap().len() as u64 + 1;
+    let newer = format!(r#"{{"v":99,"seq":{m},"at_ms":0,"event":{{"type":"hologram"}}}}"#);
+    store.put_raw_record(&future, m, newer.as_bytes()).unwrap();
+    store.put_raw_journal_record(&future, newer.as_bytes()).unwrap();
     let e = store.events(&future).unwrap_err().to_string();
     assert!(e.contains(&future) && e.contains("version 99") && e.contains("upgrade"), "{e}");
     let all = store.sessions().unwrap();
     assert_eq!(all.len(), 3);
     assert!(all.iter().find(|s| s.id == good).unwrap().state.is_ok());
-    assert!(all.iter().find(|s| s.id == bad).unwrap().state.is_err());
-    // Resuming the corrupt session is a clear error, not a panic.
-    let err = rt.block_on(p.run(&bad, &mut auto(), None)).unwrap_err();
-    assert!(err.to_string().contains(&bad));
+    assert!(all.iter().find(|s| s.id == future).unwrap().state.is_err());
 }
 
 #[test]

@@ -28,6 +28,8 @@ pub enum Commands {
     Show(ShowArgs),
     /// Score any video: VBench-style dimensions and QC gates.
     Score(ScoreArgs),
+    /// Check the session store for damage, or repair it from its journals.
+    Store(StoreArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -184,6 +186,26 @@ pub enum SessionsCommand {
     },
     /// Write manifest.json, storyboard.md, events.jsonl (and final.mp4 if done) to DIR.
     Export { id: String, dir: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(subcommand)]
+    pub command: StoreCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Read every session from both copies (the database and its journal) and say what is
+    /// damaged. Exits 1 when something is.
+    Check {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Make both copies of every session whole again: a database that no longer opens is
+    /// moved aside and rebuilt from the journals; a database log that is behind or damaged
+    /// is rewritten from the journal, and a journal from the database.
+    Repair,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,9 @@ pub async fn doctor(a: DoctorArgs) -> Result<(), CliError> {
         }
     };
     match Store::open(&paths.data_dir) {
+        Ok(store) if store.damage().is_some() => {
+            all &= check(false, "data dir", &format!("the database at {} is damaged ({}): run `admint store check`, then `admint store repair`", store.path().display(), store.damage().unwrap_or("")));
+        }
         Ok(store) => {
             let n = store.session_ids().map(|v| v.len()).unwrap_or(0);
             all &= check(true, "data dir", &format!("{} ({n} sessions, {} cached results)", paths.data_dir.display(), store.cache_len()));

@@ -8,6 +8,7 @@ mod report;
 mod sessions;
 mod score;
 mod show;
+mod store;
 
 pub use args::{Cli, Commands, OutputFormat};
 
@@ -51,5 +52,6 @@ pub async fn run(command: Commands) -> Result<(), CliError> {
         Commands::Doctor(a) => doctor::doctor(a).await,
         Commands::Show(a) => show::show(a).await,
         Commands::Score(a) => score::score(a).await,
+        Commands::Store(a) => store::store(a),
     }
 }

@@ -17,7 +17,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             if format != OutputFormat::Text {
                 let list: Vec<_> = rows.iter().map(|r| match &r.error {
                     None => serde_json::json!({ "id": r.id, "title": r.title, "status": r.status,
-                        "created_at_ms": r.created_at_ms, "cost_usd": r.cost_usd, "final": r.final_video }),
+                        "created_at_ms": r.created_at_ms, "cost_usd": r.cost_usd, "final": r.final_video, "store_damage": r.damage }),
                     Some(e) => serde_json::json!({ "id": r.id, "error": e }),
                 }).collect();
                 println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
@@ -27,14 +27,22 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
                 println!("no sessions yet — start one with `admint generate --prompt \"…\" --auto`");
             }
             println!("{:<23} {:<24} {:<16} {:>7} {:>6}  status", "id", "title", "created", "cost", "score");
-            for r in rows {
+            for r in &rows {
                 match &r.error {
                     None => {
                         let score = r.score.map(|q| format!("{q:.1}")).unwrap_or_else(|| "—".into());
-                        println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, r.title.chars().take(24).collect::<String>(), format_time(r.created_at_ms), format!("${:.2}", r.cost_usd), score, r.status)
+                        println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, r.title.chars().take(24).collect::<String>(), format_time(r.created_at_ms), format!("${:.2}", r.cost_usd), score, r.status);
+                        if let Some(d) = &r.damage {
+                            println!("{:<23} ! store: {d}", "");
+                        }
                     }
                     Some(e) => println!("{:<23} unreadable: {e}", r.id),
                 }
+            }
+            if let Some(why) = env.store.damage() {
+                eprintln!("admint: the database does not open ({why}); these sessions were read from their journals — run `admint store repair`");
+            } else if rows.iter().any(|r| r.damage.is_some()) {
+                eprintln!("admint: the store is damaged (marked !); every session above was read from its intact copy — run `admint store repair`");
             }
             Ok(())
         }

@@ -25,6 +25,9 @@ pub struct SessionSummary {
     pub final_video: Option<FinalVideo>,
     /// Why the session's log could not be read.
     pub error: Option<String>,
+    /// What is wrong with a copy of its log (it was read from the other; `admint store
+    /// repair` makes both whole), or which events are lost.
+    pub damage: Option<String>,
 }
 
 /// What `export` wrote.
@@ -48,7 +51,11 @@ impl Pipeline {
             .store
             .sessions()?
             .into_iter()
-            .map(|r| match r.state {
+            .map(|r| {
+                let damage = r.findings.iter().filter(|f| f.is_damage()).map(|f| f.to_string()).reduce(|a, b| format!("{a}; {b}"));
+                (r, damage)
+            })
+            .map(|(r, damage)| match r.state {
                 Ok(s) => {
                     let st = status(&s, &rules);
                     SessionSummary {
@@ -60,6 +67,7 @@ impl Pipeline {
                         status: st,
                         final_video: s.final_video.clone(),
                         error: None,
+                        damage,
                         id: r.id,
                     }
                 }
@@ -73,6 +81,7 @@ impl Pipeline {
                     resumable: false,
                     final_video: None,
                     error: Some(e.to_string()),
+                    damage,
                 },
             })
             .collect())

@@ -8,23 +8,62 @@ use super::{Store, StoreError};
 impl Store {
     /// Look up a provider result by its content key. Entries that no longer parse are misses.
     pub fn cache_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        Ok(self
-            .cache
-            .get(key.as_bytes())?
-            .and_then(|v| serde_json::from_slice::<T>(&v).ok()))
+        let Ok(db) = self.db() else { return Ok(None) };
+        Ok(db.cache.get(key.as_bytes())?.and_then(|v| serde_json::from_slice::<T>(&v).ok()))
     }
 
-    /// Record a provider result under its content key (flushed with the next event).
+    /// Record a provider result under its content key: journalled (fsync'd), then put in
+    /// sled (flushed with the next event).
     pub fn cache_put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Open {
-            path: "cache".into(),
-            message: e.to_string(),
-        })?;
-        self.cache.insert(key.as_bytes(), bytes)?;
+        let value = serde_json::to_value(value).map_err(|e| StoreError::Open { path: "cache".into(), message: e.to_string() })?;
+        let bytes = serde_json::to_vec(&value).unwrap_or_default();
+        let entry = serde_json::to_vec(&serde_json::json!({ "key": key, "value": value })).unwrap_or_default();
+        let db = self.db()?;
+        self.journal.append_cache(&entry)?;
+        db.cache.insert(key.as_bytes(), bytes)?;
         Ok(())
     }
 
+    /// The cache entries the journal holds, last word per key.
+    fn journalled_cache(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        for entry in self.journal.read_cache()? {
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&entry) else { continue };
+            if let (Some(key), Some(value)) = (v["key"].as_str(), v.get("value")) {
+                out.insert(key.to_string(), serde_json::to_vec(value).unwrap_or_default());
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    /// How many journalled cache entries the database lacks (or holds damaged).
+    pub(super) fn cache_behind(&self) -> Result<usize, StoreError> {
+        let Ok(db) = self.db() else { return Ok(0) };
+        let mut n = 0;
+        for (key, value) in self.journalled_cache()? {
+            let held = db.cache.get(key.as_bytes()).ok().flatten();
+            let same = held.and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok()) == serde_json::from_slice::<serde_json::Value>(&value).ok();
+            n += usize::from(!same);
+        }
+        Ok(n)
+    }
+
+    /// Put back the cache entries the journal holds that the database lacks.
+    pub(super) fn restore_cache(&self) -> Result<usize, StoreError> {
+        let db = self.db()?;
+        let mut n = 0;
+        for (key, value) in self.journalled_cache()? {
+            let held = db.cache.get(key.as_bytes()).ok().flatten();
+            if held.and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok()) != serde_json::from_slice::<serde_json::Value>(&value).ok() {
+                db.cache.insert(key.as_bytes(), value)?;
+                n += 1;
+            }
+        }
+        db.db.flush()?;
+        Ok(n)
+    }
+
     pub fn cache_len(&self) -> usize {
-        self.cache.len()
+        self.db().map_or(0, |db| db.cache.len())
     }
 }

@@ -1,12 +1,17 @@
-//! Persistence: sled session logs (append-only events), the content-addressed cache
-//! index, and blob files named by their sha256. sled is synchronous: async callers use
-//! `spawn_blocking`.
+//! Persistence: sled session logs (append-only events) with a journal beside them that is
+//! written first, the content-addressed cache index, and blob files named by their sha256.
+//! sled is synchronous: async callers use `spawn_blocking`.
 
 mod blobs;
 mod cache;
+pub mod journal;
+pub mod recover;
+mod repair;
 mod sessions;
 
 pub use blobs::{sha256_file, BlobStore};
+pub use recover::Finding;
+pub use repair::{check, repair, Repaired, SessionCheck, StoreCheck};
 pub use sessions::{new_session_id, StoredSession, Store};
 
 use thiserror::Error;
@@ -25,6 +30,8 @@ pub enum StoreError {
     UnsupportedVersion { session: String, seq: u64, version: u32, supported: u32 },
     #[error("session {session}: the first event must be session_created")]
     MissingHeader { session: String },
+    #[error("the admint database at {path} is damaged ({message}); sessions are read from their journals — `admint store check` says what is damaged, `admint store repair` rebuilds it")]
+    Damaged { path: String, message: String },
     #[error("store database error: {0}")]
     Db(#[from] sled::Error),
     #[error("blob store: {0}")]

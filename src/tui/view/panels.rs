@@ -37,7 +37,7 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
             .enumerate()
             .map(|(i, r)| {
                 let sel = i == app.sessions_sel;
-                let status_style = if r.error.is_some() || r.status.starts_with("failed") {
+                let status_style = if r.error.is_some() || r.damage.is_some() || r.status.starts_with("failed") {
                     t.error
                 } else if r.status == "done" {
                     t.good
@@ -47,10 +47,17 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
                 Row::new(vec![
                     Cell::from(if sel { "▶" } else { " " }),
                     Cell::from(r.title.clone()),
-                    Cell::from(format_time(r.created_at_ms)),
+                    Cell::from(if r.created_at_ms == 0 { "—".to_string() } else { format_time(r.created_at_ms) }),
                     Cell::from(format!("${:.2}", r.cost_usd)),
                     Cell::from(r.score.map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into())),
-                    Cell::from(Span::styled(r.error.clone().map(|e| format!("unreadable: {e}")).unwrap_or_else(|| r.status.clone()), status_style)),
+                    Cell::from(Span::styled(
+                        match (&r.error, &r.damage) {
+                            (Some(e), _) => format!("unreadable: {e}"),
+                            (None, Some(_)) => format!("{} · ! damaged: admint store check", r.status),
+                            (None, None) => r.status.clone(),
+                        },
+                        status_style,
+                    )),
                 ])
                 .style(if sel { t.selected } else { t.base })
             })
