@@ -218,3 +218,76 @@ async fn a_refused_or_filtered_bed_falls_back_to_the_offline_composer() {
     };
     assert!(matches!(err, ProviderError::ContentFiltered(_)), "{err}");
 }
+
+#[test]
+fn kill_9_while_submits_are_in_flight_then_resume_finds_them_in_the_request_list() {
+    let (mock, base) = Fal::start(KEY);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Every submit answers 3 s after the request is made; fal lists a request once it
+    // has ended (1 s after it was sent, in the mock).
+    std::fs::write(
+        root.join("config.toml"),
+        format!(
+            "[scoring]\nbackend = \"none\"\n[backends.fal]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\nplatform_url = \"{base}/v1\"\nfind_wait_s = 10\n[roles.video]\nchain = [\"fal:acme/slowcreate\"]\n[prices.\"fal:acme/slowcreate\"]\nper_second = 0.05\n"
+        ),
+    )
+    .unwrap();
+    let mut child = common::admint_cmd(root, (KEY_ENV, KEY))
+        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "12"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let session = common::jsonl_until(&mut child, "job_submitting", 2);
+    let t = std::time::Instant::now();
+    while mock.creates.load(Ordering::SeqCst) < 2 && t.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(mock.creates.load(Ordering::SeqCst) >= 2);
+
+    let out = common::admint_cmd(root, (KEY_ENV, KEY)).args(["resume", &session, "--auto", "--output", "out"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("re-attaching, not submitting again"), "{log}");
+    assert!(mock.lists.load(Ordering::SeqCst) >= 1);
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("out/manifest.json")).unwrap()).unwrap();
+    let clips = manifest["clips"].as_array().unwrap().len();
+    assert_eq!(mock.creates.load(Ordering::SeqCst), clips, "exactly one request per clip, the cut-off ones included");
+    let ledger = manifest["cost"]["ledger"].to_string();
+    assert!(!ledger.contains("possible double"), "fal's requests can be listed: no possible double charge: {ledger}");
+    assert!(!log.contains(KEY) && !ledger.contains(KEY), "the key stays secret");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_list_is_read_with_the_key_and_its_pages_followed() {
+    let (mock, base) = Fal::start(KEY);
+    let mut s = settings();
+    configure(&mut s, &base, &["fal:acme/ok"], &["offline"]);
+    s.backends.get_mut("fal").unwrap().platform_url = format!("{base}/v1");
+    s.backends.get_mut("fal").unwrap().find_wait_s = 3;
+    let ps = ProviderSet::from_settings(&s, &Ffmpeg::locate().unwrap()).unwrap();
+    let model = ps.video.head();
+    let c = ctx();
+    let key = keyframe(&c.ctx.work_dir);
+    // Five requests with different prompts: the third one made is found on page 2 once ended.
+    let since = admint::domain::now_ms();
+    let mut reqs = Vec::new();
+    for i in 0..5 {
+        let mut r = video_req(key.clone());
+        r.prompt = format!("shot {i}: a \"quoted\" 100% pink shoe");
+        model.submit(&r, &c.ctx).await.unwrap();
+        reqs.push(r);
+    }
+    let found = model.find(&reqs[2], since).await.unwrap().expect("found once it has ended");
+    assert_eq!(found.remote_id, "req-0003-4b1f");
+    assert!(mock.lists.load(Ordering::SeqCst) >= 2, "waited for it to end and followed the pages");
+    // A request that was never made is not found, after the wait.
+    let mut never = video_req(key);
+    never.prompt = "never sent".into();
+    let t = std::time::Instant::now();
+    assert!(model.find(&never, since).await.unwrap().is_none());
+    assert!(t.elapsed() >= std::time::Duration::from_secs(1), "it waits for a request that may still be running");
+}

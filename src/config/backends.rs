@@ -102,6 +102,12 @@ pub struct BackendSettings {
     pub max_retry_after_s: u64,
     /// Largest download accepted, in MiB; 0 means the default per kind of media.
     pub max_download_mb: u64,
+    /// fal: the platform API whose request list finds a request a crash cut off; empty
+    /// means `https://api.fal.ai/v1`.
+    pub platform_url: String,
+    /// fal: how long `resume` waits for a cut-off request to show in that list (fal lists
+    /// a request once it has ended) before submitting again; 0 means 300.
+    pub find_wait_s: u64,
     /// Whether calls cost money; unset means yes for the public APIs, no for ComfyUI
     /// and for OpenAI-compatible servers that are not api.openai.com.
     pub paid: Option<bool>,

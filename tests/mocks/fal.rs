@@ -9,7 +9,14 @@
 //! flags the image), `html`, `hold` (until released or cancelled), `garbled` (a result
 //! body that is not JSON). A body with
 //! `seconds_total` is Stable Audio: it answers `{"audio_file": {url, content_type}}` and
-//! refuses more than 47 seconds as its API does.
+//! refuses more than 47 seconds as its API does. `slowcreate` makes the request at once
+//! but answers the submit 3 s later (a client cut off then never learns its id).
+//!
+//! The platform API's `GET /v1/models/requests/by-endpoint` (documented at
+//! <https://docs.fal.ai/platform-apis/v1/models/requests/by-endpoint>) lists an
+//! endpoint's requests once they have ended (here: 1 s after they were sent), newest end
+//! first, two a page with `next_cursor` / `has_more`, with `json_input` when
+//! `expand=payloads`; `endpoint_id` is required and `start` bounds `sent_at`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -30,6 +37,7 @@ pub struct Fal {
     pub creates: AtomicUsize,
     pub status_calls: AtomicUsize,
     pub cancels: AtomicUsize,
+    pub lists: AtomicUsize,
     pub release: AtomicBool,
     pub bodies: Mutex<Vec<Value>>,
     reqs: Mutex<HashMap<String, Req>>,
@@ -43,6 +51,17 @@ struct Req {
     audio: bool,
     polls: u32,
     canceled: bool,
+    endpoint: String,
+    input: Value,
+    sent_ms: u64,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+fn rfc3339(ms: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap().format(&time::format_description::well_known::Rfc3339).unwrap()
 }
 
 fn detail(status: StatusCode, msg: &str) -> Response {
@@ -59,6 +78,7 @@ impl Fal {
             .route("/{owner}/{app}/requests/{id}", get(result))
             .route("/{owner}/{app}/requests/{id}/cancel", put(cancel))
             .route("/files/{name}", get(super::replicate::file_route))
+            .route("/v1/models/requests/by-endpoint", get(list))
             .with_state(me.clone());
         let base = super::serve(app);
         *me.base.lock().unwrap() = base.clone();
@@ -71,14 +91,16 @@ impl Fal {
 }
 
 async fn submit(State(m): State<Arc<Fal>>, Path((owner, app)): Path<(String, String)>, h: HeaderMap, body: Bytes) -> Response {
-    enqueue(&m, &owner, &app, &h, body)
+    let endpoint = format!("{owner}/{app}");
+    enqueue(&m, &owner, &app, &endpoint, &h, body).await
 }
 
-async fn submit_sub(State(m): State<Arc<Fal>>, Path((owner, app, _sub)): Path<(String, String, String)>, h: HeaderMap, body: Bytes) -> Response {
-    enqueue(&m, &owner, &app, &h, body)
+async fn submit_sub(State(m): State<Arc<Fal>>, Path((owner, app, sub)): Path<(String, String, String)>, h: HeaderMap, body: Bytes) -> Response {
+    let endpoint = format!("{owner}/{app}/{sub}");
+    enqueue(&m, &owner, &app, &endpoint, &h, body).await
 }
 
-fn enqueue(m: &Fal, owner: &str, app: &str, h: &HeaderMap, body: Bytes) -> Response {
+async fn enqueue(m: &Fal, owner: &str, app: &str, endpoint: &str, h: &HeaderMap, body: Bytes) -> Response {
     if !m.authorized(h) {
         return detail(StatusCode::UNAUTHORIZED, "Invalid Key header");
     }
@@ -96,7 +118,11 @@ fn enqueue(m: &Fal, owner: &str, app: &str, h: &HeaderMap, body: Bytes) -> Respo
     if audio && !body["seconds_total"].as_u64().is_some_and(|s| (1..=47).contains(&s)) {
         return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": [{ "loc": ["body", "seconds_total"], "msg": "ensure this value is less than or equal to 47", "type": "value_error.number.not_le" }] }))).into_response();
     }
-    m.reqs.lock().unwrap().insert(id.clone(), Req { app: app.into(), video, audio, polls: 0, canceled: false });
+    m.reqs.lock().unwrap().insert(id.clone(), Req { app: app.into(), video, audio, polls: 0, canceled: false, endpoint: endpoint.into(), input: body.clone(), sent_ms: now_ms() });
+    if app == "slowcreate" {
+        // The request exists (and will be billed) before the answer leaves.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    }
     let base = m.base.lock().unwrap().clone();
     let u = format!("{base}/{owner}/{app}/requests/{id}");
     (
@@ -193,4 +219,43 @@ async fn cancel(State(m): State<Arc<Fal>>, Path((_owner, _app, id)): Path<(Strin
     let Some(r) = reqs.get_mut(&id) else { return detail(StatusCode::NOT_FOUND, "Request not found") };
     r.canceled = true;
     (StatusCode::ACCEPTED, Json(json!({ "status": "CANCELLATION_REQUESTED" }))).into_response()
+}
+
+async fn list(State(m): State<Arc<Fal>>, h: HeaderMap, axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>) -> Response {
+    if !m.authorized(&h) {
+        return detail(StatusCode::UNAUTHORIZED, "Invalid Key header");
+    }
+    m.lists.fetch_add(1, Ordering::SeqCst);
+    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let Some(endpoint) = get("endpoint_id") else {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "detail": [{ "loc": ["query", "endpoint_id"], "msg": "field required", "type": "value_error.missing" }] }))).into_response();
+    };
+    let start = get("start").and_then(|s| time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339).ok()).map_or(now_ms() - 86_400_000, |t| (t.unix_timestamp_nanos() / 1_000_000) as u64);
+    let payloads = q.iter().any(|(k, v)| k == "expand" && v.split(',').any(|e| e == "payloads"));
+    let now = now_ms();
+    let mut ended: Vec<(String, Req)> = m
+        .reqs
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r.endpoint == endpoint && r.sent_ms >= start && r.app != "hold" && now >= r.sent_ms + 1000)
+        .map(|(k, r)| (k.clone(), r.clone()))
+        .collect();
+    ended.sort_by_key(|(_, r)| std::cmp::Reverse(r.sent_ms));
+    let page: usize = get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let items: Vec<Value> = ended
+        .iter()
+        .skip(page * 2)
+        .take(2)
+        .map(|(id, r)| {
+            let mut v = json!({ "request_id": id, "endpoint_id": r.endpoint, "sent_at": rfc3339(r.sent_ms), "started_at": rfc3339(r.sent_ms + 200), "ended_at": rfc3339(r.sent_ms + 1000), "status_code": 200, "duration": 0.8 });
+            if payloads {
+                v["json_input"] = r.input.clone();
+                v["json_output"] = json!({});
+            }
+            v
+        })
+        .collect();
+    let has_more = (page + 1) * 2 < ended.len();
+    Json(json!({ "items": items, "next_cursor": has_more.then(|| (page + 1).to_string()), "has_more": has_more })).into_response()
 }

@@ -250,6 +250,9 @@ async fn run_job<R: Send + Sync>(
         Some(JobRecord { remote_id: None, at_ms, .. }) if model.is_remote() => {
             // Look for the job the cut-off request may have created before paying again.
             let taken: Vec<&String> = state.jobs.values().filter_map(|j| j.remote_id.as_ref()).collect();
+            if model.can_find() {
+                rec.note(format!("{task}: the last submission to {provider} was cut off before it answered; looking for it in {provider}'s list of jobs before paying again"));
+            }
             let found = if model.can_find() { model.find(req, *at_ms).await } else { Err(ProviderError::NotFound(format!("{provider} has no list of jobs to look in"))) };
             match found {
                 Ok(Some(job)) if !taken.contains(&&job.remote_id) => {

@@ -170,6 +170,28 @@ pub fn image_base64(data: &[u8], from: &str) -> Result<(&'static str, String), P
 }
 
 /// A local image as a `data:` URI.
+/// Pages of a provider's list of jobs read when looking for a cut-off submission.
+pub const FIND_PAGES: usize = 5;
+
+/// Milliseconds since the epoch of an RFC 3339 time.
+pub fn epoch_ms(rfc3339: &str) -> Option<u64> {
+    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// An RFC 3339 time (UTC) of milliseconds since the epoch.
+pub fn rfc3339(ms: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Whether a listed job's input holds everything admint sends (`want`, an object).
+pub fn holds_input(want: &Value, listed: &Value) -> bool {
+    want.as_object().is_some_and(|w| w.iter().all(|(k, v)| listed.get(k) == Some(v)))
+}
+
 pub fn image_data_uri(path: &Path) -> Result<String, ProviderError> {
     let (mime, b64) = image_base64(&std::fs::read(path)?, &path.display().to_string())?;
     Ok(format!("data:{mime};base64,{b64}"))

@@ -49,6 +49,30 @@ struct Log {
     message: String,
 }
 
+/// A page of the platform API's `GET /models/requests/by-endpoint` (ended requests, with
+/// their inputs when `expand=payloads`).
+#[derive(Debug, Deserialize)]
+struct RequestPage {
+    #[serde(default)]
+    items: Vec<ListedRequest>,
+    #[serde(default)]
+    next_cursor: Option<String>,
+    #[serde(default)]
+    has_more: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListedRequest {
+    request_id: String,
+    #[serde(default)]
+    json_input: Value,
+}
+
+/// The platform API when none is configured.
+const PLATFORM_URL: &str = "https://api.fal.ai/v1";
+/// How long `find` waits for a cut-off request to end (and so be listed) when unset.
+const FIND_WAIT_S: u64 = 300;
+
 /// One fal model (`fal-ai/kling-video/v2.1/standard/image-to-video`) in one role.
 pub struct Fal {
     pub backend: Arc<Backend>,
@@ -96,6 +120,45 @@ impl Fal {
         })
     }
 
+    /// What admint sends for `req`: the template filled, the image as a data URI.
+    fn body<R: RemoteRequest>(&self, req: &R) -> Result<Value, ProviderError> {
+        let image = match req.input_image() {
+            Some(path) => Value::String(super::image_data_uri(path)?),
+            None => Value::Null,
+        };
+        let id = MediaModel::<R>::id(self);
+        let tpl = self.backend.inputs.template(&id, "fal", R::WHAT);
+        template::fill(&tpl, &req.vars(image)).map_err(|e| ProviderError::Config(format!("inputs for {id}: {e}")))
+    }
+
+    /// One pass over the requests fal lists for this endpoint since `start`: the first
+    /// whose input holds everything in `want`.
+    async fn listed(&self, want: &Value, start: &str) -> Result<Option<String>, ProviderError> {
+        let api = &self.backend.api;
+        let platform = match self.backend.settings.platform_url.trim_end_matches('/') {
+            "" => PLATFORM_URL,
+            url => url,
+        };
+        let url = format!("{platform}/models/requests/by-endpoint");
+        let mut cursor: Option<String> = None;
+        for _ in 0..super::FIND_PAGES {
+            let mut query = vec![("endpoint_id", self.model.clone()), ("start", start.to_string()), ("expand", "payloads".into()), ("limit", "100".into())];
+            if let Some(c) = &cursor {
+                query.push(("cursor", c.clone()));
+            }
+            // The platform API is fal's own host: the key goes with it.
+            let page: RequestPage = api.retrying("list requests", || api.json(api.request_with_auth(Method::GET, &url).query(&query))).await?;
+            if let Some(r) = page.items.into_iter().find(|r| super::holds_input(want, &r.json_input)) {
+                return Ok(Some(r.request_id));
+            }
+            match page.next_cursor.filter(|_| page.has_more) {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(None)
+    }
+
     async fn result(&self, url: &str, id: &str) -> Result<Produced, ProviderError> {
         let api = &self.backend.api;
         let v: Value = api.retrying("result", || api.json(api.request(Method::GET, url))).await?;
@@ -115,13 +178,8 @@ impl<R: RemoteRequest> MediaModel<R> for Fal {
     }
     async fn submit(&self, req: &R, _ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
         self.backend.ready()?;
-        let image = match req.input_image() {
-            Some(path) => Value::String(super::image_data_uri(path)?),
-            None => Value::Null,
-        };
         let id = MediaModel::<R>::id(self);
-        let tpl = self.backend.inputs.template(&id, "fal", R::WHAT);
-        let body = template::fill(&tpl, &req.vars(image)).map_err(|e| ProviderError::Config(format!("inputs for {id}: {e}")))?;
+        let body = self.body(req)?;
         let api = &self.backend.api;
         // Adding to the queue starts a paid job: sent once, never retried.
         let q: Queued = api.json(api.request(Method::POST, &self.model).json(&body)).await?;
@@ -130,6 +188,33 @@ impl<R: RemoteRequest> MediaModel<R> for Fal {
     }
     async fn status(&self, job: &JobRef) -> Result<JobState<Produced>, ProviderError> {
         self.poll(job).await
+    }
+    /// fal's platform API lists an endpoint's requests with their inputs — once they have
+    /// ended. A cut-off request is the one on this endpoint, sent since the submission
+    /// was recorded, whose input holds everything admint sends; it is looked for until
+    /// `find_wait_s` after the submission (it may still be queued or running).
+    async fn find(&self, req: &R, since_ms: u64) -> Result<Option<JobRef>, ProviderError> {
+        self.backend.ready()?;
+        let want = self.body(req)?;
+        let start = super::rfc3339(since_ms.saturating_sub(60_000));
+        let wait_s = match self.backend.settings.find_wait_s {
+            0 => FIND_WAIT_S,
+            s => s,
+        };
+        let deadline_ms = since_ms + wait_s * 1000;
+        loop {
+            if let Some(remote_id) = self.listed(&want, &start).await? {
+                return Ok(Some(JobRef { provider: MediaModel::<R>::id(self), remote_id }));
+            }
+            if crate::domain::now_ms() >= deadline_ms {
+                return Ok(None);
+            }
+            tracing::info!(model = %self.model, "a cut-off fal request is not listed yet; looking again");
+            tokio::time::sleep(self.backend.poll_interval(1000).max(Duration::from_millis(200))).await;
+        }
+    }
+    fn can_find(&self) -> bool {
+        true
     }
     async fn cancel(&self, job: &JobRef) -> Result<(), ProviderError> {
         let api = &self.backend.api;

@@ -14,7 +14,7 @@ pub mod openai;
 pub mod replicate;
 pub mod template;
 
-pub use backend::{first_url, image_base64, image_data_uri, tqdm_progress, Backend, InputBook, RemoteRequest};
+pub use backend::{epoch_ms, first_url, holds_input, image_base64, image_data_uri, rfc3339, tqdm_progress, Backend, InputBook, RemoteRequest, FIND_PAGES};
 
 use std::sync::Arc;
 

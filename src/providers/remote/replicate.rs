@@ -52,15 +52,6 @@ struct PredictionPage {
     results: Vec<Prediction>,
 }
 
-/// Pages of the prediction list read when looking for a cut-off submission.
-const FIND_PAGES: usize = 5;
-
-/// Milliseconds since the epoch of an RFC 3339 time.
-fn epoch_ms(rfc3339: &str) -> Option<u64> {
-    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()?;
-    u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
-}
-
 /// One Replicate model in one role.
 pub struct Replicate {
     pub backend: Arc<Backend>,
@@ -213,19 +204,18 @@ impl<R: RemoteRequest> MediaModel<R> for Replicate {
         let version = self.model.split_once(':').map(|(_, v)| v.to_string());
         let api = &self.backend.api;
         let mut path = "v1/predictions".to_string();
-        for _ in 0..FIND_PAGES {
+        for _ in 0..super::FIND_PAGES {
             let page: PredictionPage = api.retrying("list predictions", || api.json(api.request(Method::GET, &path))).await?;
             for p in &page.results {
                 // Newest first: once older than the submission (with clock slack), stop.
-                if epoch_ms(&p.created_at).is_some_and(|t| t + 60_000 < since_ms) {
+                if super::epoch_ms(&p.created_at).is_some_and(|t| t + 60_000 < since_ms) {
                     return Ok(None);
                 }
                 let same_model = match &version {
                     Some(v) => p.version.as_deref() == Some(v.as_str()),
                     None => p.model == self.model,
                 };
-                let same_input = want.as_object().is_some_and(|w| w.iter().all(|(k, v)| p.input.get(k) == Some(v)));
-                if same_model && same_input {
+                if same_model && super::holds_input(&want, &p.input) {
                     return Ok(Some(JobRef { provider: id, remote_id: p.id.clone() }));
                 }
             }
