@@ -414,11 +414,11 @@ tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},t
 /// Broadcast loudness, `[amixed]` to `[aout]`: one gain to the target (as pass 1 measured
 /// it; no pumping, so the ducking keeps its depth), then a look-ahead limiter under the
 /// true-peak ceiling that only touches the loudest transients.
-fn master(spec: &ComposeSpec, loudness: Option<&Loudnorm>, trim_db: f64) -> String {
+fn master(spec: &ComposeSpec, loudness: Option<&Loudnorm>, trim_db: f64, gain_db: f64) -> String {
     match loudness {
         Some(m) => format!(
             ";[amixed]volume={:.2}dB,alimiter=limit={:.4}:attack=1:release=50:level=false,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[aout]",
-            spec.loudness_lufs - m.input_i,
+            spec.loudness_lufs - m.input_i + gain_db,
             10f64.powf((spec.true_peak_db - AAC_HEADROOM_DB - LIMITER_OVERSHOOT_DB - trim_db) / 20.0)
         ),
         None => ";[amixed]anull[aout]".into(),
@@ -564,7 +564,7 @@ pub fn render_stems(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, dir: &Path) ->
     for (name, buses, mastered) in stems {
         let mut args: Vec<OsString> = Vec::new();
         let mut graph = audio_graph(spec, &tl, 0, &mut args, buses);
-        graph.push_str(&if mastered { master(spec, loudness.as_ref(), 0.0) } else { ";[amixed]anull[aout]".into() });
+        graph.push_str(&if mastered { master(spec, loudness.as_ref(), 0.0, 0.0) } else { ";[amixed]anull[aout]".into() });
         let script = work.join(format!("stem-{name}.graph"));
         std::fs::write(&script, graph)?;
         let dest = dir.join(format!("{name}.wav"));
@@ -578,27 +578,32 @@ pub fn render_stems(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, dir: &Path) ->
 }
 
 /// The true peak (dBTP) of an encoded audio file, as ffmpeg's `ebur128` measures it.
-fn true_peak(ff: &Ffmpeg, audio: &Path) -> Result<f64, MediaError> {
+/// The integrated loudness (LUFS) and true peak (dBTP) of an audio file, as EBU R128
+/// measures them; digital silence measures -inf.
+fn measure_master(ff: &Ffmpeg, audio: &Path) -> Result<(f64, f64), MediaError> {
     let args: Vec<OsString> = vec!["-nostats".into(), "-i".into(), audio.as_os_str().to_owned(), "-af".into(), "ebur128=peak=true".into(), "-f".into(), "null".into(), "-".into()];
     let log = ff.run_for_log("true peak", &args)?;
     let summary = &log[log.rfind("Summary:").unwrap_or(0)..];
-    let peak = summary.split("Peak:").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|v| v.parse::<f64>().ok());
-    // Digital silence measures -inf.
-    Ok(peak.unwrap_or(f64::NEG_INFINITY))
+    let value = |label: &str| summary.split(label).nth(1).and_then(|r| r.split_whitespace().next()).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NEG_INFINITY);
+    Ok((value(" I:"), value("Peak:")))
 }
 
-/// The soundtrack, mixed, mastered and encoded (AAC) once, before the picture: its true
-/// peak is measured on the encoded file, and when the encoder's overshoot took it over
-/// the ceiling the limiter is lowered by the excess and it is encoded again (audio
-/// alone is cheap). The picture's run copies it.
+/// How far from the loudness target the encoded master may land before it is corrected.
+const LOUDNESS_SLACK_LU: f64 = 0.5;
+
+/// The soundtrack, mixed, mastered and encoded (AAC) once, before the picture. Its
+/// loudness and true peak are measured on the encoded file: when the limiter pulled it
+/// under the target (short, dense adverts) or the encoder's overshoot took it over the
+/// ceiling, the gain or the limiter is corrected by the difference and it is encoded
+/// again (audio alone is cheap). The picture's run copies it.
 fn master_audio(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path) -> Result<PathBuf, MediaError> {
     let loudness = measure_loudness(ff, spec, work)?;
     let tl = spec.timeline();
     let out = work.join("soundtrack.m4a");
-    let mut trim = 0.0;
+    let (mut trim, mut gain) = (0.0, 0.0);
     for attempt in 0..3 {
         let mut args: Vec<OsString> = Vec::new();
-        let graph = audio_graph(spec, &tl, 0, &mut args, ALL_BUSES) + &master(spec, loudness.as_ref(), trim);
+        let graph = audio_graph(spec, &tl, 0, &mut args, ALL_BUSES) + &master(spec, loudness.as_ref(), trim, gain);
         let script = work.join("soundtrack.graph");
         std::fs::write(&script, graph)?;
         args.extend(
@@ -608,11 +613,18 @@ fn master_audio(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path) -> Result<PathBuf,
         );
         args.push(out.as_os_str().to_owned());
         ff.run("soundtrack", &args, None, None, |_| {})?;
-        let tp = true_peak(ff, &out)?;
-        if loudness.is_none() || tp <= spec.true_peak_db || attempt == 2 {
+        let (integrated, tp) = measure_master(ff, &out)?;
+        let off = spec.loudness_lufs - integrated;
+        let (loud_ok, peak_ok) = (!integrated.is_finite() || off.abs() <= LOUDNESS_SLACK_LU, tp <= spec.true_peak_db);
+        if loudness.is_none() || (loud_ok && peak_ok) || attempt == 2 {
             break;
         }
-        trim += tp - spec.true_peak_db + 0.2;
+        if !peak_ok {
+            trim += tp - spec.true_peak_db + 0.2;
+        }
+        if !loud_ok {
+            gain += off;
+        }
     }
     Ok(out)
 }
