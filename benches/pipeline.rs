@@ -101,7 +101,8 @@ fn compose_ratio(ff: &Ffmpeg, tmp: &Path, spec: &ComposeSpec, name: &str) -> (f6
     let mut ours = Vec::new();
     let mut bare = Vec::new();
     let mut ratios = Vec::new();
-    for run in 0..3 {
+    let runs = std::env::var("ADMINT_BENCH_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(3);
+    for run in 0..runs {
         let out = tmp.join(format!("{name}-final-{run}.mp4"));
         let t = Instant::now();
         compose(ff, spec, &tmp.join(format!("{name}-compose-{run}")), &out, None, |_| {}).unwrap();
@@ -222,22 +223,35 @@ fn bench_rss(tmp: &Path) {
 }
 
 fn main() {
+    // `ADMINT_LOG=debug` prints each ffmpeg run's time (where a compose spends it).
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("ADMINT_LOG") {
+        let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init();
+    }
     // `cargo bench` passes --bench; `cargo test --benches` would not: skip heavy work then.
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
     let ff = Ffmpeg::locate().expect("ffmpeg is required");
     let tmp = tempfile::tempdir().unwrap();
+    // `ADMINT_BENCH_KEEP=1` keeps the work (graphs, clips) for a closer look.
+    let dir = match std::env::var_os("ADMINT_BENCH_KEEP") {
+        Some(_) => {
+            let kept = tempfile::tempdir().unwrap().keep();
+            eprintln!("keeping the work in {}", kept.display());
+            kept
+        }
+        None => tmp.path().to_path_buf(),
+    };
     // `ADMINT_BENCH=compose` (or `clips`, `rss`) runs one part.
     let only = std::env::var("ADMINT_BENCH").unwrap_or_default();
     let run = |part: &str| only.is_empty() || only == part;
     if run("clips") {
-        bench_parallel_clips(&ff, tmp.path());
+        bench_parallel_clips(&ff, &dir);
     }
     if run("compose") {
-        bench_compose(&ff, tmp.path());
+        bench_compose(&ff, &dir);
     }
     if run("rss") {
-        bench_rss(tmp.path());
+        bench_rss(&dir);
     }
 }

@@ -96,6 +96,7 @@ impl Ffmpeg {
     /// Run ffmpeg to completion for what it prints (an analysis filter's report):
     /// returns its log (stderr).
     pub fn run_for_log(&self, what: &str, args: &[OsString]) -> Result<String, MediaError> {
+        let started = std::time::Instant::now();
         let out = Command::new(&self.ffmpeg).args(["-hide_banner", "-nostdin"]).args(args).output().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 MediaError::FfmpegMissing
@@ -104,6 +105,7 @@ impl Ffmpeg {
             }
         })?;
         let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        tracing::debug!(what, seconds = started.elapsed().as_secs_f64(), "ffmpeg run");
         if !out.status.success() {
             return Err(MediaError::Failed { what: what.into(), message: crate::text::last_lines(&log, 3) });
         }
@@ -121,6 +123,7 @@ impl Ffmpeg {
     ) -> Result<(), MediaError> {
         let mut cmd = self.command();
         cmd.args(args);
+        let started = std::time::Instant::now();
         let mut child = cmd.spawn().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 MediaError::FfmpegMissing
@@ -148,6 +151,7 @@ impl Ffmpeg {
             }
         }
         let status = child.wait()?;
+        tracing::debug!(what, seconds = started.elapsed().as_secs_f64(), "ffmpeg run");
         if !status.success() {
             let tail: Vec<_> = errors.iter().rev().take(4).rev().cloned().collect();
             return Err(MediaError::Failed {

@@ -17,7 +17,7 @@ mod timeline;
 
 pub use align::{align, silences};
 pub use animate::{animate_still, camera_window, AnimateSpec, Window};
-pub use compose::{compose, overlay_boxes, render_stems, ComposeAudio, ComposeClip, ComposeSpec, Loudnorm, OverlayBox, VoiceLine};
+pub use compose::{compose, overlay_boxes, render_stems, ComposeAudio, ComposeClip, ComposeSpec, OverlayBox, VoiceLine};
 pub use captions::{caption_cues, caption_layout, srt, vtt, CaptionCue};
 pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
