@@ -112,7 +112,7 @@ fn compose_ratio(ff: &Ffmpeg, tmp: &Path, spec: &ComposeSpec, name: &str) -> (f6
         let st = std::process::Command::new(&ff.ffmpeg)
             .args(["-v", "error", "-y", "-i"])
             .arg(&out)
-            .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "160k"])
+            .args(["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k"])
             .arg(tmp.join(format!("{name}-bare-{run}.mp4")))
             .status()
             .unwrap();
