@@ -147,7 +147,7 @@ fn bench_compose(ff: &Ffmpeg, tmp: &Path) {
         product_name: "AirRun Pro".into(), call_to_action: "Shop now: 20% off".into(),
         colors: ["#19235a".into(), "#ff6eb4".into()], logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve),
         audio: ComposeAudio::default(), look: Some(look), loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "veryfast".into(), crf: 20,
-        captions: admint::domain::CaptionMode::Burn, caption_style: admint::domain::CaptionStyle::Plain, beat_s: None, ambience_db: -18.0,
+        captions: admint::domain::CaptionMode::Burn, caption_style: admint::domain::CaptionStyle::Plain, beat: None, ambience_db: -18.0,
     };
     let (a, b, r) = compose_ratio(ff, tmp, &spec, "look");
     println!("(b) compose of a {:.1} s 1080p advert (transitions, a look, text): {a:.2} s vs bare ffmpeg encode {b:.2} s: ratio = {r:.3} (median of 3; goal ≤ 1.4)", spec.total_s());

@@ -93,7 +93,7 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
         colors: ["#ff4fa3".into(), "#2b2d42".into()],
         logo: None, clips, outro_transition: Transition::default(), audio: ComposeAudio { music: Some(music) },
         look: None, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 28,
-        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain, beat_s: None, ambience_db: -18.0,
+        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain, beat: None, ambience_db: -18.0,
     };
     let work = dir.path().join("work dir: with, odd 'chars'");
     let out = dir.path().join("final.mp4");
@@ -158,7 +158,7 @@ fn spec_of(clips: Vec<ComposeClip>, intro_s: f64, outro_s: f64, look: Option<std
         colors: ["#202020".into(), "#404040".into()],
         logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve), audio: ComposeAudio::default(),
         look, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 12,
-        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain, beat_s: None, ambience_db: -18.0,
+        captions: CaptionMode::Burn, caption_style: CaptionStyle::Plain, beat: None, ambience_db: -18.0,
     }
 }
 
@@ -462,4 +462,26 @@ fn a_burned_caption_reads_back_as_its_words_in_16_9_and_9_16() {
             assert!(!read.contains("different"), "{w}x{h}: the scene text collides with the caption: {read:?}");
         }
     }
+}
+
+#[test]
+fn the_beat_of_a_music_track_is_detected_from_the_file() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    // The offline composer's beds, whose tempo is known, as a user's file would arrive.
+    for (mood, seed) in [(Mood::Energetic, 1), (Mood::Calm, 2), (Mood::Playful, 3)] {
+        let spec = MusicSpec { mood, total_s: 20.0, cadence_s: 18.0, seed };
+        let (bpm, _) = admint::media::bed_tempo(&spec);
+        let wav = dir.path().join(format!("bed-{seed}.wav"));
+        write_wav(&compose_bed(&spec), &wav).unwrap();
+        // Through an AAC file, as a user's track usually is.
+        let m4a = dir.path().join(format!("bed-{seed}.m4a"));
+        let st = std::process::Command::new(&ff.ffmpeg).args(["-v", "error", "-y", "-i"]).arg(&wav).args(["-c:a", "aac", "-b:a", "128k"]).arg(&m4a).status().unwrap();
+        assert!(st.success());
+        let beat = admint::media::detect_beat(&ff, &m4a).unwrap().unwrap_or_else(|| panic!("{mood:?}: no beat heard"));
+        assert!((beat.bpm() - bpm).abs() / bpm < 0.02, "{mood:?}: {bpm:.1} bpm heard as {:.1}", beat.bpm());
+    }
+    // Speech alone has no pulse to cut on.
+    let err = admint::media::detect_beat(&ff, &dir.path().join("missing.wav")).unwrap_err();
+    assert!(err.to_string().contains("missing.wav"), "{err}");
 }

@@ -87,9 +87,10 @@ pub struct ComposeSpec {
     /// The voiceover's captions: burned in, sidecar files only, or none; and their style.
     pub captions: CaptionMode,
     pub caption_style: CaptionStyle,
-    /// Seconds a beat of the music lasts, when its tempo is known: cuts between clips
-    /// move by up to three frames to land on a beat (`timeline::on_the_beat`).
-    pub beat_s: Option<f64>,
+    /// The music's beats, when they are known (the composed bed's tempo) or detected (a
+    /// brought or remote track): cuts between clips move by up to three frames to land on
+    /// one (`timeline::on_the_beat`).
+    pub beat: Option<super::BeatGrid>,
     /// The ambience bus (the clips' own sound) this many dB under its recorded level.
     pub ambience_db: f64,
 }

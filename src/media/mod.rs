@@ -13,6 +13,7 @@ mod frames;
 mod lut;
 mod music;
 mod paint;
+mod tempo;
 mod timeline;
 
 pub use align::{align, silences};
@@ -21,7 +22,8 @@ pub use compose::{compose, overlay_boxes, render_stems, ComposeAudio, ComposeCli
 pub use captions::{caption_cues, caption_layout, srt, vtt, CaptionCue};
 pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
-pub use frames::{for_each_audio_chunk, FrameStream, RgbFrame};
+pub use tempo::{detect_beat, BeatGrid};
+pub use frames::{for_each_audio_chunk, mono_audio, FrameStream, RgbFrame};
 pub use lut::{look_formula, parse_cube, shipped_cube, Cube, SHIPPED_LOOKS};
 pub use music::{bed_tempo, compose_bed, write_wav, Bed, Mood, MusicSpec};
 pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};

@@ -56,10 +56,10 @@ fn even_frames(s: f64, fps: u32) -> f64 {
 pub const BEAT_SNAP_FRAMES: f64 = 3.0;
 
 /// Cut on the beat: each boundary between two clips moves to the nearest beat of the
-/// music (which starts with the advert) when one is within `BEAT_SNAP_FRAMES`, on the
+/// music (beats at `offset_s + k · period_s` from the advert's start) when one is within `BEAT_SNAP_FRAMES`, on the
 /// frame grid. The cards' boundaries stay (the bed's cadence lands on the end card), so
 /// the advert keeps its length; no clip shrinks under a second.
-fn on_the_beat(slots: &mut [(SegmentKind, f64, Transition)], beat: f64, fps: u32) {
+fn on_the_beat(slots: &mut [(SegmentKind, f64, Transition)], beat: super::BeatGrid, fps: u32) {
     let frame = 1.0 / fps as f64;
     let mut t = 0.0;
     for i in 0..slots.len().saturating_sub(1) {
@@ -67,7 +67,7 @@ fn on_the_beat(slots: &mut [(SegmentKind, f64, Transition)], beat: f64, fps: u32
         if !(matches!(slots[i].0, SegmentKind::Clip(_)) && matches!(slots[i + 1].0, SegmentKind::Clip(_))) {
             continue;
         }
-        let on_beat = ((t / beat).round() * beat / frame).round() * frame;
+        let on_beat = ((((t - beat.offset_s) / beat.period_s).round() * beat.period_s + beat.offset_s) / frame).round() * frame;
         let shift = on_beat - t;
         if shift.abs() > 1e-9 && shift.abs() <= BEAT_SNAP_FRAMES * frame + 1e-9 && slots[i].1 + shift >= 1.0 && slots[i + 1].1 - shift >= 1.0 {
             slots[i].1 += shift;
@@ -90,7 +90,7 @@ impl Timeline {
         if spec.outro_s > 0.0 {
             slots.push((SegmentKind::Outro, spec.outro_s, spec.outro_transition));
         }
-        if let Some(beat) = spec.beat_s.filter(|b| *b > 0.05) {
+        if let Some(beat) = spec.beat.filter(|b| b.period_s > 0.05) {
             on_the_beat(&mut slots, beat, fps);
         }
         // An overlap takes at most half of the shorter neighbour, so at least half of
@@ -152,6 +152,7 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::BeatGrid;
     use crate::media::{ComposeAudio, ComposeClip};
 
     fn spec(transitions: &[Transition]) -> ComposeSpec {
@@ -176,7 +177,7 @@ mod tests {
             crf: 20,
             captions: Default::default(),
             caption_style: Default::default(),
-            beat_s: None,
+            beat: None,
             ambience_db: -18.0,
         }
     }
@@ -207,7 +208,7 @@ mod tests {
     fn cuts_between_clips_land_on_beats_within_three_frames_and_the_length_is_kept() {
         let mut s = spec(&[Transition::cut(), Transition::cut(), Transition::cut()]);
         // Clips of 3.0 s after a 1.5 s intro: cuts at 4.5 and 7.5; beats every 0.48 s.
-        s.beat_s = Some(0.48);
+        s.beat = Some(BeatGrid { period_s: 0.48, offset_s: 0.0 });
         let t = Timeline::of(&s);
         let starts: Vec<f64> = t.segments.iter().map(|g| g.slot_start_s).collect();
         assert_eq!(t.total_s, 1.5 + 9.0 + 2.0, "the advert keeps its length");
@@ -215,16 +216,23 @@ mod tests {
         // The nearest beats (4.32, 7.68) are 0.18 s away: more than 3 frames, so no cut moves.
         assert!((starts[2] - 4.5).abs() < 1e-9 && (starts[3] - 7.5).abs() < 1e-9, "{starts:?}");
         // A beat that divides the cuts' times exactly changes nothing.
-        s.beat_s = Some(0.5);
+        s.beat = Some(BeatGrid { period_s: 0.5, offset_s: 0.0 });
         assert_eq!(Timeline::of(&s), Timeline::of(&spec(&[Transition::cut(), Transition::cut(), Transition::cut()])));
         // Beats every 0.44 s: 4.4 is 3 frames before 4.5, 7.48 under one frame from 7.5 —
         // both cuts move onto the frame nearest their beat.
-        s.beat_s = Some(0.44);
+        s.beat = Some(BeatGrid { period_s: 0.44, offset_s: 0.0 });
         let moved = Timeline::of(&s);
         let (b1, b2) = (moved.segments[2].slot_start_s, moved.segments[3].slot_start_s);
         assert!((b1 - 4.4).abs() < 1e-9, "{b1}");
         assert!((b2 - 224.0 / 30.0).abs() < 1e-9, "{b2}");
         assert_eq!(moved.total_s, 12.5);
         assert!((moved.segments[2].slot_s - (b2 - b1)).abs() < 1e-9);
+        // A detected beat has a phase: beats every 0.5 s from 0.07 s put the cuts 2 frames
+        // later (4.57 → nearest frame 4.5667, 7.57 → 7.5667).
+        s.beat = Some(BeatGrid { period_s: 0.5, offset_s: 0.07 });
+        let shifted = Timeline::of(&s);
+        let (b1, b2) = (shifted.segments[2].slot_start_s, shifted.segments[3].slot_start_s);
+        assert!((b1 - 137.0 / 30.0).abs() < 1e-9 && (b2 - 227.0 / 30.0).abs() < 1e-9, "{b1} {b2}");
+        assert_eq!(shifted.total_s, 12.5);
     }
 }

@@ -129,7 +129,13 @@ pub fn compose_spec(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&Asse
         caption_style: brief.caption_style.unwrap_or(rules.caption_style),
         // The composed bed's tempo is known; a brought or remote track's is not.
         ambience_db: rules.ambience_db.unwrap_or(0.0),
-        beat_s: st.music.as_ref().filter(|_| rules.cut_on_beat && brief.assets.music.is_none()).and_then(|m| m.bpm).filter(|b| *b > 0.0).map(|b| 60.0 / b),
+        beat: st
+            .music
+            .as_ref()
+            .filter(|_| rules.cut_on_beat && brief.assets.music.is_none())
+            .and_then(|m| m.bpm)
+            .filter(|b| *b > 0.0)
+            .map(|b| crate::media::BeatGrid { period_s: 60.0 / b, offset_s: 0.0 }),
     })
 }
 

@@ -13,7 +13,7 @@ use crate::providers::MediaRef;
 use crate::quality::{GateContext, ScoreRequest};
 
 /// The final cut with blob paths, every blob it reads checked to exist.
-fn spec(p: &Pipeline, st: &SessionState) -> Result<ComposeSpec, PipelineError> {
+async fn spec(p: &Pipeline, st: &SessionState) -> Result<ComposeSpec, PipelineError> {
     let blobs = &p.store.blobs;
     let assets = &st.brief().assets;
     let clips = st.scenes.iter().filter_map(|s| st.clips.get(&s.id)).map(|c| &c.video);
@@ -21,7 +21,26 @@ fn spec(p: &Pipeline, st: &SessionState) -> Result<ComposeSpec, PipelineError> {
     for a in clips.chain(voices).chain(&assets.logo).chain(&assets.music).chain(&assets.look).chain(st.music.as_ref().map(|m| &m.audio)) {
         blobs.existing(a)?;
     }
-    compose_spec(st, &p.finish_rules(), &|a| blobs.path(a)).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))
+    let spec = compose_spec(st, &p.finish_rules(), &|a| blobs.path(a)).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
+    let (ff, on_beat) = (p.ffmpeg.clone(), p.finish_rules().cut_on_beat);
+    tokio::task::spawn_blocking(move || with_detected_beat(&ff, on_beat, spec)).await.map_err(|e| PipelineError::Internal(format!("beat detection: {e}")))
+}
+
+/// Cutting on the beat of music whose tempo admint was not told (the user's track, a
+/// remote model's bed): its beat is detected from the file. A deterministic function of
+/// the file, so the final's key (which has the file's content id) still covers it. A
+/// track without a clear pulse, or one that cannot be read, keeps the planned cuts.
+fn with_detected_beat(ff: &crate::media::Ffmpeg, cut_on_beat: bool, mut spec: ComposeSpec) -> ComposeSpec {
+    if !cut_on_beat || spec.beat.is_some() {
+        return spec;
+    }
+    if let Some(music) = &spec.audio.music {
+        match crate::media::detect_beat(ff, music) {
+            Ok(beat) => spec.beat = beat,
+            Err(e) => tracing::warn!("the music's beat could not be detected: {e}"),
+        }
+    }
+    spec
 }
 
 pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
@@ -30,7 +49,7 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
         rec.record(Event::Composed { video: FinalVideo { key, ..v } }).await?;
         return Ok(());
     }
-    let spec = spec(p, st)?;
+    let spec = spec(p, st).await?;
     let work = p.work_dir(&st.id).join(format!("compose-{}", &key[..12]));
     let out = work.join("final.mp4");
     let (ff, cancel, rec2) = (p.ffmpeg.clone(), p.cancel.clone(), rec.clone());
@@ -56,7 +75,7 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
 /// length, the title cards (meant to be still), the overlays (safe area) and the audio.
 pub async fn score_final(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
     let fv = st.final_video.as_ref().ok_or_else(|| PipelineError::Internal("nothing composed to score".into()))?;
-    let spec = compose_spec(st, &p.finish_rules(), &|a| p.store.blobs.path(a)).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
+    let spec = spec(p, st).await?;
     let timeline = spec.timeline();
     rec.progress(Task::ScoreFinal, 0.0);
     let req = ScoreRequest {
