@@ -117,21 +117,10 @@ async fn a_session_voiced_by_elevenlabs_has_captions_timed_by_its_timestamps() {
 #[test]
 fn kill_9_while_lines_are_spoken_then_resume_pays_for_no_line_twice() {
     let (mock, base) = ElevenLabs::start(KEY);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = root_with_config(&format!(
+        "[scoring]\nbackend = \"none\"\n[backends.elevenlabs]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\ntimeout_s = 4\npoll_ms = 200\n[roles.speech]\nchain = [\"elevenlabs:eleven_slow\"]\n[prices.\"elevenlabs:eleven_slow\"]\nper_1k_characters = 0.1\n"));
     let root = dir.path();
-    std::fs::write(
-        root.join("config.toml"),
-        format!(
-            "[scoring]\nbackend = \"none\"\n[backends.elevenlabs]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\ntimeout_s = 4\npoll_ms = 200\n[roles.speech]\nchain = [\"elevenlabs:eleven_slow\"]\n[prices.\"elevenlabs:eleven_slow\"]\nper_1k_characters = 0.1\n"
-        ),
-    )
-    .unwrap();
-    let mut child = admint_cmd(root, (KEY_ENV, KEY))
-        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "12"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_generate(root, (KEY_ENV, KEY), "12");
     let session = jsonl_until(&mut child, "voice_ready", 1);
     // One line is recorded and others are being spoken: kill admint.
     let t = Instant::now();

@@ -222,23 +222,12 @@ async fn a_refused_or_filtered_bed_falls_back_to_the_offline_composer() {
 #[test]
 fn kill_9_while_submits_are_in_flight_then_resume_finds_them_in_the_request_list() {
     let (mock, base) = Fal::start(KEY);
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
     // Every submit answers 3 s after the request is made; fal lists a request once it
     // has ended (1 s after it was sent, in the mock).
-    std::fs::write(
-        root.join("config.toml"),
-        format!(
-            "[scoring]\nbackend = \"none\"\n[backends.fal]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\nplatform_url = \"{base}/v1\"\nfind_wait_s = 10\n[roles.video]\nchain = [\"fal:acme/slowcreate\"]\n[prices.\"fal:acme/slowcreate\"]\nper_second = 0.05\n"
-        ),
-    )
-    .unwrap();
-    let mut child = common::admint_cmd(root, (KEY_ENV, KEY))
-        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "12"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let dir = root_with_config(&format!(
+        "[scoring]\nbackend = \"none\"\n[backends.fal]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\nplatform_url = \"{base}/v1\"\nfind_wait_s = 10\n[roles.video]\nchain = [\"fal:acme/slowcreate\"]\n[prices.\"fal:acme/slowcreate\"]\nper_second = 0.05\n"));
+    let root = dir.path();
+    let mut child = common::spawn_generate(root, (KEY_ENV, KEY), "12");
     let session = common::jsonl_until(&mut child, "job_submitting", 2);
     let t = std::time::Instant::now();
     while mock.creates.load(Ordering::SeqCst) < 2 && t.elapsed() < std::time::Duration::from_secs(10) {

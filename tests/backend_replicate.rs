@@ -285,21 +285,10 @@ async fn a_run_whose_actual_costs_outgrow_the_estimate_stops_before_the_call_tha
 #[test]
 fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_second_create() {
     let (mock, base) = Replicate::start(TOKEN);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = root_with_config(&format!(
+        "[pipeline]\nclip_concurrency = 1\n[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\n[roles.video]\nchain = [\"replicate:acme/hold\"]\n"));
     let root = dir.path();
-    std::fs::write(
-        root.join("config.toml"),
-        format!(
-            "[pipeline]\nclip_concurrency = 1\n[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\n[roles.video]\nchain = [\"replicate:acme/hold\"]\n"
-        ),
-    )
-    .unwrap();
-    let mut child = admint_cmd(root, (KEY_ENV, TOKEN))
-        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "8"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_generate(root, (KEY_ENV, TOKEN), "8");
     let session = jsonl_until(&mut child, "job_submitted", 1);
     // The job is recorded and being polled: kill admint mid-job.
     let t = Instant::now();
@@ -330,15 +319,9 @@ fn kill_9_after_a_remote_job_is_submitted_then_resume_reattaches_without_a_secon
 #[test]
 fn doctor_lists_the_chains_and_checks_keys_prices_and_reachability() {
     let (_mock, base) = Replicate::start(TOKEN);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = root_with_config(&format!(
+        "[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\n[backends.fal]\napi_key_env = \"ADMINT_TEST_NO_SUCH_KEY\"\n[roles.video]\nchain = [\"replicate:acme/ok\", \"fal:acme/x/image-to-video\", \"offline\"]\n[prices.\"replicate:acme/ok\"]\nper_second = 0.1\n"));
     let root = dir.path();
-    std::fs::write(
-        root.join("config.toml"),
-        format!(
-            "[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\n[backends.fal]\napi_key_env = \"ADMINT_TEST_NO_SUCH_KEY\"\n[roles.video]\nchain = [\"replicate:acme/ok\", \"fal:acme/x/image-to-video\", \"offline\"]\n[prices.\"replicate:acme/ok\"]\nper_second = 0.1\n"
-        ),
-    )
-    .unwrap();
     let out = admint_cmd(root, (KEY_ENV, TOKEN)).arg("doctor").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "a missing key fails the doctor:\n{text}");
@@ -491,13 +474,8 @@ async fn a_music_prediction_that_is_refused_filtered_or_garbled_is_a_clear_error
 #[test]
 fn a_budget_stop_pauses_leaves_no_empty_folder_and_resume_budget_finishes() {
     let (mock, base) = Replicate::start(TOKEN);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = root_with_config(&format!("[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 20\n[roles.video]\nchain = [\"replicate:acme/ok\"]\n[prices.\"replicate:acme/ok\"]\nper_second = 0.05\n"));
     let root = dir.path();
-    std::fs::write(
-        root.join("config.toml"),
-        format!("[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 20\n[roles.video]\nchain = [\"replicate:acme/ok\"]\n[prices.\"replicate:acme/ok\"]\nper_second = 0.05\n"),
-    )
-    .unwrap();
     let out = admint_cmd(root, (KEY_ENV, TOKEN)).args(["generate", "--prompt", "a cordless vacuum", "--auto", "--duration", "8", "--budget", "0.01", "--output", "out", "--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -520,22 +498,11 @@ fn a_budget_stop_pauses_leaves_no_empty_folder_and_resume_budget_finishes() {
 #[test]
 fn kill_9_while_creates_are_in_flight_then_resume_finds_them_instead_of_paying_again() {
     let (mock, base) = Replicate::start(TOKEN);
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
     // Default concurrency, no Prefer: wait; every create takes 3 s to answer.
-    std::fs::write(
-        root.join("config.toml"),
-        format!(
-            "[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\nwait_s = 0\n[roles.video]\nchain = [\"replicate:acme/slowcreate\"]\n[prices.\"replicate:acme/slowcreate\"]\nper_second = 0.05\n"
-        ),
-    )
-    .unwrap();
-    let mut child = admint_cmd(root, (KEY_ENV, TOKEN))
-        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "12"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let dir = root_with_config(&format!(
+        "[scoring]\nbackend = \"none\"\n[backends.replicate]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npoll_ms = 50\nwait_s = 0\n[roles.video]\nchain = [\"replicate:acme/slowcreate\"]\n[prices.\"replicate:acme/slowcreate\"]\nper_second = 0.05\n"));
+    let root = dir.path();
+    let mut child = spawn_generate(root, (KEY_ENV, TOKEN), "12");
     let session = jsonl_until(&mut child, "job_submitting", 2);
     // Two creates are on the wire, their predictions made, no id back yet: kill.
     let t = Instant::now();

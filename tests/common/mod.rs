@@ -133,6 +133,24 @@ pub fn admint_cmd(root: &Path, key: (&str, &str)) -> std::process::Command {
     c
 }
 
+/// A temporary root for `admint_cmd` with `toml` as its config file.
+pub fn root_with_config(toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), toml).unwrap();
+    dir
+}
+
+/// `admint generate --auto --format jsonl` of a `seconds`-long advert for the test brief
+/// in `root`: its events piped (for `jsonl_until`), its log dropped — a run to kill.
+pub fn spawn_generate(root: &Path, key: (&str, &str), seconds: &str) -> std::process::Child {
+    admint_cmd(root, key)
+        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", seconds])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// Read a `--format jsonl` run's lines until the `n`-th event of type `kind`; returns the
 /// session id.
 pub fn jsonl_until(child: &mut std::process::Child, kind: &str, n: usize) -> String {
