@@ -121,18 +121,23 @@ pub fn estimate(samples: &[f32], rate: u32) -> Option<BeatGrid> {
 mod tests {
     use super::*;
 
+    /// White noise in [-1, 1] (xorshift32), the same for the same seed.
+    fn noise(seed: u32) -> impl FnMut() -> f32 {
+        let mut rng = seed.wrapping_mul(2_654_435_761) | 1;
+        move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            (rng as f32 / u32::MAX as f32) * 2.0 - 1.0
+        }
+    }
+
     /// A drum-like click (a decaying noise burst) at every beat, quieter off-beat hats,
     /// and a sustained tone under it all.
     fn track(bpm: f64, offset_s: f64, seconds: f64, seed: u32) -> Vec<f32> {
         let n = (seconds * f64::from(RATE)) as usize;
         let mut out = vec![0f32; n];
-        let mut rng = seed.wrapping_mul(2_654_435_761) | 1;
-        let mut noise = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 17;
-            rng ^= rng << 5;
-            (rng as f32 / u32::MAX as f32) * 2.0 - 1.0
-        };
+        let mut noise = noise(seed);
         let period = 60.0 / bpm;
         let mut hit = |at: f64, gain: f32, out: &mut Vec<f32>| {
             let start = (at * f64::from(RATE)) as usize;
@@ -166,16 +171,9 @@ mod tests {
 
     #[test]
     fn a_track_without_a_pulse_has_no_beat() {
-        let mut rng = 99u32;
-        let noise: Vec<f32> = (0..RATE * 15)
-            .map(|_| {
-                rng ^= rng << 13;
-                rng ^= rng >> 17;
-                rng ^= rng << 5;
-                (rng as f32 / u32::MAX as f32) * 2.0 - 1.0
-            })
-            .collect();
-        assert_eq!(estimate(&noise, RATE), None);
+        let mut white = noise(99);
+        let hiss: Vec<f32> = (0..RATE * 15).map(|_| white()).collect();
+        assert_eq!(estimate(&hiss, RATE), None);
         let tone: Vec<f32> = (0..RATE * 15).map(|i| (i as f32 * 0.1).sin()).collect();
         assert_eq!(estimate(&tone, RATE), None);
         assert_eq!(estimate(&[0.0; 1000], RATE), None, "too short to tell");

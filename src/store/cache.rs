@@ -36,31 +36,34 @@ impl Store {
         Ok(out.into_iter().collect())
     }
 
+    /// The journalled cache entries the database lacks or holds different.
+    fn cache_stale(&self, db: &super::sessions::Db) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).ok();
+        let mut stale = Vec::new();
+        for (key, value) in self.journalled_cache()? {
+            let held = db.cache.get(key.as_bytes()).ok().flatten();
+            if held.and_then(|h| parse(&h)) != parse(&value) {
+                stale.push((key, value));
+            }
+        }
+        Ok(stale)
+    }
+
     /// How many journalled cache entries the database lacks (or holds damaged).
     pub(super) fn cache_behind(&self) -> Result<usize, StoreError> {
         let Ok(db) = self.db() else { return Ok(0) };
-        let mut n = 0;
-        for (key, value) in self.journalled_cache()? {
-            let held = db.cache.get(key.as_bytes()).ok().flatten();
-            let same = held.and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok()) == serde_json::from_slice::<serde_json::Value>(&value).ok();
-            n += usize::from(!same);
-        }
-        Ok(n)
+        Ok(self.cache_stale(db)?.len())
     }
 
     /// Put back the cache entries the journal holds that the database lacks.
     pub(super) fn restore_cache(&self) -> Result<usize, StoreError> {
         let db = self.db()?;
-        let mut n = 0;
-        for (key, value) in self.journalled_cache()? {
-            let held = db.cache.get(key.as_bytes()).ok().flatten();
-            if held.and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok()) != serde_json::from_slice::<serde_json::Value>(&value).ok() {
-                db.cache.insert(key.as_bytes(), value)?;
-                n += 1;
-            }
+        let stale = self.cache_stale(db)?;
+        for (key, value) in &stale {
+            db.cache.insert(key.as_bytes(), value.as_slice())?;
         }
         db.db.flush()?;
-        Ok(n)
+        Ok(stale.len())
     }
 
     pub fn cache_len(&self) -> usize {

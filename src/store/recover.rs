@@ -96,11 +96,13 @@ impl Merged {
     pub fn in_agreement(&self) -> bool {
         self.findings.is_empty()
     }
+    /// Whether the database's copy differs from `records` (lost events are cut from both).
     pub fn database_needs_rewrite(&self) -> bool {
-        self.findings.iter().any(|f| matches!(f, Finding::DatabaseUnreadable(_) | Finding::DatabaseMissing(_) | Finding::DatabaseDamaged(_)))
+        self.findings.iter().any(|f| matches!(f, Finding::DatabaseUnreadable(_) | Finding::DatabaseMissing(_) | Finding::DatabaseDamaged(_) | Finding::Lost(_)))
     }
+    /// Whether the journal's copy differs from `records` (lost events are cut from both).
     pub fn journal_needs_rewrite(&self) -> bool {
-        self.findings.iter().any(|f| matches!(f, Finding::NoJournal | Finding::JournalMissing(_) | Finding::JournalBadLines(_)))
+        self.findings.iter().any(|f| matches!(f, Finding::NoJournal | Finding::JournalMissing(_) | Finding::JournalBadLines(_) | Finding::Lost(_)))
     }
 }
 

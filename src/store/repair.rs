@@ -48,9 +48,15 @@ impl StoreCheck {
 pub fn check(store: &Store) -> Result<StoreCheck, StoreError> {
     let mut sessions = Vec::new();
     for id in store.session_ids()? {
-        let merged = store.merged(&id)?;
-        let error = store.read_session(&id).err().map(|e| e.to_string());
-        sessions.push(SessionCheck { events: merged.records.len(), findings: merged.findings, error, id });
+        let check = match store.read_session(&id) {
+            Ok((events, findings)) => SessionCheck { events: events.len(), findings, error: None, id },
+            // The records are there but do not decode: say how many, and why.
+            Err(e) => {
+                let merged = store.merged(&id)?;
+                SessionCheck { events: merged.records.len(), findings: merged.findings, error: Some(e.to_string()), id }
+            }
+        };
+        sessions.push(check);
     }
     Ok(StoreCheck { database: store.path().to_path_buf(), database_damage: store.damage().map(str::to_string), sessions, cache_missing: store.cache_behind()? })
 }

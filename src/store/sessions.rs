@@ -220,11 +220,11 @@ impl Store {
 
     /// Rewrite whichever copy of a session disagrees with `merged`.
     pub(super) fn write_both(&self, db: &Db, session: &str, merged: &Merged) -> Result<(), StoreError> {
-        if merged.journal_needs_rewrite() || merged.findings.iter().any(|f| f.loses_events()) {
+        if merged.journal_needs_rewrite() {
             tracing::warn!("session {session}: rewriting its journal ({:?})", merged.findings);
             self.journal.rewrite(session, &merged.records)?;
         }
-        if merged.database_needs_rewrite() || merged.findings.iter().any(|f| f.loses_events()) {
+        if merged.database_needs_rewrite() {
             tracing::warn!("session {session}: rewriting its database log ({:?})", merged.findings);
             let name = log_tree_name(session);
             let _ = db.db.drop_tree(name.as_bytes());
