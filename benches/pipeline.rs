@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use admint::config::{Paths, Resources, Settings};
 use admint::domain::{CameraMove, Event, Stage, Transition, TransitionKind};
-use admint::media::{animate_still, compose, paint_card, AnimateSpec, ComposeAudio, ComposeClip, ComposeSpec, Ffmpeg, Motif, PaintSpec, VoiceLine};
+use admint::media::{animate_still, compose, display_font, AnimateSpec, Arrangement, ComposeAudio, ComposeClip, ComposeSpec, Design, Ffmpeg, VoiceLine};
 use admint::pipeline::{AutoDecider, BriefInput, Pipeline};
 use admint::providers::*;
 use admint::quality::Unscored;
@@ -44,8 +44,18 @@ impl MediaModel<VideoRequest> for FixedLatency {
 fn small_clip(ff: &Ffmpeg, dir: &Path, w: u32, h: u32, secs: f64, cam: CameraMove) -> PathBuf {
     let still = dir.join(format!("still-{w}.png"));
     if !still.exists() {
-        let spec = PaintSpec { width: w * 5 / 4, height: h * 5 / 4, colors: vec!["#ff6eb4".into(), "#19235a".into(), "#f5f5f5".into()], seed: 3, motif: Motif::Product, title: Some("AirRun Pro".into()), image: None, font: String::new() };
-        paint_card(ff, &spec, dir, &still).unwrap();
+        let design = Design {
+            width: w * 5 / 4,
+            height: h * 5 / 4,
+            seed: 3,
+            palette: vec!["#ff6eb4".into(), "#19235a".into(), "#f5f5f5".into()],
+            arrangement: Arrangement::Spotlight,
+            dark: true,
+            title: "AirRun Pro".into(),
+            hero: None,
+            font: display_font(""),
+        };
+        design.paint(&still).unwrap();
     }
     let out = dir.join(format!("clip-{w}-{}.mp4", cam.id()));
     let spec = AnimateSpec { width: w, height: h, fps: 30, duration_s: secs, camera: cam, intensity: 0.6, x264_preset: "veryfast".into(), crf: 20 };

@@ -8,50 +8,61 @@ fn ff() -> Ffmpeg {
     Ffmpeg::locate().expect("ffmpeg must be installed for the test suite (make test installs it)")
 }
 
-fn paint(ff: &Ffmpeg, dir: &Path, w: u32, h: u32, title: Option<&str>, motif: Motif) -> std::path::PathBuf {
-    let out = dir.join(format!("card-{w}x{h}-{}.png", title.unwrap_or("none").len()));
-    let spec = PaintSpec {
+fn paint(dir: &Path, w: u32, h: u32, title: Option<&str>, arrangement: Arrangement) -> std::path::PathBuf {
+    let out = dir.join(format!("design-{w}x{h}-{}.png", title.unwrap_or("none").len()));
+    let design = Design {
         width: w,
         height: h,
-        colors: vec!["#ff4fa3".into(), "#2b2d42".into(), "#ffffff".into()],
         seed: 7,
-        motif,
-        title: title.map(str::to_string),
-        image: None,
-        font: String::new(),
+        palette: vec!["#ff4fa3".into(), "#2b2d42".into(), "#ffffff".into()],
+        arrangement,
+        dark: true,
+        title: title.unwrap_or_default().to_string(),
+        hero: None,
+        font: display_font(""),
     };
-    paint_card(ff, &spec, dir, &out).expect("paint");
+    design.paint(&out).expect("paint");
     out
 }
 
 #[test]
-fn paints_a_card_of_the_requested_size() {
-    let ff = ff();
+fn paints_a_design_of_the_requested_size() {
     let dir = tempfile::tempdir().unwrap();
-    let p = paint(&ff, dir.path(), 400, 224, Some("AirRun Pro: 100% \"fast\""), Motif::Product);
+    let p = paint(dir.path(), 400, 224, Some("AirRun Pro: 100% \"fast\""), Arrangement::Stack);
     let img = image::open(&p).unwrap().to_rgb8();
     assert_eq!((img.width(), img.height()), (400, 224));
-    // Not a flat fill: the gradient, panels and product card vary the pixels.
+    // Not a flat fill: the gradient, shapes and type vary the pixels.
     let lum: Vec<u32> = img.pixels().map(|p| p[0] as u32 + p[1] as u32 + p[2] as u32).collect();
     let (min, max) = (lum.iter().min().unwrap(), lum.iter().max().unwrap());
     assert!(max - min > 100, "image is nearly flat: {min}..{max}");
+    assert!(Design::read(&p).is_some(), "the still records its design");
 }
 
 #[test]
 fn animates_a_still_into_a_clip_of_exact_length() {
     let ff = ff();
     let dir = tempfile::tempdir().unwrap();
-    let still = paint(&ff, dir.path(), 400, 224, None, Motif::Environment);
-    let out = dir.path().join("clip.mp4");
-    let spec = AnimateSpec { width: 320, height: 180, fps: 30, duration_s: 1.5, camera: CameraMove::PanRight, intensity: 0.7, x264_preset: "ultrafast".into(), crf: 28 };
-    let mut last = 0.0;
-    animate_still(&ff, &still, &out, &spec, None, |p| last = p).unwrap();
-    assert_eq!(last, 1.0);
-    let probe = ff.probe(&out).unwrap();
-    assert_eq!((probe.width, probe.height), (320, 180));
-    assert_eq!(probe.video_codec, "h264");
-    assert!((probe.duration_s - 1.5).abs() < 0.05, "{}", probe.duration_s);
-    assert_eq!(probe.fps.round(), 30.0);
+    let designed = paint(dir.path(), 400, 224, Some("AirRun Pro"), Arrangement::Marquee);
+    // A still from anywhere else (no design recorded in it) is animated as one plane.
+    let plain = dir.path().join("plain.png");
+    image::open(&designed).unwrap().to_rgb8().save(&plain).unwrap();
+    for (name, still) in [("designed", designed), ("plain", plain)] {
+        let out = dir.path().join(format!("{name}.mp4"));
+        let spec = AnimateSpec { width: 320, height: 180, fps: 30, duration_s: 1.5, camera: CameraMove::PanRight, intensity: 0.7, x264_preset: "ultrafast".into(), crf: 28 };
+        let mut last = 0.0;
+        animate_still(&ff, &still, &out, &spec, None, |p| last = p).unwrap();
+        assert_eq!(last, 1.0);
+        let probe = ff.probe(&out).unwrap();
+        assert_eq!((probe.width, probe.height), (320, 180));
+        assert_eq!(probe.video_codec, "h264");
+        assert!((probe.duration_s - 1.5).abs() < 0.05, "{name}: {}", probe.duration_s);
+        assert_eq!(probe.fps.round(), 30.0);
+        // It moves: the last second differs from the first frame.
+        let (a, _, _) = frame_rgb(&ff, &out, 0.0);
+        let (b, _, _) = frame_rgb(&ff, &out, 1.4);
+        let diff = a.iter().zip(&b).map(|(x, y)| (*x as i32 - *y as i32).abs() as f64).sum::<f64>() / a.len() as f64;
+        assert!(diff > 2.0, "{name} barely moves: {diff}");
+    }
 }
 
 #[test]
@@ -70,7 +81,7 @@ fn corrupt_image_is_a_clear_error() {
 fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
     let ff = ff();
     let dir = tempfile::tempdir().unwrap();
-    let still = paint(&ff, dir.path(), 400, 224, None, Motif::Character);
+    let still = paint(dir.path(), 400, 224, None, Arrangement::Figures);
     let mut clips = Vec::new();
     for (k, cam) in [CameraMove::ZoomIn, CameraMove::Dolly].into_iter().enumerate() {
         let out = dir.path().join(format!("c{k}.mp4"));
@@ -220,6 +231,39 @@ fn a_look_grades_the_clips_and_never_the_cards_or_the_text() {
     // white in both cuts; an inverted caption would have none brighter than the clip.
     let (pw, gw) = (whitest(&ff, &plain, 2.0), whitest(&ff, &graded, 2.0));
     assert!(pw > 220.0 && gw > 220.0, "the caption's core is white in both: {pw:.0} and {gw:.0}");
+}
+
+#[test]
+fn scene_text_reads_at_4_5_to_1_on_a_white_clip_and_on_a_black_clip() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    let white = flat_clip(&ff, dir.path(), "0xffffff", 2.0);
+    let black = flat_clip(&ff, dir.path(), "0x000000", 2.0);
+    let clip = |path| ComposeClip { path, duration_s: 2.0, text: "Built different".into(), transition: Transition::cut(), voice: None, ambience: false };
+    let spec = spec_of(vec![clip(white), clip(black)], 0.0, 0.0, None);
+    let out = dir.path().join("final.mp4");
+    compose(&ff, &spec, &dir.path().join("work"), &out, None, |_| {}).unwrap();
+    let boxes = overlay_boxes(&spec);
+    for (k, t) in [(0usize, 1.5), (1, 3.5)] {
+        let b = boxes.iter().find(|b| b.label == format!("scene {} caption", k + 1)).unwrap();
+        let (rgb, w, h) = frame_rgb(&ff, &out, t);
+        // The inner part of the estimated box: letters and the plate (or clip) behind them.
+        let (x0, y0, x1, y1) = b.rect;
+        let (cx, cy) = ((x1 - x0) * 0.1, (y1 - y0) * 0.15);
+        let mut lum: Vec<f64> = Vec::new();
+        for y in ((y0 + cy) * h as f64) as usize..((y1 - cy) * h as f64) as usize {
+            for x in ((x0 + cx) * w as f64) as usize..((x1 - cx) * w as f64) as usize {
+                let p = &rgb[(y * w + x) * 3..(y * w + x) * 3 + 3];
+                lum.push(admint::domain::relative_luminance([p[0], p[1], p[2]].map(|v| v as f64 / 255.0)));
+            }
+        }
+        lum.sort_by(|a, b| a.total_cmp(b));
+        // The letters are the brightest pixels; what is behind them is the most common.
+        let letters = lum[lum.len() * 995 / 1000];
+        let behind = lum[lum.len() / 4];
+        let ratio = admint::domain::contrast_ratio(letters, behind);
+        assert!(ratio >= MIN_CONTRAST, "scene {}: contrast {ratio:.2} (letters {letters:.3}, behind {behind:.3})", k + 1);
+    }
 }
 
 /// How white the 20 whitest pixels of the frame at `t` are (their darkest channel, averaged).

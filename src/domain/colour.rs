@@ -78,3 +78,36 @@ mod tests {
         assert_eq!(prompt_palette("pink running shoes with white laces"), vec!["#ff6eb4", "#f5f5f5"]);
     }
 }
+
+/// WCAG 2 relative luminance of an sRGB colour (channels 0..1).
+pub fn relative_luminance(c: [f64; 3]) -> f64 {
+    let lin = |v: f64| if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) };
+    0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+}
+
+/// The sRGB grey (0..1) whose relative luminance is `l`.
+pub fn grey_of_luminance(l: f64) -> f64 {
+    let l = l.clamp(0.0, 1.0);
+    if l <= 0.0031308 { l * 12.92 } else { 1.055 * l.powf(1.0 / 2.4) - 0.055 }
+}
+
+/// WCAG 2 contrast ratio of two relative luminances (1 to 21).
+pub fn contrast_ratio(a: f64, b: f64) -> f64 {
+    (a.max(b) + 0.05) / (a.min(b) + 0.05)
+}
+
+#[cfg(test)]
+mod wcag_tests {
+    use super::*;
+
+    #[test]
+    fn contrast_matches_wcag_examples() {
+        assert!((contrast_ratio(relative_luminance([1.0; 3]), relative_luminance([0.0; 3])) - 21.0).abs() < 1e-9);
+        // #767676 on white is the classic 4.54:1.
+        let g = 0x76 as f64 / 255.0;
+        assert!((contrast_ratio(relative_luminance([g; 3]), 1.0) - 4.54).abs() < 0.01);
+        for l in [0.0, 0.001, 0.2, 0.5, 1.0] {
+            assert!((relative_luminance([grey_of_luminance(l); 3]) - l).abs() < 1e-9);
+        }
+    }
+}

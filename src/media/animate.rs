@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::design::Design;
 use super::{Ffmpeg, MediaError};
 use crate::domain::CameraMove;
 
@@ -98,6 +99,13 @@ struct Tap {
     w1: u32,
 }
 
+/// Reusable tap tables for drawing frames.
+#[derive(Default)]
+pub struct Scratch {
+    xt: Vec<Tap>,
+    yt: Vec<Tap>,
+}
+
 fn taps(out: u32, start: f64, step: f64, limit: u32, taps: &mut Vec<Tap>) {
     taps.clear();
     let max = (limit - 1) as f64;
@@ -109,18 +117,18 @@ fn taps(out: u32, start: f64, step: f64, limit: u32, taps: &mut Vec<Tap>) {
     }
 }
 
-/// Render one frame of the camera move by bilinear sampling (sub-pixel accurate).
-fn render_frame(src: &image::RgbImage, spec: &AnimateSpec, t: f64, out: &mut [u8], scratch: &mut (Vec<Tap>, Vec<Tap>)) {
-    let (rx, ry, rw, rh) = cover_region(src.width(), src.height(), spec.width, spec.height);
-    let win = camera_window(spec.camera, spec.intensity, t);
+/// Draw the part `win` (normalised, of the largest centred region of the output's aspect)
+/// of `src` into `out` (`ow` x `oh` RGB) by bilinear sampling, sub-pixel accurate.
+pub(crate) fn sample_window(src: &image::RgbImage, win: Window, ow: u32, oh: u32, out: &mut [u8], scratch: &mut Scratch) {
+    let (rx, ry, rw, rh) = cover_region(src.width(), src.height(), ow, oh);
     let (x0, y0) = (rx + win.x * rw, ry + win.y * rh);
-    let (sx, sy) = (win.w * rw / spec.width as f64, win.h * rh / spec.height as f64);
-    let (xt, yt) = scratch;
-    taps(spec.width, x0, sx, src.width(), xt);
-    taps(spec.height, y0, sy, src.height(), yt);
+    let (sx, sy) = (win.w * rw / ow as f64, win.h * rh / oh as f64);
+    let Scratch { xt, yt } = scratch;
+    taps(ow, x0, sx, src.width(), xt);
+    taps(oh, y0, sy, src.height(), yt);
     let stride = src.width() as usize * 3;
     let raw = src.as_raw();
-    for (row, ty) in out.chunks_exact_mut(spec.width as usize * 3).zip(yt.iter()) {
+    for (row, ty) in out.chunks_exact_mut(ow as usize * 3).zip(yt.iter()) {
         let r0 = &raw[ty.i0 * stride..ty.i0 * stride + stride];
         let r1 = &raw[ty.i1 * stride..ty.i1 * stride + stride];
         let wy1 = ty.w1;
@@ -138,21 +146,42 @@ fn render_frame(src: &image::RgbImage, spec: &AnimateSpec, t: f64, out: &mut [u8
     }
 }
 
-/// Animate a still image with a camera move into an H.264 clip at `out`.
+/// Animate a still into an H.264 clip at `out`. A still the offline designer made is
+/// animated layer by layer (parallax, entrances, running type: `design`); any other is
+/// one plane under the camera move.
 pub fn animate_still(
     ff: &Ffmpeg,
     image_path: &Path,
     out: &Path,
     spec: &AnimateSpec,
     cancel: Option<&AtomicBool>,
-    mut progress: impl FnMut(f32),
+    progress: impl FnMut(f32),
 ) -> Result<(), MediaError> {
-    let src = image::open(image_path)
-        .map_err(|e| MediaError::BadImage { path: image_path.display().to_string(), message: e.to_string() })?
-        .to_rgb8();
-    if src.width() < 2 || src.height() < 2 {
-        return Err(MediaError::BadImage { path: image_path.display().to_string(), message: "image is too small".into() });
+    let bad = |message: String| MediaError::BadImage { path: image_path.display().to_string(), message };
+    if let Some(design) = Design::read(image_path) {
+        let layers = design.layers(spec.duration_s)?;
+        return encode_frames(ff, spec, out, cancel, progress, |t, secs, buf, scratch| {
+            layers.frame(camera_window(spec.camera, spec.intensity, t), secs, spec.width, spec.height, buf, scratch)
+        });
     }
+    let src = image::open(image_path).map_err(|e| bad(e.to_string()))?.to_rgb8();
+    if src.width() < 2 || src.height() < 2 {
+        return Err(bad("image is too small".into()));
+    }
+    encode_frames(ff, spec, out, cancel, progress, |t, _, buf, scratch| {
+        sample_window(&src, camera_window(spec.camera, spec.intensity, t), spec.width, spec.height, buf, scratch)
+    })
+}
+
+/// Pipe the frames `render(t in 0..1, seconds, buffer, scratch)` draws to x264.
+fn encode_frames(
+    ff: &Ffmpeg,
+    spec: &AnimateSpec,
+    out: &Path,
+    cancel: Option<&AtomicBool>,
+    mut progress: impl FnMut(f32),
+    mut render: impl FnMut(f64, f64, &mut [u8], &mut Scratch),
+) -> Result<(), MediaError> {
     let frames = spec.frames();
     let args: Vec<OsString> = [
         "-f", "rawvideo", "-pix_fmt", "rgb24",
@@ -182,7 +211,7 @@ pub fn animate_still(
         .collect::<Vec<_>>()
     });
     let mut buf = vec![0u8; spec.width as usize * spec.height as usize * 3];
-    let mut scratch = (Vec::new(), Vec::new());
+    let mut scratch = Scratch::default();
     let mut write_err = None;
     for f in 0..frames {
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
@@ -191,7 +220,7 @@ pub fn animate_still(
             return Err(MediaError::Cancelled);
         }
         let t = if frames > 1 { f as f64 / (frames - 1) as f64 } else { 0.0 };
-        render_frame(&src, spec, t, &mut buf, &mut scratch);
+        render(t, f as f64 / spec.fps.max(1) as f64, &mut buf, &mut scratch);
         if let Err(e) = stdin.write_all(&buf) {
             write_err = Some(e);
             break;
@@ -247,9 +276,8 @@ mod tests {
     #[test]
     fn sampler_reproduces_a_uniform_image() {
         let src = image::RgbImage::from_pixel(64, 36, image::Rgb([10, 200, 90]));
-        let spec = AnimateSpec { width: 32, height: 18, fps: 30, duration_s: 1.0, camera: CameraMove::ZoomIn, intensity: 1.0, x264_preset: "ultrafast".into(), crf: 28 };
         let mut out = vec![0u8; 32 * 18 * 3];
-        render_frame(&src, &spec, 0.37, &mut out, &mut (Vec::new(), Vec::new()));
+        sample_window(&src, camera_window(CameraMove::ZoomIn, 1.0, 0.37), 32, 18, &mut out, &mut Scratch::default());
         assert!(out.chunks(3).all(|p| p == [10, 200, 90]));
     }
 }

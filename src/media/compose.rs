@@ -10,7 +10,8 @@ use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
-use super::paint::{drawtext_filter, ffmpeg_color};
+use super::drawtext::{drawtext_filter, ffmpeg_color, Entrance, TextStyle};
+use super::{display_font, measure_behind, parse_cube, plate_alpha, plate_for, Cube};
 use super::captions::{ass_script, caption_cues, caption_layout};
 use super::timeline::{SegmentKind, Timeline};
 use super::{escape_filter_value, Ffmpeg, MediaError, Probe};
@@ -229,20 +230,50 @@ impl TextLayer {
         }
     }
 
+    /// Where the block sits, as fractions of the frame (estimated from DejaVu Sans'
+    /// metrics: average advance 0.58 em, line height 1.17 em; centred horizontally).
+    fn rect(&self, w: f64, h: f64) -> (f64, f64, f64, f64) {
+        let chars = self.lines.iter().map(|x| x.chars().count()).max().unwrap_or(0) as f64;
+        let tw = (chars * self.size as f64 * 0.58 / w).min(1.0);
+        let th = self.lines.len() as f64 * self.size as f64 * LINE_PITCH / h;
+        let (y0, y1) = match self.anchor {
+            Anchor::Centre => (0.5 - th / 2.0, 0.5 + th / 2.0),
+            Anchor::TopAt(f) => (f, f + th),
+            Anchor::BottomAt(f) => (f - th, f),
+        };
+        (0.5 - tw / 2.0, y0, 0.5 + tw / 2.0, y1)
+    }
+
     /// One drawtext per line, each centred on its own and set on a common baseline grid
-    /// (drawtext alone would left-align the lines of a block).
-    fn draw(&self, work: &Path, name: &str, font: &str, h: u32, boxed: bool) -> Result<String, MediaError> {
+    /// (drawtext alone would left-align the lines of a block). Lines come in one after
+    /// the other from `enter_at` (stream time), rising into place.
+    fn draw(&self, work: &Path, name: &str, font: &str, h: u32, plate: Option<f64>, enter_at: f64, glide_px_s: f64) -> Result<String, MediaError> {
         let top = self.top(h as f64);
         let pitch = self.size as f64 * LINE_PITCH;
         let mut out = String::new();
         for (i, line) in self.lines.iter().enumerate() {
             let tf = text_file(work, &format!("{name}-{i}.txt"), std::slice::from_ref(line))?;
             let baseline = top + i as f64 * pitch + self.size as f64 * BASELINE;
-            let _ = write!(out, ",{}", drawtext_filter(&tf, font, self.size, "white", "(w-text_w)/2", &format!("{baseline:.1}-ascent"), boxed));
+            let style = TextStyle {
+                font,
+                size: self.size,
+                color: "white",
+                plate,
+                enter: Some(Entrance { at_s: enter_at + LINE_STAGGER_S * i as f64, rise_px: self.size as f64 * 0.6, glide_px_s }),
+            };
+            let _ = write!(out, ",{}", drawtext_filter(&tf, &style, "(w-text_w)/2", &format!("{baseline:.1}-ascent")));
         }
         Ok(out)
     }
 }
+
+/// How fast card text keeps rising once in: a share of the frame's height per second.
+const CARD_GLIDE: f64 = 0.02;
+
+/// Between the entrances of two lines of a block.
+const LINE_STAGGER_S: f64 = 0.12;
+/// After the middle of its incoming transition, a scene's text waits this long.
+const TEXT_DELAY_S: f64 = 0.15;
 
 /// One drawtext block: wrapped lines at a size and an anchor.
 #[derive(Debug, Clone)]
@@ -275,7 +306,7 @@ fn layout(spec: &ComposeSpec) -> Layout {
     let chars_per_line = |size: u32, frac: f64| ((w as f64 * frac) / (size as f64 * 0.58)).max(8.0) as usize;
     let vertical = spec.height > spec.width;
     let intro = if spec.intro_s > 0.0 {
-        let size = (s / 9).max(8);
+        let size = (s / 7).max(8);
         vec![TextLayer { label: "intro title".into(), lines: wrap_text(&spec.product_name, chars_per_line(size, 0.8), 2), size, anchor: Anchor::Centre }]
     } else {
         vec![]
@@ -292,7 +323,7 @@ fn layout(spec: &ComposeSpec) -> Layout {
         .iter()
         .enumerate()
         .map(|(k, c)| {
-            let size = (s / 16).max(8);
+            let size = (s / 13).max(8);
             (!c.text.trim().is_empty()).then(|| TextLayer {
                 label: format!("scene {} caption", k + 1),
                 lines: wrap_text(c.text.trim(), chars_per_line(size, 0.8), 3),
@@ -341,25 +372,49 @@ pub fn overlay_boxes(spec: &ComposeSpec) -> Vec<OverlayBox> {
         .iter()
         .chain(l.clips.iter().flatten())
         .chain(l.outro.iter())
-        .map(|t| {
-            let chars = t.lines.iter().map(|x| x.chars().count()).max().unwrap_or(0) as f64;
-            let tw = (chars * t.size as f64 * 0.58 / w).min(1.0);
-            let th = t.lines.len() as f64 * t.size as f64 * LINE_PITCH / h;
-            let (y0, y1) = match t.anchor {
-                Anchor::Centre => (0.5 - th / 2.0, 0.5 + th / 2.0),
-                Anchor::TopAt(f) => (f, f + th),
-                Anchor::BottomAt(f) => (f - th, f),
-            };
-            OverlayBox { label: t.label.clone(), rect: (0.5 - tw / 2.0, y0, 0.5 + tw / 2.0, y1) }
-        })
+        .map(|t| OverlayBox { label: t.label.clone(), rect: t.rect(w, h) })
         .chain(captions)
         .collect()
+}
+
+/// How dark a plate each text needs for white type to read (`legibility`): measured on
+/// each clip behind its text (graded by the look), computed from the colours for the cards.
+#[derive(Debug, Clone, Default)]
+pub struct Plates {
+    pub clips: Vec<Option<f64>>,
+    pub cards: Option<f64>,
+}
+
+fn plates(ff: &Ffmpeg, spec: &ComposeSpec) -> Result<Plates, MediaError> {
+    let l = layout(spec);
+    let look: Option<Cube> = match &spec.look {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)?;
+            Some(parse_cube(&text, &p.display().to_string()).map_err(|m| MediaError::BadMedia { path: p.display().to_string(), message: m })?)
+        }
+        None => None,
+    };
+    let (w, h) = (spec.width as f64, spec.height as f64);
+    let mut clips = Vec::new();
+    for (clip, text) in spec.clips.iter().zip(&l.clips) {
+        clips.push(match text {
+            Some(t) => plate_for(measure_behind(ff, &clip.path, (spec.width, spec.height), t.rect(w, h), look.as_ref())?),
+            None => None,
+        });
+    }
+    let lum = |c: &str| {
+        let t = c.trim().trim_start_matches('#');
+        let v = u32::from_str_radix(t, 16).unwrap_or(0x202020);
+        crate::domain::relative_luminance([(v >> 16) as u8, (v >> 8) as u8, v as u8].map(|x| x as f64 / 255.0))
+    };
+    let cards = plate_alpha(lum(&spec.colors[0]).max(lum(&spec.colors[1])));
+    Ok(Plates { clips, cards })
 }
 
 /// Build the filter graph and the input arguments for one ffmpeg run. Each segment of
 /// the timeline becomes one stream of exactly its render length; neighbours are joined by
 /// `xfade` at the timeline's offsets, or concatenated at a cut.
-pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, String), MediaError> {
+pub fn build_graph(spec: &ComposeSpec, plates: &Plates, work: &Path) -> Result<(Vec<OsString>, String), MediaError> {
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
     let s = w.min(h);
     let text = layout(spec);
@@ -376,7 +431,9 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
     });
     let mut next_input = inputs.iter().filter(|a| *a == "-i").count();
 
-    let card = |g: &mut String, label: &str, d: f64, layers: &[TextLayer], logo: Option<usize>| -> Result<(), MediaError> {
+    // Cards are set in the bold face the designer uses for display type.
+    let card_font = display_font(&spec.font).map(|p| p.display().to_string()).unwrap_or_default();
+    let card = |g: &mut String, label: &str, d: f64, lead_in: f64, layers: &[TextLayer], logo: Option<usize>| -> Result<(), MediaError> {
         // The brand gradient, drawn once (ffmpeg's gradients source costs ~0.7 s of CPU
         // per second of 1080p) a little larger than the frame, and drifted across it
         // diagonally: the card lives without paying for the source on every frame.
@@ -390,7 +447,7 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
             1.0 / f64::from(fps)
         );
         for (n, t) in layers.iter().enumerate() {
-            g.push_str(&t.draw(work, &format!("{label}-{n}"), &spec.font, h, false)?);
+            g.push_str(&t.draw(work, &format!("{label}-{n}"), &card_font, h, plates.cards, lead_in + TEXT_DELAY_S + 0.25 * n as f64, f64::from(h) * CARD_GLIDE)?);
         }
         match logo {
             Some(i) => {
@@ -413,8 +470,8 @@ pub fn build_graph(spec: &ComposeSpec, work: &Path) -> Result<(Vec<OsString>, St
     for (n, seg) in tl.segments.iter().enumerate() {
         let label = format!("s{n}");
         match seg.kind {
-            SegmentKind::Intro => card(&mut g, &label, seg.render_s, &text.intro, logo_idx)?,
-            SegmentKind::Outro => card(&mut g, &label, seg.render_s, &text.outro, logo_idx)?,
+            SegmentKind::Intro => card(&mut g, &label, seg.render_s, seg.lead_in_s(), &text.intro, logo_idx)?,
+            SegmentKind::Outro => card(&mut g, &label, seg.render_s, seg.lead_in_s(), &text.outro, logo_idx)?,
             SegmentKind::Clip(k) => {
                 let clip = &spec.clips[k];
                 let i = next_input;
@@ -432,7 +489,8 @@ tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},t
                     look.as_deref().unwrap_or("")
                 );
                 if let Some(t) = &text.clips[k] {
-                    g.push_str(&t.draw(work, &format!("scene-{k}"), &spec.font, h, true)?);
+                    let plate = plates.clips.get(k).copied().flatten();
+                    g.push_str(&t.draw(work, &format!("scene-{k}"), &spec.font, h, plate, seg.lead_in_s() + TEXT_DELAY_S, 0.0)?);
                 }
                 let _ = writeln!(g, ",{norm}[{label}];");
             }
@@ -736,7 +794,7 @@ pub fn compose(
 /// The picture alone: the filter graph of every card, clip, transition, text and
 /// caption, encoded to `work/picture.mp4`.
 fn render_picture(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, cancel: Option<&AtomicBool>, progress: impl FnMut(f32)) -> Result<PathBuf, MediaError> {
-    let (mut args, graph) = build_graph(spec, work)?;
+    let (mut args, graph) = build_graph(spec, &plates(ff, spec)?, work)?;
     let script = work.join("compose.graph");
     std::fs::write(&script, &graph)?;
     let picture = work.join("picture.mp4");

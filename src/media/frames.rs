@@ -209,3 +209,15 @@ pub fn for_each_audio_chunk(
     drop(stdout);
     finish(child, "audio", path).map_err(|m| MediaError::BadMedia { path: path.display().to_string(), message: m })
 }
+
+/// Small frames of a video, `fps` a second, scaled to cover `width` x `height` and cropped
+/// to it as the final cut does, whole (rgb24; for measuring what is behind text).
+pub fn thumbnails(ff: &Ffmpeg, path: &Path, width: u32, height: u32, fps: f64) -> Result<Vec<Vec<u8>>, MediaError> {
+    let vf = format!("fps={fps},scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height}");
+    let (child, mut stdout) = spawn(ff, &[], path, &["-map", "0:v:0", "-vf", &vf, "-pix_fmt", "rgb24", "-f", "rawvideo", "-"])?;
+    let mut bytes = Vec::new();
+    stdout.read_to_end(&mut bytes)?;
+    drop(stdout);
+    finish(child, "video", path).map_err(|m| MediaError::BadMedia { path: path.display().to_string(), message: m })?;
+    Ok(bytes.chunks_exact(width as usize * height as usize * 3).map(<[u8]>::to_vec).collect())
+}

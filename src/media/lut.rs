@@ -110,6 +110,30 @@ impl Cube {
         })
     }
 
+    /// Grade one colour (0..1 RGB) by trilinear interpolation of the table, as lut3d's
+    /// `interp=trilinear` would (close to the tetrahedral grade the final cut uses).
+    pub fn apply(&self, c: [f64; 3]) -> [f64; 3] {
+        let n = self.size;
+        let mut i0 = [0usize; 3];
+        let mut f = [0.0f64; 3];
+        for k in 0..3 {
+            let span = (self.domain_max[k] - self.domain_min[k]).max(1e-12);
+            let x = ((c[k] - self.domain_min[k]) / span).clamp(0.0, 1.0) * (n - 1) as f64;
+            i0[k] = (x.floor() as usize).min(n - 2);
+            f[k] = x - i0[k] as f64;
+        }
+        let at = |r: usize, g: usize, b: usize| self.table[r + n * (g + n * b)];
+        let mut out = [0.0; 3];
+        for (dr, dg, db) in [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1, 1, 0), (0, 0, 1), (1, 0, 1), (0, 1, 1), (1, 1, 1)] {
+            let w = (if dr == 1 { f[0] } else { 1.0 - f[0] }) * (if dg == 1 { f[1] } else { 1.0 - f[1] }) * (if db == 1 { f[2] } else { 1.0 - f[2] });
+            let v = at(i0[0] + dr, i0[1] + dg, i0[2] + db);
+            for k in 0..3 {
+                out[k] += w * v[k];
+            }
+        }
+        out
+    }
+
     pub fn to_text(&self) -> String {
         let mut s = String::with_capacity(self.table.len() * 28 + 64);
         let _ = writeln!(s, "TITLE \"{}\"", self.title);
@@ -197,6 +221,19 @@ mod tests {
         assert!(e("").contains("no LUT_3D_SIZE"));
         assert!(shipped_cube("natural").unwrap().is_identity());
         assert!(!shipped_cube("warm").unwrap().is_identity());
+    }
+
+    #[test]
+    fn applying_a_cube_follows_its_formula_between_the_grid_points() {
+        let id = shipped_cube("natural").unwrap();
+        let warm = shipped_cube("warm").unwrap();
+        let f = look_formula("warm").unwrap();
+        for c in [[0.1, 0.5, 0.9], [0.33, 0.33, 0.33], [1.0, 0.0, 0.2]] {
+            let a = id.apply(c);
+            assert!((0..3).all(|k| (a[k] - c[k]).abs() < 1e-9), "{a:?}");
+            let (w, want) = (warm.apply(c), f(c));
+            assert!((0..3).all(|k| (w[k] - want[k]).abs() < 0.01), "{w:?} vs {want:?}");
+        }
     }
 
     #[test]

@@ -7,12 +7,14 @@ mod align;
 mod animate;
 mod captions;
 mod compose;
+mod design;
 mod escape;
 mod ffmpeg;
 mod frames;
+mod legibility;
 mod lut;
 mod music;
-mod paint;
+mod drawtext;
 mod tempo;
 mod timeline;
 
@@ -23,10 +25,11 @@ pub use captions::{caption_cues, caption_layout, srt, vtt, CaptionCue};
 pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
 pub use tempo::{detect_beat, BeatGrid};
-pub use frames::{for_each_audio_chunk, mono_audio, FrameStream, RgbFrame};
+pub use frames::{for_each_audio_chunk, mono_audio, thumbnails, FrameStream, RgbFrame};
+pub use legibility::{measure_behind, plate_alpha, plate_for, Behind, MIN_CONTRAST};
 pub use lut::{look_formula, parse_cube, shipped_cube, Cube, SHIPPED_LOOKS};
 pub use music::{bed_tempo, compose_bed, write_wav, Bed, Mood, MusicSpec};
-pub use paint::{drawtext_filter, paint_card, Motif, PaintSpec};
+pub use design::{display_font, Arrangement, Design, Face};
 pub use timeline::{Segment, SegmentKind, Timeline};
 
 

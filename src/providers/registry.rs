@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::llm::{LlmAnalyst, LlmRoles};
-use super::offline::{CameraAnimator, CardPainter, FliteVoice, OfflineComposer, PixelAnalyst, RubricCritic, TemplateWriter};
+use super::offline::{CameraAnimator, Designer, FliteVoice, OfflineComposer, PixelAnalyst, RubricCritic, TemplateWriter};
 use super::pricing::PriceBook;
 use super::remote::{protocol, Backend, InputBook, Make, ModelKit};
 use super::{Analyst, Chain, ChatModel, CostMeter, Critic, ImageModel, IntentReader, MusicModel, ProviderError, SceneWriter, SpeechModel, StoryDirector, TranscriptionModel, VideoModel};
@@ -141,7 +141,7 @@ impl ProviderSet {
         let scene_writer = one_or_chain(writers).unwrap_or_else(|| Arc::new(TemplateWriter));
         let intent = llm.map(|l| l as Arc<dyn IntentReader>);
 
-        let image = backends.chain::<ImageModel>("image", &kit, |p| p.image, || Some(Arc::new(CardPainter { ffmpeg: ffmpeg.clone(), font: settings.render.font.clone() })))?;
+        let image = backends.chain::<ImageModel>("image", &kit, |p| p.image, || Some(Arc::new(Designer { font: settings.render.font.clone() })))?;
         let video = backends.chain::<VideoModel>("video", &kit, |p| p.video, || {
             Some(Arc::new(CameraAnimator { ffmpeg: ffmpeg.clone(), x264_preset: settings.render.x264_preset.clone(), crf: settings.render.crf }))
         })?;

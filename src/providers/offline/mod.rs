@@ -13,7 +13,7 @@ pub use analyst::{palette_kmeans, PixelAnalyst};
 pub use animator::CameraAnimator;
 pub use composer::{OfflineComposer, OFFLINE_COMPOSER};
 pub use critic::RubricCritic;
-pub use painter::CardPainter;
+pub use painter::Designer;
 pub use voice::FliteVoice;
 pub use words::brief_vars;
 pub use writer::TemplateWriter;

@@ -1,72 +1,65 @@
-//! The offline painter: reference images and keyframes drawn with ffmpeg in the brand
-//! palette, or built around the user's own product image / logo.
+//! The offline designer: reference images and keyframes as motion-design stills (palette
+//! gradients and shapes, display type, the user's product photo cut out as the hero), each
+//! recording its layers so the offline animator can move them apart (`media::Design`).
 
 use async_trait::async_trait;
 
 use crate::domain::ReferenceKind;
-use crate::media::{paint_card, Ffmpeg, Motif, PaintSpec};
+use crate::media::{display_font, Arrangement, Design};
 use crate::providers::{ImagePurpose, ImageRequest, JobCtx, MediaModel, MediaRef, Produced, ProviderError, Submitted};
 
 #[derive(Debug, Clone)]
-pub struct CardPainter {
-    pub ffmpeg: Ffmpeg,
+pub struct Designer {
+    /// The configured font file (empty: fontconfig's bold sans).
     pub font: String,
 }
 
 const DEFAULT_PALETTE: [&str; 3] = ["#2b2d42", "#8d99ae", "#ef233c"];
 
+/// What a still shows, from what it is for and its seed.
+fn design(req: &ImageRequest, font: &str) -> Design {
+    let mut palette: Vec<String> = req.palette.clone();
+    for d in DEFAULT_PALETTE {
+        if palette.len() >= 3 {
+            break;
+        }
+        palette.push(d.to_string());
+    }
+    let product = req.init_images.first().cloned();
+    let (arrangement, hero) = match &req.purpose {
+        ImagePurpose::Reference { reference: ReferenceKind::Product } => (Arrangement::Spotlight, product),
+        ImagePurpose::Reference { reference: ReferenceKind::Character } => (Arrangement::Figures, None),
+        ImagePurpose::Reference { reference: ReferenceKind::Environment } => (Arrangement::Horizon, None),
+        // Keyframes vary by seed (a new take is a new arrangement); the product photo, when
+        // there is one, is always the hero.
+        ImagePurpose::Keyframe { .. } => ([Arrangement::Spotlight, Arrangement::Stack, Arrangement::Marquee][(req.seed % 3) as usize], product),
+    };
+    Design {
+        width: req.width,
+        height: req.height,
+        seed: req.seed,
+        palette,
+        arrangement,
+        // Mostly deep backdrops with light type; now and then the other way round.
+        dark: req.seed % 5 != 4,
+        title: req.title.clone().unwrap_or_default(),
+        hero,
+        font: display_font(font),
+    }
+}
+
 #[async_trait]
-impl MediaModel<ImageRequest> for CardPainter {
+impl MediaModel<ImageRequest> for Designer {
     fn id(&self) -> String {
-        "offline/card-painter".into()
+        "offline/designer".into()
     }
 
     async fn submit(&self, req: &ImageRequest, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
-        let mut colors: Vec<String> = req.palette.clone();
-        for d in DEFAULT_PALETTE {
-            if colors.len() >= 3 {
-                break;
-            }
-            colors.push(d.to_string());
-        }
-        let motif = match &req.purpose {
-            ImagePurpose::Reference { reference: ReferenceKind::Product } => Motif::Product,
-            ImagePurpose::Reference { reference: ReferenceKind::Character } => Motif::Character,
-            ImagePurpose::Reference { reference: ReferenceKind::Environment } => Motif::Environment,
-            ImagePurpose::Keyframe { .. } => match req.seed % 3 {
-                0 => Motif::Environment,
-                1 => Motif::Product,
-                _ => Motif::Character,
-            },
-        };
-        // Keyframes of a product advert always show the product (the user's photo when given).
-        let (motif, image) = match (&req.purpose, req.init_images.first()) {
-            (ImagePurpose::Keyframe { .. }, Some(img)) => (Motif::Product, Some(img.clone())),
-            (ImagePurpose::Reference { reference: ReferenceKind::Product }, Some(img)) => (Motif::Product, Some(img.clone())),
-            (ImagePurpose::Reference { reference: ReferenceKind::Character }, Some(img)) => (Motif::Character, Some(img.clone())),
-            _ => (motif, None),
-        };
-        let title = if motif == Motif::Product && image.is_none() { req.title.clone() } else { None };
-        let spec = PaintSpec {
-            width: req.width,
-            height: req.height,
-            colors,
-            seed: req.seed,
-            motif,
-            title,
-            image,
-            font: self.font.clone(),
-        };
-        let out = ctx.work_dir.join(format!("paint-{}.png", uuid::Uuid::new_v4().simple()));
-        let ff = self.ffmpeg.clone();
-        let work = ctx.work_dir.clone();
+        let d = design(req, &self.font);
+        let out = ctx.work_dir.join(format!("design-{}.png", uuid::Uuid::new_v4().simple()));
         let out2 = out.clone();
-        tokio::task::spawn_blocking(move || paint_card(&ff, &spec, &work, &out2))
-            .await
-            .map_err(|e| ProviderError::Protocol(e.to_string()))??;
+        tokio::task::spawn_blocking(move || d.paint(&out2)).await.map_err(|e| ProviderError::Protocol(e.to_string()))??;
         (ctx.progress)(1.0);
         Ok(Submitted::Done(Produced::new(MediaRef::Local(out))))
     }
-
-
 }
