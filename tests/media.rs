@@ -100,7 +100,7 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
     let spec = ComposeSpec {
         width: 320, height: 180, fps: 30, intro_s: 0.5, outro_s: 0.5,
         product_name: "AirRun: Pro's 100%".into(),
-        call_to_action: "Shop now: 20% off, today".into(),
+        call_to_action: "Shop now: 20% off, today".into(), end_card: Default::default(),
         colors: ["#ff4fa3".into(), "#2b2d42".into()],
         logo: None, clips, outro_transition: Transition::default(), audio: ComposeAudio { music: Some(music) },
         look: None, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 28,
@@ -165,7 +165,7 @@ fn mean_rgb(ff: &Ffmpeg, video: &Path, t: f64, region: (f64, f64, f64, f64)) -> 
 fn spec_of(clips: Vec<ComposeClip>, intro_s: f64, outro_s: f64, look: Option<std::path::PathBuf>) -> ComposeSpec {
     ComposeSpec {
         width: 320, height: 180, fps: 30, intro_s, outro_s,
-        product_name: "AirRun".into(), call_to_action: "Shop now".into(),
+        product_name: "AirRun".into(), call_to_action: "Shop now".into(), end_card: Default::default(),
         colors: ["#202020".into(), "#404040".into()],
         logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve), audio: ComposeAudio::default(),
         look, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 12,
@@ -264,6 +264,44 @@ fn scene_text_reads_at_4_5_to_1_on_a_white_clip_and_on_a_black_clip() {
         let ratio = admint::domain::contrast_ratio(letters, behind);
         assert!(ratio >= MIN_CONTRAST, "scene {}: contrast {ratio:.2} (letters {letters:.3}, behind {behind:.3})", k + 1);
     }
+}
+
+#[test]
+fn the_end_card_carries_the_price_badge_and_the_web_address() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    let clip = ComposeClip { path: flat_clip(&ff, dir.path(), "0x305070", 1.0), duration_s: 1.0, text: String::new(), transition: Transition::cut(), voice: None, ambience: false };
+    let mut spec = spec_of(vec![clip], 0.0, 2.0, None);
+    spec.width = 1280;
+    spec.height = 720;
+    spec.end_card = EndCard { url: Some("airrun.example".into()), price: Some("$49".into()) };
+    let out = dir.path().join("final.mp4");
+    compose(&ff, &spec, &dir.path().join("work"), &out, None, |_| {}).unwrap();
+    let boxes = overlay_boxes(&spec);
+    let rect = |label: &str| boxes.iter().find(|b| b.label == label).unwrap_or_else(|| panic!("no {label} in {boxes:?}")).rect;
+    let (price, url) = (rect("price"), rect("url"));
+    // Inside the badge: dark type on its light plate (the card's text has risen a little).
+    let price_text = ocr_rect(&ff, &out, 2.0, (price.0 - 0.01, price.1 - 0.035, price.2 + 0.01, price.3 - 0.005), dir.path());
+    assert!(price_text.contains("49"), "the badge reads {price_text:?}");
+    let url_text = ocr_rect(&ff, &out, 2.0, (url.0 - 0.05, url.1 - 0.05, url.2 + 0.05, url.3 + 0.02), dir.path());
+    assert!(url_text.contains("airrun.example"), "the address reads {url_text:?}");
+    // The badge is dark type on a light plate.
+    let (r, g, b) = { let m = mean_rgb(&ff, &out, 2.0, (price.0, price.1 - 0.02, price.2, price.3 - 0.02)); (m[0], m[1], m[2]) };
+    assert!(r + g + b > 3.0 * 150.0, "the badge is not light: {r:.0} {g:.0} {b:.0}");
+}
+
+#[test]
+fn characters_the_font_lacks_are_reported_and_left_out_before_rendering() {
+    let clip = ComposeClip { path: "clip.mp4".into(), duration_s: 2.0, text: "Run 🏃 fast".into(), transition: Transition::cut(), voice: None, ambience: false };
+    let mut spec = spec_of(vec![clip.clone(), ComposeClip { text: "Plain text: 100% \"ok\"".into(), ..clip }], 1.0, 1.0, None);
+    spec.call_to_action = "Shop now 🛒".into();
+    let report = leave_out_unprintable(&mut spec);
+    assert_eq!(report.len(), 2, "{report:?}");
+    assert!(report[0].contains("scene 1") && report[0].contains('🏃'), "{report:?}");
+    assert!(report[1].contains("call to action") && report[1].contains('🛒'), "{report:?}");
+    assert_eq!(spec.clips[0].text, "Run fast");
+    assert_eq!(spec.clips[1].text, "Plain text: 100% \"ok\"", "text the font has is untouched");
+    assert_eq!(spec.call_to_action, "Shop now");
 }
 
 /// How white the 20 whitest pixels of the frame at `t` are (their darkest channel, averaged).
@@ -468,12 +506,24 @@ fn a_clips_own_sound_plays_low_in_its_slot_on_the_ambience_bus() {
 }
 
 /// What tesseract reads in a region of the frame at `t` (fractions of the frame).
-fn ocr(ff: &Ffmpeg, video: &Path, t: f64, band: (f64, f64), dir: &Path) -> String {
+/// The text tesseract reads in a rectangle of the frame at `t` (fractions), enlarged.
+fn ocr_rect(ff: &Ffmpeg, video: &Path, t: f64, rect: (f64, f64, f64, f64), dir: &Path) -> String {
+    let png = dir.join(format!("ocr-rect-{t:.2}.png"));
+    let crop = format!("crop=iw*{:.3}:ih*{:.3}:iw*{:.3}:ih*{:.3},scale=iw*4:-1", rect.2 - rect.0, rect.3 - rect.1, rect.0, rect.1);
+    let st = std::process::Command::new(&ff.ffmpeg).args(["-v", "error", "-y", "-ss", &format!("{t:.3}"), "-i"]).arg(video).args(["-frames:v", "1", "-vf", &crop]).arg(&png).status().unwrap();
+    assert!(st.success());
+    let out = std::process::Command::new("tesseract").arg(&png).args(["-", "--psm", "7"]).output().expect("tesseract is installed by make test");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The text tesseract reads in a horizontal band of the frame at `t` (page segmentation
+/// mode `psm`: 6 for a block of lines, 11 for sparse words such as a badge).
+fn ocr(ff: &Ffmpeg, video: &Path, t: f64, band: (f64, f64), psm: u32, dir: &Path) -> String {
     let png = dir.join(format!("ocr-{t:.2}.png"));
     let crop = format!("crop=iw:ih*{:.3}:0:ih*{:.3},scale=iw*2:-1", band.1 - band.0, band.0);
     let st = std::process::Command::new(&ff.ffmpeg).args(["-v", "error", "-y", "-ss", &format!("{t:.3}"), "-i"]).arg(video).args(["-frames:v", "1", "-vf", &crop]).arg(&png).status().unwrap();
     assert!(st.success());
-    let out = std::process::Command::new("tesseract").arg(&png).args(["-", "--psm", "6"]).output().expect("tesseract is installed by make test");
+    let out = std::process::Command::new("tesseract").arg(&png).args(["-", "--psm", &psm.to_string()]).output().expect("tesseract is installed by make test");
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
@@ -497,7 +547,7 @@ fn a_burned_caption_reads_back_as_its_words_in_16_9_and_9_16() {
         let layout = caption_layout(w, h);
         for c in &cues {
             let (top, bottom) = layout.rows(c.lines.len(), h);
-            let read = ocr(&ff, &out, (c.start_s + c.end_s) / 2.0, (top - 0.03, bottom + 0.03), dir.path()).to_lowercase();
+            let read = ocr(&ff, &out, (c.start_s + c.end_s) / 2.0, (top - 0.03, bottom + 0.03), 6, dir.path()).to_lowercase();
             for word in c.text().split_whitespace() {
                 let word = word.trim_matches(|ch: char| !ch.is_alphanumeric()).to_lowercase();
                 assert!(read.contains(&word), "{w}x{h}: \"{word}\" is not in what OCR read: {read:?}");

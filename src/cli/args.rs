@@ -75,6 +75,12 @@ pub struct GenerateArgs {
     /// Call to action shown at the end.
     #[arg(long)]
     pub cta: Option<String>,
+    /// A web address or social handle for the end card (airrun.example, @airrun).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// A price for the end card's badge ("$49", "from 29 €").
+    #[arg(long)]
+    pub price: Option<String>,
     #[arg(long)]
     pub audience: Option<String>,
     #[arg(long)]

@@ -36,6 +36,8 @@ fn brief_input(a: &GenerateArgs) -> Result<BriefInput, CliError> {
         words_per_second: a.wps,
         captions: a.captions.clone(),
         caption_style: a.caption_style.clone(),
+        url: a.url.clone(),
+        price: a.price.clone(),
     };
     Ok(match &a.brief {
         Some(file) => BriefInput::from_toml_file(file)?.overlay(flags),

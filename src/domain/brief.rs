@@ -183,6 +183,12 @@ pub struct Brief {
     /// every scene's line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub words_per_second: Option<f64>,
+    /// A web address or social handle for the end card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A price for the end card's badge ("$49", "from 29 €").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
 }
 
 /// The id of the offline voice (flite / espeak-ng), used when a brief names a voice and

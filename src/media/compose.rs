@@ -53,6 +53,12 @@ impl VoiceLine {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EndCard {
+    pub url: Option<String>,
+    pub price: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ComposeAudio {
     /// Looped under the whole advert, faded out at the end.
@@ -70,6 +76,8 @@ pub struct ComposeSpec {
     pub outro_s: f64,
     pub product_name: String,
     pub call_to_action: String,
+    /// The end card's web address and price badge, when given.
+    pub end_card: EndCard,
     /// Two `#rrggbb` brand colours for the intro and outro cards.
     pub colors: [String; 2],
     pub logo: Option<PathBuf>,
@@ -254,11 +262,15 @@ impl TextLayer {
         for (i, line) in self.lines.iter().enumerate() {
             let tf = text_file(work, &format!("{name}-{i}.txt"), std::slice::from_ref(line))?;
             let baseline = top + i as f64 * pitch + self.size as f64 * BASELINE;
+            // A badge is dark type on a light plate; everything else white type.
+            let (color, plate, plate_color, plate_pad) = if self.badge { ("0x141414", Some(0.95), "white", 35) } else { ("white", plate, "black", 10) };
             let style = TextStyle {
                 font,
                 size: self.size,
-                color: "white",
+                color,
                 plate,
+                plate_color,
+                plate_pad,
                 enter: Some(Entrance { at_s: enter_at + LINE_STAGGER_S * i as f64, rise_px: self.size as f64 * 0.6, glide_px_s }),
             };
             let _ = write!(out, ",{}", drawtext_filter(&tf, &style, "(w-text_w)/2", &format!("{baseline:.1}-ascent")));
@@ -282,6 +294,8 @@ struct TextLayer {
     lines: Vec<String>,
     size: u32,
     anchor: Anchor,
+    /// Drawn as a badge (the price).
+    badge: bool,
 }
 
 /// A text overlay's estimated box on screen, for the safe-area check.
@@ -307,7 +321,7 @@ fn layout(spec: &ComposeSpec) -> Layout {
     let vertical = spec.height > spec.width;
     let intro = if spec.intro_s > 0.0 {
         let size = (s / 7).max(8);
-        vec![TextLayer { label: "intro title".into(), lines: wrap_text(&spec.product_name, chars_per_line(size, 0.8), 2), size, anchor: Anchor::Centre }]
+        vec![TextLayer { label: "intro title".into(), lines: wrap_text(&spec.product_name, chars_per_line(size, 0.8), 2), size, anchor: Anchor::Centre, badge: false }]
     } else {
         vec![]
     };
@@ -329,20 +343,31 @@ fn layout(spec: &ComposeSpec) -> Layout {
                 lines: wrap_text(c.text.trim(), chars_per_line(size, 0.8), 3),
                 size,
                 anchor,
+                badge: false,
             })
         })
         .collect();
+    // The end card: the price badge above the call to action, the name and the web
+    // address below it.
     let outro = if spec.outro_s > 0.0 {
         let size = (s / 12).max(8);
-        vec![
-            TextLayer { label: "call to action".into(), lines: wrap_text(&spec.call_to_action, chars_per_line(size, 0.8), 3), size, anchor: Anchor::Centre },
-            TextLayer {
-                label: "outro name".into(),
-                lines: wrap_text(&spec.product_name, chars_per_line(size / 2, 0.8), 1),
-                size: (size / 2).max(8),
-                anchor: Anchor::TopAt(0.72),
-            },
-        ]
+        let small = (size / 2).max(8);
+        let line = |label: &str, text: &str, size: u32, max: usize, anchor: Anchor, badge: bool| TextLayer {
+            label: label.into(),
+            lines: wrap_text(text, chars_per_line(size, 0.8), max),
+            size,
+            anchor,
+            badge,
+        };
+        let mut layers = vec![line("call to action", &spec.call_to_action, size, 3, Anchor::Centre, false)];
+        if let Some(p) = &spec.end_card.price {
+            layers.push(line("price", p, (size * 3 / 4).max(8), 1, Anchor::BottomAt(if vertical { 0.38 } else { 0.30 }), true));
+        }
+        layers.push(line("outro name", &spec.product_name, small, 1, Anchor::TopAt(if vertical { 0.62 } else { 0.70 }), false));
+        if let Some(u) = &spec.end_card.url {
+            layers.push(line("url", u, small, 1, Anchor::TopAt(if vertical { 0.67 } else { 0.79 }), false));
+        }
+        layers
     } else {
         vec![]
     };

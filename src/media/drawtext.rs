@@ -22,8 +22,12 @@ pub struct TextStyle<'a> {
     pub font: &'a str,
     pub size: u32,
     pub color: &'a str,
-    /// A black plate of this opacity behind the line (for contrast), else a soft shadow.
+    /// A plate of this opacity behind the line (for contrast), else a soft shadow.
     pub plate: Option<f64>,
+    /// The plate's colour (ffmpeg's notation).
+    pub plate_color: &'a str,
+    /// The plate's margin around the letters, in % of the size.
+    pub plate_pad: u32,
     /// Kinetic entrance: fades in while rising into place, eased.
     pub enter: Option<Entrance>,
 }
@@ -75,7 +79,7 @@ pub fn drawtext_filter(textfile: &Path, style: &TextStyle, x: &str, y: &str) -> 
     match style.plate {
         // A plate that fits the line: lines of a block sit one pitch apart, so plates
         // touch without overlapping (overlaps would show as darker stripes).
-        Some(a) => f.push_str(&format!(":box=1:boxcolor=black@{a:.2}:boxborderw={}", (size / 10).max(1))),
+        Some(a) => f.push_str(&format!(":box=1:boxcolor={}@{a:.2}:boxborderw={}", style.plate_color, (size * style.plate_pad / 100).max(1))),
         None => f.push_str(&format!(":shadowcolor=black@0.55:shadowx={s}:shadowy={s}", s = (size / 18).max(1))),
     }
     f

@@ -11,6 +11,7 @@ mod design;
 mod escape;
 mod ffmpeg;
 mod frames;
+mod glyphs;
 mod legibility;
 mod lut;
 mod music;
@@ -20,7 +21,7 @@ mod timeline;
 
 pub use align::{align, silences};
 pub use animate::{animate_still, camera_window, AnimateSpec, Window};
-pub use compose::{compose, overlay_boxes, render_stems, ComposeAudio, ComposeClip, ComposeSpec, OverlayBox, VoiceLine};
+pub use compose::{compose, overlay_boxes, render_stems, ComposeAudio, ComposeClip, ComposeSpec, EndCard, OverlayBox, VoiceLine};
 pub use captions::{caption_cues, caption_layout, srt, vtt, CaptionCue};
 pub use escape::escape_filter_value;
 pub use ffmpeg::{Ffmpeg, Probe};
@@ -29,7 +30,8 @@ pub use frames::{for_each_audio_chunk, mono_audio, thumbnails, FrameStream, RgbF
 pub use legibility::{measure_behind, plate_alpha, plate_for, Behind, MIN_CONTRAST};
 pub use lut::{look_formula, parse_cube, shipped_cube, Cube, SHIPPED_LOOKS};
 pub use music::{bed_tempo, compose_bed, write_wav, Bed, Mood, MusicSpec};
-pub use design::{display_font, Arrangement, Design, Face};
+pub use design::{display_font, text_font, Arrangement, Design, Face};
+pub use glyphs::leave_out_unprintable;
 pub use timeline::{Segment, SegmentKind, Timeline};
 
 

@@ -65,6 +65,10 @@ pub struct BriefInput {
     pub captions: Option<String>,
     /// `plain` or `karaoke`.
     pub caption_style: Option<String>,
+    /// A web address or handle for the end card.
+    pub url: Option<String>,
+    /// A price for the end card's badge.
+    pub price: Option<String>,
 }
 
 fn bad(m: String) -> PipelineError {
@@ -109,6 +113,16 @@ fn title_case(words: &str) -> String {
         .join(" ")
 }
 
+/// A short line for the end card: trimmed, at most `max` characters, no control characters;
+/// empty is none.
+fn end_card_text(v: Option<&str>, what: &str, max: usize) -> Result<Option<String>, PipelineError> {
+    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(bad(format!("the {what} must be at most {max} characters, without control characters")));
+    }
+    Ok(Some(v.to_string()))
+}
+
 impl BriefInput {
     pub fn from_toml_file(path: &Path) -> Result<BriefInput, PipelineError> {
         let text = std::fs::read_to_string(path).map_err(|e| bad(format!("brief file {}: {e}", path.display())))?;
@@ -132,7 +146,7 @@ impl BriefInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style);
+        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price);
         if !o.product_images.is_empty() {
             self.product_images = o.product_images;
         }
@@ -201,6 +215,11 @@ impl BriefInput {
                 return Err(bad(format!("the {name} is longer than 120 characters")));
             }
         }
+        let url = end_card_text(self.url.as_deref(), "URL or handle", 80)?;
+        if url.as_ref().is_some_and(|u| u.chars().any(char::is_whitespace)) {
+            return Err(bad("the URL or handle must not contain spaces (e.g. airrun.example or @airrun)".into()));
+        }
+        let price = end_card_text(self.price.as_deref(), "price", 24)?;
         let voice = self.voice.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
         if let Some(v) = &voice {
             if v.chars().count() > 100 || v.chars().any(char::is_control) {
@@ -234,6 +253,8 @@ impl BriefInput {
             words_per_second: self.words_per_second,
             captions,
             caption_style,
+            url,
+            price,
         };
         let files = BriefFiles {
             product_images: self.product_images.clone(),
@@ -267,5 +288,32 @@ impl BriefFiles {
             music: self.music.as_ref().map(imp).transpose()?,
             look: self.look.as_ref().map(|t| blobs.put_bytes(t.as_bytes(), "cube")).transpose()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validate(url: Option<&str>, price: Option<&str>) -> Result<Brief, PipelineError> {
+        let dir = tempfile::tempdir().unwrap();
+        let input = BriefInput { prompt: Some("pink running shoes".into()), url: url.map(Into::into), price: price.map(Into::into), ..Default::default() };
+        input.validate(&Resources::new(dir.path())).map(|(b, _)| b)
+    }
+
+    #[test]
+    fn the_end_cards_url_and_price_are_checked() {
+        let b = validate(Some("  airrun.example/shop "), Some("$49")).unwrap();
+        assert_eq!((b.url.as_deref(), b.price.as_deref()), (Some("airrun.example/shop"), Some("$49")));
+        let b = validate(Some(" "), None).unwrap();
+        assert_eq!(b.url, None, "blank is none");
+        for (u, p, want) in [
+            (Some("airrun example"), None, "spaces"),
+            (Some("@air\u{1b}[2J"), None, "control characters"),
+            (None, Some("a price far too long for a badge"), "at most 24"),
+        ] {
+            let e = validate(u, p).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
     }
 }

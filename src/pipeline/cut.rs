@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::keys::voice_key;
 use crate::config::Resources;
 use crate::domain::{fit_tempo, AssetId, CaptionMode, CaptionStyle, ReferenceKind, SessionState, TransitionStyle, MAX_TEMPO};
-use crate::media::{ComposeAudio, ComposeClip, ComposeSpec, VoiceLine};
+use crate::media::{ComposeAudio, ComposeClip, ComposeSpec, EndCard, VoiceLine};
 use crate::providers::MusicRequest;
 
 /// What compose reads besides the session: the render settings and each template's tone.
@@ -113,6 +113,7 @@ pub fn compose_spec(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&Asse
         outro_s: render.outro_s,
         product_name: brief.product_name.clone(),
         call_to_action: brief.call_to_action.clone(),
+        end_card: EndCard { url: brief.url.clone(), price: brief.price.clone() },
         colors: brand_colors(st),
         logo: brief.assets.logo.as_ref().map(asset),
         clips,

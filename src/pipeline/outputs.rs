@@ -72,6 +72,12 @@ pub fn storyboard(state: &SessionState) -> String {
     let _ = writeln!(md, "- Session: `{}`", state.id);
     let _ = writeln!(md, "- Brief: {}", b.prompt);
     let _ = writeln!(md, "- Call to action: {}", b.call_to_action);
+    if let Some(u) = &b.url {
+        let _ = writeln!(md, "- URL: {u}");
+    }
+    if let Some(p) = &b.price {
+        let _ = writeln!(md, "- Price: {p}");
+    }
     let _ = writeln!(md, "- Framework / template: {} / {}", b.framework, b.template);
     let _ = writeln!(md, "- Look: {}", b.look.as_deref().unwrap_or("natural"));
     let _ = writeln!(md, "- Aspect: {}, scenes: {:.1} s\n", b.aspect, state.scenes_duration());

@@ -22,10 +22,19 @@ pub struct Mask {
 /// The font file to set display type in: `configured` when given, else the file fontconfig
 /// picks for a bold sans (`fc-match`), else none (the design then goes without type).
 pub fn display_font(configured: &str) -> Option<PathBuf> {
+    configured_or(configured, "sans:bold")
+}
+
+/// The font file drawtext sets running text in: `configured`, else fontconfig's sans.
+pub fn text_font(configured: &str) -> Option<PathBuf> {
+    configured_or(configured, "sans")
+}
+
+fn configured_or(configured: &str, pattern: &str) -> Option<PathBuf> {
     if !configured.trim().is_empty() {
         return Some(PathBuf::from(configured));
     }
-    let out = std::process::Command::new("fc-match").args(["-f", "%{file}", "sans:bold"]).output().ok()?;
+    let out = std::process::Command::new("fc-match").args(["-f", "%{file}", pattern]).output().ok()?;
     let path = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
     (out.status.success() && path.is_file()).then_some(path)
 }

@@ -19,7 +19,7 @@ use super::animate::{sample_window, Window};
 use super::MediaError;
 use crate::domain::Rng;
 use crate::text::wrap_text;
-pub use lettering::{display_font, Face};
+pub use lettering::{display_font, text_font, Face};
 use raster::{draw_sprite, luminance, mix, rgb8, Canvas, Placement, Rgb, Sprite};
 
 /// The PNG text chunk a designed still carries its design in.

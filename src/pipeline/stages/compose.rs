@@ -49,7 +49,10 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
         rec.record(Event::Composed { video: FinalVideo { key, ..v } }).await?;
         return Ok(());
     }
-    let spec = spec(p, st).await?;
+    let mut spec = spec(p, st).await?;
+    for warning in crate::media::leave_out_unprintable(&mut spec) {
+        rec.note(format!("warning: {warning}"));
+    }
     let work = p.work_dir(&st.id).join(format!("compose-{}", &key[..12]));
     let out = work.join("final.mp4");
     let (ff, cancel, rec2) = (p.ffmpeg.clone(), p.cancel.clone(), rec.clone());
