@@ -255,7 +255,8 @@ impl TextLayer {
     /// One drawtext per line, each centred on its own and set on a common baseline grid
     /// (drawtext alone would left-align the lines of a block). Lines come in one after
     /// the other from `enter_at` (stream time), rising into place.
-    fn draw(&self, work: &Path, name: &str, font: &str, h: u32, plate: Option<f64>, enter_at: f64, glide_px_s: f64) -> Result<String, MediaError> {
+    fn draw(&self, work: &Path, name: &str, font: &str, h: u32, how: Kinetics) -> Result<String, MediaError> {
+        let Kinetics { plate, enter_at, glide_px_s } = how;
         let top = self.top(h as f64);
         let pitch = self.size as f64 * LINE_PITCH;
         let mut out = String::new();
@@ -277,6 +278,15 @@ impl TextLayer {
         }
         Ok(out)
     }
+}
+
+/// How a block is drawn over its picture: the plate behind it, when it comes in (stream
+/// time) and how fast it keeps rising.
+#[derive(Debug, Clone, Copy)]
+struct Kinetics {
+    plate: Option<f64>,
+    enter_at: f64,
+    glide_px_s: f64,
 }
 
 /// How fast card text keeps rising once in: a share of the frame's height per second.
@@ -472,7 +482,8 @@ pub fn build_graph(spec: &ComposeSpec, plates: &Plates, work: &Path) -> Result<(
             1.0 / f64::from(fps)
         );
         for (n, t) in layers.iter().enumerate() {
-            g.push_str(&t.draw(work, &format!("{label}-{n}"), &card_font, h, plates.cards, lead_in + TEXT_DELAY_S + 0.25 * n as f64, f64::from(h) * CARD_GLIDE)?);
+            let how = Kinetics { plate: plates.cards, enter_at: lead_in + TEXT_DELAY_S + 0.25 * n as f64, glide_px_s: f64::from(h) * CARD_GLIDE };
+            g.push_str(&t.draw(work, &format!("{label}-{n}"), &card_font, h, how)?);
         }
         match logo {
             Some(i) => {
@@ -515,7 +526,8 @@ tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},t
                 );
                 if let Some(t) = &text.clips[k] {
                     let plate = plates.clips.get(k).copied().flatten();
-                    g.push_str(&t.draw(work, &format!("scene-{k}"), &spec.font, h, plate, seg.lead_in_s() + TEXT_DELAY_S, 0.0)?);
+                    let how = Kinetics { plate, enter_at: seg.lead_in_s() + TEXT_DELAY_S, glide_px_s: 0.0 };
+                    g.push_str(&t.draw(work, &format!("scene-{k}"), &spec.font, h, how)?);
                 }
                 let _ = writeln!(g, ",{norm}[{label}];");
             }
