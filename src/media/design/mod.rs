@@ -260,16 +260,19 @@ impl Design {
                     let outline = fill.outline((px / 50.0).max(1.0) as u32);
                     let step = face.advance(&unit, px as f32, 0.0) as f64;
                     let behind = if hero.is_some() { 0.4 } else { 1.0 };
-                    for row in 0..3 {
-                        let m = if row == 1 { &fill } else { &outline };
-                        let colour = if row == 1 { r.accent } else { ink };
+                    // Three rows on a landscape frame; up to five fill a tall one.
+                    let rows = ((h * 0.75) / (px * 1.15)).round().clamp(3.0, 5.0) as usize;
+                    let mid = rows / 2;
+                    for row in 0..rows {
+                        let m = if row % 2 == mid % 2 { &fill } else { &outline };
+                        let colour = if row == mid { r.accent } else { ink };
                         let sp = Sprite::from_mask(m.width, m.height, &m.px, colour, behind as f32);
                         let dir = if row % 2 == 0 { 1.0 } else { -1.0 };
                         // Fast enough to read as motion, slow enough to read the words; the
                         // rows always cover the frame for the whole clip.
                         let speed = (w * 0.045).min(step / duration_s.max(1.0));
                         // Centred a little above the middle, clear of the scene text's band at the bottom.
-                        let y = h * 0.42 + (row as f64 - 1.0) * px * 1.15 - m.height as f64 / 2.0;
+                        let y = h * 0.42 + (row as f64 - mid as f64) * px * 1.15 - m.height as f64 / 2.0;
                         let mut l = Layer::at(-step * (rng.unit() + 1.0), y, sp, 0.7, 0.1 * row as f64, (dir * w * 0.1, 0.0));
                         l.drift = (dir * speed, 0.0);
                         l.repeat = Some(step);

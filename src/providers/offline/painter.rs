@@ -16,6 +16,24 @@ pub struct Designer {
 
 const DEFAULT_PALETTE: [&str; 3] = ["#2b2d42", "#8d99ae", "#ef233c"];
 
+/// How a keyframe is arranged, as a designer reads the shot list: a packshot is spotlit,
+/// a close-up or detail runs the name in rows, a wide or hero shot stacks it beside the
+/// product; other shots take turns by scene, so neighbours differ. A new take (a new seed)
+/// moves a turn-taking scene on by one.
+fn keyframe_arrangement(prompt: &str, scene_id: u32, seed: u64) -> Arrangement {
+    let p = prompt.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| p.contains(w));
+    if has(&["packshot", "pack shot", "end card", "logo"]) {
+        Arrangement::Spotlight
+    } else if has(&["macro", "close-up", "close up", "detail", "texture"]) {
+        Arrangement::Marquee
+    } else if has(&["wide", "hero", "reveal", "establishing"]) {
+        Arrangement::Stack
+    } else {
+        [Arrangement::Stack, Arrangement::Marquee, Arrangement::Spotlight][((scene_id as u64 + seed % 2) % 3) as usize]
+    }
+}
+
 /// What a still shows, from what it is for and its seed.
 fn design(req: &ImageRequest, font: &str) -> Design {
     let mut palette: Vec<String> = req.palette.clone();
@@ -30,9 +48,8 @@ fn design(req: &ImageRequest, font: &str) -> Design {
         ImagePurpose::Reference { reference: ReferenceKind::Product } => (Arrangement::Spotlight, product),
         ImagePurpose::Reference { reference: ReferenceKind::Character } => (Arrangement::Figures, None),
         ImagePurpose::Reference { reference: ReferenceKind::Environment } => (Arrangement::Horizon, None),
-        // Keyframes vary by seed (a new take is a new arrangement); the product photo, when
-        // there is one, is always the hero.
-        ImagePurpose::Keyframe { .. } => ([Arrangement::Spotlight, Arrangement::Stack, Arrangement::Marquee][(req.seed % 3) as usize], product),
+        // Keyframes follow the shot (the product photo, when there is one, is always the hero).
+        ImagePurpose::Keyframe { scene_id } => (keyframe_arrangement(&req.prompt, *scene_id, req.seed), product),
     };
     Design {
         width: req.width,
