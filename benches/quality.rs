@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use admint::config::GateSettings;
 use admint::domain::CameraMove;
-use admint::media::{animate_still, display_font, AnimateSpec, Arrangement, Design, Ffmpeg, FrameStream};
+use admint::media::{animate_still, AnimateSpec, Design, Ffmpeg, FrameStream};
 use admint::quality::{score_native, GateContext, NativeOptions};
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -22,18 +22,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn clip(ff: &Ffmpeg, dir: &Path, secs: f64) -> PathBuf {
     let still = dir.join("still.png");
     if !still.exists() {
-        let design = Design {
-            width: 2400,
-            height: 1350,
-            seed: 3,
-            palette: vec!["#ff6eb4".into(), "#19235a".into(), "#f5f5f5".into()],
-            arrangement: Arrangement::Spotlight,
-            dark: true,
-            title: "AirRun Pro".into(),
-            hero: None,
-            font: display_font(""),
-        };
-        design.paint(&still).unwrap();
+        Design::sample(2400, 1350).paint(&still).unwrap();
     }
     let out = dir.join(format!("clip-{secs}.mp4"));
     let spec = AnimateSpec { width: 1920, height: 1080, fps: 30, duration_s: secs, camera: CameraMove::PanRight, intensity: 0.6, x264_preset: "veryfast".into(), crf: 20 };

@@ -10,17 +10,7 @@ fn ff() -> Ffmpeg {
 
 fn paint(dir: &Path, w: u32, h: u32, title: Option<&str>, arrangement: Arrangement) -> std::path::PathBuf {
     let out = dir.join(format!("design-{w}x{h}-{}.png", title.unwrap_or("none").len()));
-    let design = Design {
-        width: w,
-        height: h,
-        seed: 7,
-        palette: vec!["#ff4fa3".into(), "#2b2d42".into(), "#ffffff".into()],
-        arrangement,
-        dark: true,
-        title: title.unwrap_or_default().to_string(),
-        hero: None,
-        font: display_font(""),
-    };
+    let design = Design { arrangement, title: title.unwrap_or_default().to_string(), ..Design::sample(w, h) };
     design.paint(&out).expect("paint");
     out
 }

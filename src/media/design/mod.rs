@@ -153,6 +153,22 @@ pub struct Layers {
 }
 
 impl Design {
+    /// The demo's design at `width` x `height` (pink and navy, "AirRun Pro", spotlit), for
+    /// benches and tests that need a designed still.
+    pub fn sample(width: u32, height: u32) -> Design {
+        Design {
+            width,
+            height,
+            seed: 3,
+            palette: vec!["#ff6eb4".into(), "#19235a".into(), "#f5f5f5".into()],
+            arrangement: Arrangement::Spotlight,
+            dark: true,
+            title: "AirRun Pro".into(),
+            hero: None,
+            font: display_font(""),
+        }
+    }
+
     /// Render the layers. `duration_s` bounds the marquee's travel (the rows always cover
     /// the frame); 0 for a still.
     pub fn layers(&self, duration_s: f64) -> Result<Layers, MediaError> {
