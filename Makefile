@@ -9,10 +9,10 @@ DEMO_DIR ?= out/demo
 
 .PHONY: run demo demo-advert test test-deps bench deps build lint clean
 
-# ffmpeg (with ffprobe and fonts for drawtext) from the system's packages, if missing;
-# tmux for the end-to-end terminal tests.
+# ffmpeg (with ffprobe), the DejaVu fonts (the templates' faces: sans, sans bold, serif bold)
+# from the system's packages, if missing; tmux for the end-to-end terminal tests.
 deps:
-	@if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q . || ! command -v tmux >/dev/null 2>&1; then \
+	@if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q "DejaVu Serif" || ! command -v tmux >/dev/null 2>&1; then \
 	  echo "installing ffmpeg, a font and tmux (Debian/Ubuntu packages)"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  if command -v apt-get >/dev/null 2>&1; then \

@@ -143,7 +143,7 @@ fn bench_compose(ff: &Ffmpeg, tmp: &Path) {
     std::fs::write(&look, admint::media::shipped_cube("punchy").unwrap().to_text()).unwrap();
     let spec = ComposeSpec {
         width: 1920, height: 1080, fps: 30, intro_s: 1.5, outro_s: 2.0,
-        product_name: "AirRun Pro".into(), call_to_action: "Shop now: 20% off".into(), end_card: Default::default(),
+        product_name: "AirRun Pro".into(), call_to_action: "Shop now: 20% off".into(), end_card: Default::default(), typeface: String::new(),
         colors: ["#19235a".into(), "#ff6eb4".into()], logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve),
         audio: ComposeAudio::default(), look: Some(look), loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "veryfast".into(), crf: 20,
         captions: admint::domain::CaptionMode::Burn, caption_style: admint::domain::CaptionStyle::Plain, beat: None, ambience_db: -18.0,

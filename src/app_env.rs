@@ -43,10 +43,30 @@ pub struct AppEnv {
 }
 
 /// Log to a file under the state dir; never to the terminal.
+/// The log file's writer: control characters other than newline and tab (an escape
+/// sequence in a prompt or a model's answer) are written as visible escapes, so `tail`
+/// or `less -R` on the log cannot be driven by them either.
+struct Neutralised<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Neutralised<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !buf.iter().any(|b| (*b < 0x20 && *b != b'\n' && *b != b'\t') || *b == 0x7f) {
+            return self.0.write(buf);
+        }
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(crate::text::for_terminal(&text, true).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn init_logging(paths: &Paths) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     std::fs::create_dir_all(&paths.state_dir).ok()?;
     let appender = tracing_appender::rolling::never(&paths.state_dir, "admint.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let (writer, guard) = tracing_appender::non_blocking(Neutralised(appender));
     let filter = tracing_subscriber::EnvFilter::try_from_env("ADMINT_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
     Some(guard)

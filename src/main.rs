@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err((code, message)) => {
-            eprintln!("admint: {message}");
+            eprintln!("admint: {}", admint::text::for_terminal(&message, true));
             ExitCode::from(code)
         }
     }

@@ -1,5 +1,6 @@
 //! Plain text helpers every layer may use (it imports nothing from the crate): word
-//! wrapping for overlays and panels, and the tail of a tool's output for messages.
+//! wrapping for overlays and panels, the tail of a tool's output for messages, and text
+//! made safe to print on a terminal.
 
 /// Greedy word wrap to at most `max_chars` per line and `max_lines` lines (the last line
 /// gets an ellipsis when text is cut). Words longer than a line are split.
@@ -41,6 +42,32 @@ pub fn wrap_text(text: &str, max_chars: usize, max_lines: usize) -> Vec<String> 
     lines
 }
 
+/// `s` made safe to print on a terminal: every control character (ESC and so every escape
+/// sequence, BEL, CR, backspace, NUL, DEL, the C1 controls) is shown as a visible escape
+/// (`\e`, `\x07`, `\u{9b}`), so text from a prompt, a file or a model can never clear
+/// the screen, move the cursor or retitle the window. Newlines and tabs are kept when
+/// `multiline`.
+pub fn for_terminal(s: &str, multiline: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' if multiline => out.push(c),
+            '\u{1b}' => out.push_str("\\e"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// At most `n` graphemes of `s`, made safe for a terminal first (so a cut never splits an
+/// escape sequence or a letter with its accents).
+pub fn clip_for_terminal(s: &str, n: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    for_terminal(s, false).graphemes(true).take(n).collect()
+}
+
 /// The last `n` non-empty lines of a tool's output, joined with " | " (for error messages).
 pub fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
@@ -50,6 +77,19 @@ pub fn last_lines(text: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn nothing_that_reaches_a_terminal_can_drive_it() {
+        let hostile = "Run\u{1b}[2J\u{1b}]0;pwned\u{7}\r fast\u{0}\u{7f}\u{9b}31m";
+        let safe = for_terminal(hostile, false);
+        assert!(!safe.chars().any(char::is_control), "{safe:?}");
+        assert_eq!(safe, "Run\\e[2J\\e]0;pwned\\x07\\x0d fast\\x00\\x7f\\u{9b}31m");
+        assert_eq!(for_terminal("two\nlines\tok", true), "two\nlines\tok");
+        assert_eq!(for_terminal("two\nlines", false), "two\\x0alines");
+        // A cut keeps whole graphemes and never leaves half an escape behind.
+        assert_eq!(clip_for_terminal("e\u{301}te\u{301}", 2), "e\u{301}t");
+        assert!(!clip_for_terminal("ab\u{1b}[2Jcd", 3).contains('\u{1b}'));
+    }
+
     #[test]
     fn wraps_and_truncates() {
         assert_eq!(wrap_text("one two three four", 9, 5), vec!["one two", "three", "four"]);

@@ -262,3 +262,22 @@ fn offline_voiceover_is_mixed_in_when_enabled() {
     let max: f64 = log.lines().find_map(|l| l.split("max_volume:").nth(1)).and_then(|v| v.trim().trim_end_matches(" dB").parse().ok()).expect("volumedetect output");
     assert!(max > -40.0, "voiceover audible, max {max} dB");
 }
+
+#[test]
+fn escape_sequences_in_a_prompt_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let prompt = "\u{1b}[2J\u{1b}]0;pwned\u{7}pink \u{1b}[31mrunning\u{1b}[0m shoes \u{9b}2J for runners";
+    let (code, out, err) = run(root, &["generate", "--prompt", prompt, "--auto", "--duration", "4", "--output", "out"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, list, list_err) = run(root, &["sessions", "list"]);
+    let id = list.lines().nth(1).and_then(|l| l.split_whitespace().next()).unwrap_or_else(|| panic!("no session in {list}")).to_string();
+    let (_, show, show_err) = run(root, &["sessions", "show", &id]);
+    let (_, events, _) = run(root, &["sessions", "show", &id, "--events"]);
+    let log = std::fs::read_to_string(root.join("state/admint.log")).unwrap_or_default();
+    for (what, text) in [("generate", &out), ("generate's stderr", &err), ("sessions list", &list), ("its stderr", &list_err), ("sessions show", &show), ("its stderr", &show_err), ("the events", &events), ("the log", &log)] {
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{9b}'), "{what} prints a raw control character: {text:?}");
+    }
+    // Shown, not obeyed.
+    assert!(show.contains("\\e[2J"), "{show}");
+}

@@ -90,7 +90,7 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
     let spec = ComposeSpec {
         width: 320, height: 180, fps: 30, intro_s: 0.5, outro_s: 0.5,
         product_name: "AirRun: Pro's 100%".into(),
-        call_to_action: "Shop now: 20% off, today".into(), end_card: Default::default(),
+        call_to_action: "Shop now: 20% off, today".into(), end_card: Default::default(), typeface: String::new(),
         colors: ["#ff4fa3".into(), "#2b2d42".into()],
         logo: None, clips, outro_transition: Transition::default(), audio: ComposeAudio { music: Some(music) },
         look: None, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 28,
@@ -155,7 +155,7 @@ fn mean_rgb(ff: &Ffmpeg, video: &Path, t: f64, region: (f64, f64, f64, f64)) -> 
 fn spec_of(clips: Vec<ComposeClip>, intro_s: f64, outro_s: f64, look: Option<std::path::PathBuf>) -> ComposeSpec {
     ComposeSpec {
         width: 320, height: 180, fps: 30, intro_s, outro_s,
-        product_name: "AirRun".into(), call_to_action: "Shop now".into(), end_card: Default::default(),
+        product_name: "AirRun".into(), call_to_action: "Shop now".into(), end_card: Default::default(), typeface: String::new(),
         colors: ["#202020".into(), "#404040".into()],
         logo: None, clips, outro_transition: Transition::of(TransitionKind::Dissolve), audio: ComposeAudio::default(),
         look, loudness_lufs: -14.0, true_peak_db: -1.0, font: String::new(), x264_preset: "ultrafast".into(), crf: 12,

@@ -81,6 +81,10 @@ pub struct GenerateArgs {
     /// A price for the end card's badge ("$49", "from 29 €").
     #[arg(long)]
     pub price: Option<String>,
+    /// The display face of the cards and offline designs, a fontconfig pattern
+    /// ("DejaVu Serif:bold"); default: the template's.
+    #[arg(long)]
+    pub typeface: Option<String>,
     #[arg(long)]
     pub audience: Option<String>,
     #[arg(long)]

@@ -38,6 +38,7 @@ fn brief_input(a: &GenerateArgs) -> Result<BriefInput, CliError> {
         caption_style: a.caption_style.clone(),
         url: a.url.clone(),
         price: a.price.clone(),
+        typeface: a.typeface.clone(),
     };
     Ok(match &a.brief {
         Some(file) => BriefInput::from_toml_file(file)?.overlay(flags),

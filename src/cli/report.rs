@@ -49,6 +49,7 @@ pub fn spawn_reporter(
 }
 
 fn line(mp: &MultiProgress, text: &str) {
+    let text = &crate::text::for_terminal(text, true);
     if mp.is_hidden() {
         eprintln!("{text}");
     } else {

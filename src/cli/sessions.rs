@@ -31,7 +31,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
                 match &r.error {
                     None => {
                         let score = r.score.map(|q| format!("{q:.1}")).unwrap_or_else(|| "—".into());
-                        println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, r.title.chars().take(24).collect::<String>(), format_time(r.created_at_ms), format!("${:.2}", r.cost_usd), score, r.status);
+                        println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, crate::text::clip_for_terminal(&r.title, 24), format_time(r.created_at_ms), format!("${:.2}", r.cost_usd), score, r.status);
                         if let Some(d) = &r.damage {
                             println!("{:<23} ! store: {d}", "");
                         }
@@ -52,7 +52,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             if events {
                 for e in &evs {
                     match format {
-                        OutputFormat::Text => println!("#{:<4} {}  {:<22} {}", e.seq, format_time(e.at_ms), e.event.kind(), describe_event(&e.event, &state).unwrap_or_default()),
+                        OutputFormat::Text => println!("#{:<4} {}  {:<22} {}", e.seq, format_time(e.at_ms), e.event.kind(), crate::text::for_terminal(&describe_event(&e.event, &state).unwrap_or_default(), false)),
                         _ => println!("{}", serde_json::to_string(e).unwrap_or_default()),
                     }
                 }
@@ -63,7 +63,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
                 return Ok(());
             }
             let pipeline = env.pipeline()?;
-            println!("{}", storyboard(&state));
+            println!("{}", crate::text::for_terminal(&storyboard(&state), true));
             println!("## Status: {}\n", status(&state, &pipeline.rules()));
             for s in &state.scenes {
                 let n = state.scene_number(s.id).unwrap_or(0);

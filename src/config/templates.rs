@@ -60,6 +60,10 @@ pub struct AdTemplate {
     /// The colour look of the clips when the brief names none (`natural` when empty).
     #[serde(default)]
     pub look: String,
+    /// The display face of the cards and the offline designs: a fontconfig pattern
+    /// (`DejaVu Serif:bold`); empty or not installed falls back to a bold sans.
+    #[serde(default)]
+    pub font: String,
 }
 
 impl AdTemplate {

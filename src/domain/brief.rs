@@ -189,6 +189,9 @@ pub struct Brief {
     /// A price for the end card's badge ("$49", "from 29 €").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
+    /// The display face (a fontconfig pattern), from the template unless the brief names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typeface: Option<String>,
 }
 
 /// The id of the offline voice (flite / espeak-ng), used when a brief names a voice and

@@ -78,6 +78,8 @@ pub struct ComposeSpec {
     pub call_to_action: String,
     /// The end card's web address and price badge, when given.
     pub end_card: EndCard,
+    /// The cards' display face (a fontconfig pattern; `font`, when set, wins).
+    pub typeface: String,
     /// Two `#rrggbb` brand colours for the intro and outro cards.
     pub colors: [String; 2],
     pub logo: Option<PathBuf>,
@@ -467,7 +469,7 @@ pub fn build_graph(spec: &ComposeSpec, plates: &Plates, work: &Path) -> Result<(
     let mut next_input = inputs.iter().filter(|a| *a == "-i").count();
 
     // Cards are set in the bold face the designer uses for display type.
-    let card_font = display_font(&spec.font).map(|p| p.display().to_string()).unwrap_or_default();
+    let card_font = display_font(&spec.font, &spec.typeface).map(|p| p.display().to_string()).unwrap_or_default();
     let card = |g: &mut String, label: &str, d: f64, lead_in: f64, layers: &[TextLayer], logo: Option<usize>| -> Result<(), MediaError> {
         // The brand gradient, drawn once (ffmpeg's gradients source costs ~0.7 s of CPU
         // per second of 1080p) a little larger than the frame, and drifted across it

@@ -10,7 +10,7 @@ use super::ComposeSpec;
 /// changed.
 pub fn leave_out_unprintable(spec: &mut ComposeSpec) -> Vec<String> {
     let load = |p: Option<std::path::PathBuf>| p.and_then(|p| Face::load(&p).ok());
-    let (text, display) = (load(text_font(&spec.font)), load(display_font(&spec.font)));
+    let (text, display) = (load(text_font(&spec.font)), load(display_font(&spec.font, &spec.typeface)));
     let mut report = Vec::new();
     let mut clean = |face: &Option<Face>, what: String, s: &mut String| {
         let Some(face) = face else { return };

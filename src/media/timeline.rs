@@ -163,7 +163,7 @@ mod tests {
             intro_s: 1.5,
             outro_s: 2.0,
             product_name: "X".into(),
-            call_to_action: "Buy".into(), end_card: Default::default(),
+            call_to_action: "Buy".into(), end_card: Default::default(), typeface: String::new(),
             colors: ["#000000".into(), "#ffffff".into()],
             logo: None,
             clips: transitions.iter().map(|t| ComposeClip { path: "c.mp4".into(), duration_s: 3.0, text: String::new(), transition: *t, voice: None, ambience: false }).collect(),

@@ -69,6 +69,8 @@ pub struct BriefInput {
     pub url: Option<String>,
     /// A price for the end card's badge.
     pub price: Option<String>,
+    /// The display face, a fontconfig pattern (`DejaVu Serif:bold`); default: the template's.
+    pub typeface: Option<String>,
 }
 
 fn bad(m: String) -> PipelineError {
@@ -101,21 +103,29 @@ pub fn check_image(path: &Path, what: &str) -> Result<(), PipelineError> {
     Ok(())
 }
 
+/// The default product name: the prompt's first three words that are words (not web
+/// addresses), title-cased, without control characters, at most 60 characters — always
+/// a valid name.
 fn title_case(words: &str) -> String {
-    words
+    let name = words
         .split_whitespace()
+        .filter(|w| !w.contains("://") && !w.starts_with("www.") && !w.contains('@'))
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|w| !w.is_empty())
         .take(3)
         .map(|w| {
             let mut c = w.chars();
             c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
         })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    let name: String = name.chars().take(60).collect();
+    if name.trim().is_empty() { "Your product".into() } else { name.trim().to_string() }
 }
 
-/// A short line for the end card: trimmed, at most `max` characters, no control characters;
+/// A short line (the end card's, a typeface): trimmed, at most `max` characters, no control characters;
 /// empty is none.
-fn end_card_text(v: Option<&str>, what: &str, max: usize) -> Result<Option<String>, PipelineError> {
+fn short_text(v: Option<&str>, what: &str, max: usize) -> Result<Option<String>, PipelineError> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
     if v.chars().count() > max || v.chars().any(char::is_control) {
         return Err(bad(format!("the {what} must be at most {max} characters, without control characters")));
@@ -146,7 +156,7 @@ impl BriefInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price);
+        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price, typeface);
         if !o.product_images.is_empty() {
             self.product_images = o.product_images;
         }
@@ -161,6 +171,12 @@ impl BriefInput {
         let prompt = self.prompt.as_deref().unwrap_or("").trim().to_string();
         if prompt.is_empty() {
             return Err(bad("the prompt is empty: describe the product and the advert, e.g. --prompt \"pink running shoes for Gen Z runners\"".into()));
+        }
+        // A NUL byte would end up in storyboard.md and every tool reading it.
+        for (what, v) in [("prompt", Some(&prompt)), ("product name", self.product_name.as_ref()), ("call to action", self.call_to_action.as_ref()), ("audience", self.audience.as_ref()), ("tone", self.tone.as_ref())] {
+            if v.is_some_and(|v| v.contains('\0')) {
+                return Err(bad(format!("the {what} contains a NUL byte; remove it")));
+            }
         }
         let n = prompt.chars().count();
         if n > LIMITS.prompt_chars {
@@ -215,11 +231,12 @@ impl BriefInput {
                 return Err(bad(format!("the {name} is longer than 120 characters")));
             }
         }
-        let url = end_card_text(self.url.as_deref(), "URL or handle", 80)?;
+        let url = short_text(self.url.as_deref(), "URL or handle", 80)?;
         if url.as_ref().is_some_and(|u| u.chars().any(char::is_whitespace)) {
             return Err(bad("the URL or handle must not contain spaces (e.g. airrun.example or @airrun)".into()));
         }
-        let price = end_card_text(self.price.as_deref(), "price", 24)?;
+        let price = short_text(self.price.as_deref(), "price", 24)?;
+        let typeface = short_text(self.typeface.as_deref().or(Some(&tpl.font)), "typeface", 80)?;
         let voice = self.voice.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
         if let Some(v) = &voice {
             if v.chars().count() > 100 || v.chars().any(char::is_control) {
@@ -255,6 +272,7 @@ impl BriefInput {
             caption_style,
             url,
             price,
+            typeface,
         };
         let files = BriefFiles {
             product_images: self.product_images.clone(),
@@ -299,6 +317,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = BriefInput { prompt: Some("pink running shoes".into()), url: url.map(Into::into), price: price.map(Into::into), ..Default::default() };
         input.validate(&Resources::new(dir.path())).map(|(b, _)| b)
+    }
+
+    #[test]
+    fn the_display_face_comes_from_the_template_unless_the_brief_names_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let res = Resources::new(dir.path());
+        let brief = |template: &str, typeface: Option<&str>| {
+            let input = BriefInput { prompt: Some("a candle".into()), template: Some(template.into()), typeface: typeface.map(Into::into), ..Default::default() };
+            input.validate(&res).unwrap().0.typeface
+        };
+        assert_eq!(brief("lifestyle_ad", None).as_deref(), Some("DejaVu Serif:bold"));
+        assert_eq!(brief("product_showcase", None).as_deref(), Some("DejaVu Sans:bold"));
+        assert_eq!(brief("lifestyle_ad", Some("Liberation Sans:bold")).as_deref(), Some("Liberation Sans:bold"));
+    }
+
+    #[test]
+    fn a_derived_product_name_is_always_valid_and_nul_bytes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let res = Resources::new(dir.path());
+        let name = |prompt: &str| BriefInput { prompt: Some(prompt.into()), ..Default::default() }.validate(&res).map(|(b, _)| b.product_name);
+        let url = format!("https://example.com/{}", "very-long-path/".repeat(20));
+        assert_eq!(name(&format!("{url} pink running shoes")).unwrap(), "Pink Running Shoes");
+        assert_eq!(name(&"x".repeat(400)).unwrap().chars().count(), 60);
+        assert_eq!(name("https://example.com/only-a-link").unwrap(), "Your product");
+        let e = BriefInput { prompt: Some("pink\0shoes".into()), ..Default::default() }.validate(&res).unwrap_err().to_string();
+        assert!(e.contains("NUL"), "{e}");
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub fn compose_spec(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&Asse
         product_name: brief.product_name.clone(),
         call_to_action: brief.call_to_action.clone(),
         end_card: EndCard { url: brief.url.clone(), price: brief.price.clone() },
+        typeface: brief.typeface.clone().unwrap_or_default(),
         colors: brand_colors(st),
         logo: brief.assets.logo.as_ref().map(asset),
         clips,

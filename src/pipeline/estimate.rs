@@ -60,7 +60,7 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
             add("writing (story, scenes, critiques)", chat.id(), calls, chat.estimate_usd(&typical_writing_call()));
         }
     }
-    let image = |purpose| ImageRequest { purpose, prompt: brief.prompt.clone(), negative_prompt: String::new(), width: w, height: h, seed: brief.seed, palette: vec![], title: None, init_images: vec![] };
+    let image = |purpose| ImageRequest { purpose, prompt: brief.prompt.clone(), negative_prompt: String::new(), width: w, height: h, seed: brief.seed, palette: vec![], title: None, init_images: vec![], typeface: None };
     let refs = ReferenceKind::ALL.iter().filter(|k| state.is_none_or(|s| !s.references.contains_key(k))).count();
     let img_chain = &providers.image;
     add("reference images", img_chain.head().id(), refs, img_chain.estimate_usd(&image(ImagePurpose::Reference { reference: ReferenceKind::Product })));

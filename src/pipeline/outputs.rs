@@ -80,6 +80,9 @@ pub fn storyboard(state: &SessionState) -> String {
     }
     let _ = writeln!(md, "- Framework / template: {} / {}", b.framework, b.template);
     let _ = writeln!(md, "- Look: {}", b.look.as_deref().unwrap_or("natural"));
+    if let Some(t) = &b.typeface {
+        let _ = writeln!(md, "- Typeface: {t}");
+    }
     let _ = writeln!(md, "- Aspect: {}, scenes: {:.1} s\n", b.aspect, state.scenes_duration());
     if let Some(story) = &state.story {
         let _ = writeln!(md, "## Story: {}\n\n{}\n", story.title, story.logline);

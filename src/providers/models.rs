@@ -72,6 +72,10 @@ pub struct ImageRequest {
     pub title: Option<String>,
     /// Images to build on: the user's product photo, a reference image.
     pub init_images: Vec<PathBuf>,
+    /// The display face for type drawn into the picture (a fontconfig pattern), for
+    /// models that draw type themselves (the offline designer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typeface: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -36,7 +36,7 @@ pub fn video_req(image: PathBuf) -> VideoRequest {
 }
 
 pub fn image_req() -> ImageRequest {
-    ImageRequest { purpose: ImagePurpose::Keyframe { scene_id: 1 }, prompt: "a pink shoe on wet asphalt".into(), negative_prompt: "blurry".into(), width: 400, height: 240, seed: 3, palette: vec!["#ff6eb4".into()], title: None, init_images: vec![] }
+    ImageRequest { purpose: ImagePurpose::Keyframe { scene_id: 1 }, prompt: "a pink shoe on wet asphalt".into(), negative_prompt: "blurry".into(), width: 400, height: 240, seed: 3, palette: vec!["#ff6eb4".into()], title: None, init_images: vec![], typeface: None }
 }
 
 /// Submit, wait and fetch as the pipeline does.

@@ -20,9 +20,12 @@ pub struct Mask {
 }
 
 /// The font file to set display type in: `configured` when given, else the file fontconfig
-/// picks for a bold sans (`fc-match`), else none (the design then goes without type).
-pub fn display_font(configured: &str) -> Option<PathBuf> {
-    configured_or(configured, "sans:bold")
+/// picks for `typeface` (a pattern such as `DejaVu Serif:bold`; its own fallback when that
+/// face is not installed), else for a bold sans, else none (the design then goes without
+/// type).
+pub fn display_font(configured: &str, typeface: &str) -> Option<PathBuf> {
+    let pattern = if typeface.trim().is_empty() { "sans:bold" } else { typeface.trim() };
+    configured_or(configured, pattern)
 }
 
 /// The font file drawtext sets running text in: `configured`, else fontconfig's sans.
@@ -139,7 +142,7 @@ mod tests {
     use super::*;
 
     fn face() -> Face {
-        Face::load(&display_font("").expect("a system font (make deps installs DejaVu)")).unwrap()
+        Face::load(&display_font("", "").expect("a system font (make deps installs DejaVu)")).unwrap()
     }
 
     #[test]
@@ -154,6 +157,19 @@ mod tests {
         let overlap = m.px.iter().zip(&o.px).filter(|(a, _)| **a > 0.99).map(|(_, b)| *b).fold(0.0f32, f32::max);
         assert!(overlap < 0.02, "{overlap}");
         assert!(o.px.iter().sum::<f32>() > ink * 0.3);
+    }
+
+    #[test]
+    fn a_typeface_pattern_picks_its_face_and_falls_back_to_a_bold_sans() {
+        // make deps installs DejaVu (sans, sans bold, serif bold).
+        let serif = display_font("", "DejaVu Serif:bold").unwrap();
+        assert!(serif.to_string_lossy().contains("Serif"), "{}", serif.display());
+        let sans = display_font("", "").unwrap();
+        assert_ne!(serif, sans);
+        // A face that is not installed still gives a font (fontconfig's fallback).
+        assert!(display_font("", "No Such Face Anywhere:bold").is_some());
+        // A configured file wins over any pattern.
+        assert_eq!(display_font("/x/my.ttf", "DejaVu Serif:bold"), Some(PathBuf::from("/x/my.ttf")));
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl Design {
             dark: true,
             title: "AirRun Pro".into(),
             hero: None,
-            font: display_font(""),
+            font: display_font("", ""),
         }
     }
 
@@ -429,7 +429,7 @@ mod tests {
             dark: true,
             title: "AirRun Pro 🏃".into(),
             hero,
-            font: display_font(""),
+            font: display_font("", ""),
         }
     }
 

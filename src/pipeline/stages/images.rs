@@ -53,6 +53,7 @@ pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kin
                 palette,
                 title: (kind == ReferenceKind::Product).then(|| brief.product_name.clone()),
                 init_images: vec![],
+                typeface: brief.typeface.clone(),
             };
             {
                 let made = paint(p, rec, task, &key, req).await?;
@@ -101,6 +102,7 @@ pub async fn keyframe(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scen
         palette,
         title: Some(brief.product_name.clone()),
         init_images: product_image,
+        typeface: brief.typeface.clone(),
     };
     let image = paint(p, rec, Task::Keyframe(scene_id), &key, req).await?.asset;
     p.store.cache_put(&key, &image)?;

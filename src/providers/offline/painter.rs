@@ -61,7 +61,7 @@ fn design(req: &ImageRequest, font: &str) -> Design {
         dark: req.seed % 5 != 4,
         title: req.title.clone().unwrap_or_default(),
         hero,
-        font: display_font(font),
+        font: display_font(font, req.typeface.as_deref().unwrap_or_default()),
     }
 }
 
