@@ -79,6 +79,16 @@ mod tests {
     }
 }
 
+/// `#rrggbb` (or `rrggbb`) as RGB bytes; `None` when it is not one.
+pub fn hex_rgb(c: &str) -> Option<[u8; 3]> {
+    let t = c.trim().trim_start_matches('#');
+    if t.len() != 6 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let v = u32::from_str_radix(t, 16).ok()?;
+    Some([(v >> 16) as u8, (v >> 8) as u8, v as u8])
+}
+
 /// WCAG 2 relative luminance of an sRGB colour (channels 0..1).
 pub fn relative_luminance(c: [f64; 3]) -> f64 {
     let lin = |v: f64| if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) };

@@ -439,11 +439,8 @@ fn plates(ff: &Ffmpeg, spec: &ComposeSpec) -> Result<Plates, MediaError> {
             None => None,
         });
     }
-    let lum = |c: &str| {
-        let t = c.trim().trim_start_matches('#');
-        let v = u32::from_str_radix(t, 16).unwrap_or(0x202020);
-        crate::domain::relative_luminance([(v >> 16) as u8, (v >> 8) as u8, v as u8].map(|x| x as f64 / 255.0))
-    };
+    // A colour that is not one counts as the cards' dark fallback (0x202020).
+    let lum = |c: &str| crate::domain::relative_luminance(crate::domain::hex_rgb(c).unwrap_or([0x20; 3]).map(|x| x as f64 / 255.0));
     let cards = plate_alpha(lum(&spec.colors[0]).max(lum(&spec.colors[1])));
     Ok(Plates { clips, cards })
 }

@@ -7,11 +7,9 @@ use super::escape_filter_value;
 
 /// `#rrggbb` as ffmpeg's `0xrrggbb`, or `fallback` when it is not a colour.
 pub(super) fn ffmpeg_color(c: &str, fallback: &str) -> String {
-    let t = c.trim().trim_start_matches('#');
-    if t.len() == 6 && t.chars().all(|c| c.is_ascii_hexdigit()) {
-        format!("0x{t}")
-    } else {
-        fallback.into()
+    match crate::domain::hex_rgb(c) {
+        Some([r, g, b]) => format!("0x{r:02x}{g:02x}{b:02x}"),
+        None => fallback.into(),
     }
 }
 

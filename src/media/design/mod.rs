@@ -61,13 +61,6 @@ pub struct Design {
     pub font: Option<PathBuf>,
 }
 
-fn parse_hex(c: &str) -> Option<[u8; 3]> {
-    let t = c.trim().trim_start_matches('#');
-    (t.len() == 6).then_some(())?;
-    let v = u32::from_str_radix(t, 16).ok()?;
-    Some([(v >> 16) as u8, (v >> 8) as u8, v as u8])
-}
-
 /// The three roles of a palette: a deep colour, a light one, and the accent (the most
 /// colourful of the rest).
 #[derive(Debug, Clone, Copy)]
@@ -88,7 +81,7 @@ fn contrast(a: Rgb, b: Rgb) -> f32 {
 }
 
 fn roles(palette: &[String]) -> Roles {
-    let mut cols: Vec<Rgb> = palette.iter().filter_map(|c| parse_hex(c)).map(rgb8).collect();
+    let mut cols: Vec<Rgb> = palette.iter().filter_map(|c| crate::domain::hex_rgb(c)).map(rgb8).collect();
     if cols.is_empty() {
         cols.push(rgb8([0xef, 0x23, 0x3c]));
     }
