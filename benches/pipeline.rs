@@ -200,7 +200,7 @@ fn bench_rss(tmp: &Path) {
         .arg(root.join("out"))
         .env("ADMINT_DATA_DIR", root.join("data"))
         .env("ADMINT_STATE_DIR", root.join("state"))
-        .env("ADMINT_CONFIG", root.join("none.toml"))
+        .env("ADMINT_CONFIG_DIR", root.join("none"))
         .env_remove("ADMINT_PROFILE")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -76,7 +76,7 @@ impl AppEnv {
     pub fn open() -> Result<AppEnv, EnvError> {
         let paths = Paths::from_env();
         let log = init_logging(&paths);
-        let settings = Settings::load(&paths.config_file).map_err(|e| EnvError(e.to_string()))?;
+        let settings = Settings::load_for(&paths).map_err(|e| EnvError(e.to_string()))?;
         let store = Store::open(&paths.data_dir).map_err(|e| EnvError(e.to_string()))?;
         Ok(AppEnv { paths, settings, store: Arc::new(store), _log: log })
     }

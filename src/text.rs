@@ -1,6 +1,6 @@
 //! Plain text helpers every layer may use (it imports nothing from the crate): word
-//! wrapping for overlays and panels, the tail of a tool's output for messages, and text
-//! made safe to print on a terminal.
+//! wrapping for overlays and panels, the tail of a tool's output for messages, text
+//! made safe to print on a terminal, and I/O errors in words.
 
 /// Greedy word wrap to at most `max_chars` per line and `max_lines` lines (the last line
 /// gets an ellipsis when text is cut). Words longer than a line are split.
@@ -98,5 +98,28 @@ mod tests {
         assert_eq!(cut.len(), 2);
         assert!(cut[1].ends_with('…'));
         assert!(wrap_text("   ", 10, 2).is_empty());
+    }
+}
+
+/// An I/O error as a person reads it: "the disk is full" rather than
+/// `Os { code: 28, kind: StorageFull, .. }`.
+pub fn io_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::StorageFull => "the disk is full (no space left on the device): free some space, then resume".into(),
+        K::QuotaExceeded => "the disk quota is used up: free some space, then resume".into(),
+        K::ReadOnlyFilesystem => "the file system is read-only".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod io_words_tests {
+    #[test]
+    fn a_full_disk_is_said_in_words() {
+        let e = std::io::Error::from_raw_os_error(28);
+        assert!(super::io_words(&e).starts_with("the disk is full"), "{}", super::io_words(&e));
+        let e = std::io::Error::new(std::io::ErrorKind::NotFound, "x.png");
+        assert_eq!(super::io_words(&e), "x.png");
     }
 }

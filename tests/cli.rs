@@ -8,7 +8,7 @@ fn admint(root: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_admint"));
     c.env("ADMINT_DATA_DIR", root.join("data"))
         .env("ADMINT_STATE_DIR", root.join("state"))
-        .env("ADMINT_CONFIG", root.join("config/config.toml"))
+        .env("ADMINT_CONFIG_DIR", root.join("config"))
         .env("ADMINT_PROFILE", "test")
         .current_dir(root)
         .stdin(Stdio::null());
@@ -39,6 +39,7 @@ fn bad_input_exits_2_with_a_clear_message_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(root.join("notes.png"), b"this is text, not a picture").unwrap();
+    std::fs::write(root.join("song.mp3"), b"not music at all\n").unwrap();
     let long = "x".repeat(5001);
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--prompt", "   "], "prompt is empty"),
@@ -52,6 +53,9 @@ fn bad_input_exits_2_with_a_clear_message_and_writes_nothing() {
         (vec!["--prompt", "shoes", "--duration", "100000"], "out of range"),
         (vec!["--prompt", "shoes", "--budget", "-1"], "budget"),
         (vec!["--prompt", "shoes", "--output", "/proc/admint-cannot-write"], "output dir"),
+        (vec!["--prompt", "shoes", "--music", "song.mp3"], "is not audio ffmpeg can read"),
+        (vec!["--prompt", "shoes", "--music", "song.mp3", "--dry-run"], "is not audio ffmpeg can read"),
+        (vec!["--prompt", "shoes", "--music", "notes.png"], "has no audio stream"),
     ];
     for (args, needle) in cases {
         let mut full = vec!["generate", "--auto"];
@@ -64,6 +68,19 @@ fn bad_input_exits_2_with_a_clear_message_and_writes_nothing() {
     assert_eq!(sessions_count(root), 0);
     let (code, _, _) = run(root, &["generate", "--bogus-flag"]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn a_named_config_file_that_is_missing_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let o = admint(root).env("ADMINT_CONFIG", root.join("nope.toml")).args(["generate", "--auto", "--prompt", "shoes", "--dry-run"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("nope.toml") && err.contains("does not exist"), "{err}");
+    // The default config file may be absent: then the defaults apply.
+    let (code, _, err) = run(root, &["generate", "--auto", "--prompt", "shoes", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ impl Tmux {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let name = format!("admint-e2e-{}-{n}-{w}x{h}", std::process::id());
         let mut env = format!(
-            "env ADMINT_DATA_DIR={0}/data ADMINT_STATE_DIR={0}/state ADMINT_CONFIG={0}/config.toml ADMINT_PROFILE=test TERM=xterm-256color",
+            "env ADMINT_DATA_DIR={0}/data ADMINT_STATE_DIR={0}/state ADMINT_CONFIG_DIR={0} ADMINT_PROFILE=test TERM=xterm-256color",
             dir.display()
         );
         for (k, v) in extra_env {
@@ -76,7 +76,7 @@ fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
         .args(args)
         .env("ADMINT_DATA_DIR", dir.join("data"))
         .env("ADMINT_STATE_DIR", dir.join("state"))
-        .env("ADMINT_CONFIG", dir.join("config.toml"))
+        .env("ADMINT_CONFIG_DIR", dir)
         .env("ADMINT_PROFILE", "test")
         .output()
         .unwrap()

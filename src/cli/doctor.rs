@@ -33,7 +33,7 @@ pub async fn doctor(a: DoctorArgs) -> Result<(), CliError> {
         }
         Err(e) => all &= check(false, "ffmpeg", &e.to_string()),
     }
-    let settings = match Settings::load(&paths.config_file) {
+    let settings = match Settings::load_for(&paths) {
         Ok(s) => {
             all &= check(true, "config", &format!("{} ({})", paths.config_file.display(), if paths.config_file.exists() { "loaded" } else { "not present: defaults" }));
             s

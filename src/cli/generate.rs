@@ -108,8 +108,12 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
 pub async fn generate(a: GenerateArgs) -> Result<(), CliError> {
     let input = brief_input(&a)?;
     let paths = Paths::from_env();
-    let settings = Settings::load(&paths.config_file).map_err(|e| CliError::usage(e.to_string()))?;
+    let settings = Settings::load_for(&paths).map_err(|e| CliError::usage(e.to_string()))?;
     let (mut brief, files) = input.validate(&Resources::new(&paths.config_dir))?;
+    if files.music.is_some() {
+        let ffmpeg = crate::media::Ffmpeg::locate().map_err(|e| CliError::usage(e.to_string()))?;
+        files.probe(&ffmpeg)?;
+    }
     if a.dry_run {
         return dry_run(&brief, &settings, a.run.format);
     }

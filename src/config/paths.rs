@@ -7,9 +7,13 @@ use std::path::PathBuf;
 /// Where admint keeps its files. XDG everywhere (also on macOS), each overridable.
 #[derive(Debug, Clone)]
 pub struct Paths {
-    /// The config file (`ADMINT_CONFIG`, else `$XDG_CONFIG_HOME/admint/config.toml`).
+    /// The config file (`ADMINT_CONFIG`, else `config.toml` in the config folder).
     pub config_file: PathBuf,
-    /// Directory with user overrides of prompts/, templates/ and themes/.
+    /// True when the config file was named (`ADMINT_CONFIG`): then it must exist.
+    pub config_named: bool,
+    /// Directory with user overrides of prompts/, templates/ and themes/
+    /// (`ADMINT_CONFIG_DIR`, else the named config file's folder, else
+    /// `$XDG_CONFIG_HOME/admint`).
     pub config_dir: PathBuf,
     /// Sessions store, cache and blobs (`ADMINT_DATA_DIR`, else `$XDG_DATA_HOME/admint`).
     pub data_dir: PathBuf,
@@ -37,11 +41,13 @@ fn from_env(var: &str) -> Option<PathBuf> {
 
 impl Paths {
     pub fn from_env() -> Paths {
-        let config_dir = xdg("XDG_CONFIG_HOME", ".config").join("admint");
-        let config_file = from_env("ADMINT_CONFIG").unwrap_or_else(|| config_dir.join("config.toml"));
-        let config_dir = config_file.parent().map(|p| p.to_path_buf()).unwrap_or(config_dir);
+        let named = from_env("ADMINT_CONFIG");
+        let config_dir = from_env("ADMINT_CONFIG_DIR")
+            .or_else(|| named.as_ref().and_then(|f| f.parent()).map(|p| p.to_path_buf()))
+            .unwrap_or_else(|| xdg("XDG_CONFIG_HOME", ".config").join("admint"));
         Paths {
-            config_file,
+            config_named: named.is_some(),
+            config_file: named.unwrap_or_else(|| config_dir.join("config.toml")),
             config_dir,
             data_dir: from_env("ADMINT_DATA_DIR")
                 .unwrap_or_else(|| xdg("XDG_DATA_HOME", ".local/share").join("admint")),
@@ -54,6 +60,7 @@ impl Paths {
     pub fn under(root: &std::path::Path) -> Paths {
         Paths {
             config_file: root.join("config/config.toml"),
+            config_named: false,
             config_dir: root.join("config"),
             data_dir: root.join("data"),
             state_dir: root.join("state"),

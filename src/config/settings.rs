@@ -17,6 +17,8 @@ pub enum ConfigError {
     Parse { path: String, message: String },
     #[error("setting {0}")]
     Invalid(String),
+    #[error("ADMINT_CONFIG names {0}, which does not exist: create it, or unset ADMINT_CONFIG to use the defaults")]
+    Missing(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,6 +253,15 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings for these paths: a config file named by `ADMINT_CONFIG` must exist;
+    /// the default one may be absent.
+    pub fn load_for(paths: &super::Paths) -> Result<Settings, ConfigError> {
+        if paths.config_named && !paths.config_file.exists() {
+            return Err(ConfigError::Missing(paths.config_file.display().to_string()));
+        }
+        Settings::load(&paths.config_file)
+    }
+
     /// Defaults, overlaid by the config file if it exists, then by `ADMINT_PROFILE`.
     pub fn load(config_file: &Path) -> Result<Settings, ConfigError> {
         let mut s = match std::fs::read_to_string(config_file) {

@@ -28,13 +28,23 @@ pub enum Command {
     SetLook { name: String, cube: Option<AssetId> },
 }
 
+/// How the scenes are numbered, in words: "there are no scenes yet", "there is only
+/// scene 1", "scenes are numbered 1 to 4".
+fn scene_range(n: usize) -> String {
+    match n {
+        0 => "there are no scenes yet".into(),
+        1 => "there is only scene 1".into(),
+        n => format!("scenes are numbered 1 to {n}"),
+    }
+}
+
 #[derive(Debug, Error, PartialEq)]
 pub enum CommandError {
     #[error("there is no story yet to {0}")]
     NoStory(&'static str),
     #[error("there are no scenes yet to {0}")]
     NoScenes(&'static str),
-    #[error("scene {0} does not exist (scenes are numbered 1..={1})")]
+    #[error("scene {} does not exist ({})", .0, scene_range(*.1))]
     NoSuchScene(u32, usize),
     #[error("clip for scene {0} has not failed, nothing to retry")]
     ClipNotFailed(u32),
@@ -188,4 +198,16 @@ fn add_scene(state: &SessionState, after: Option<u32>, description: &str, durati
         transition: state.brief().transition.unwrap_or_else(|| super::Transition::of(super::TransitionKind::Dissolve)),
     };
     Ok(Event::SceneAdded { scene, index })
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::CommandError;
+
+    #[test]
+    fn scene_numbers_are_said_in_words() {
+        assert_eq!(CommandError::NoSuchScene(3, 0).to_string(), "scene 3 does not exist (there are no scenes yet)");
+        assert_eq!(CommandError::NoSuchScene(3, 1).to_string(), "scene 3 does not exist (there is only scene 1)");
+        assert_eq!(CommandError::NoSuchScene(9, 4).to_string(), "scene 9 does not exist (scenes are numbered 1 to 4)");
+    }
 }

@@ -53,6 +53,6 @@ pub enum MediaError {
     Verify { path: String, message: String },
     #[error("cancelled")]
     Cancelled,
-    #[error("i/o error: {0}")]
+    #[error("i/o: {}", crate::text::io_words(.0))]
     Io(#[from] std::io::Error),
 }

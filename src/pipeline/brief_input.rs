@@ -297,6 +297,27 @@ pub struct BriefFiles {
 }
 
 impl BriefFiles {
+    /// Ask ffprobe about the media only ffmpeg reads (the pictures were decoded by
+    /// `validate`): the music must hold an audio stream with a length. Run before
+    /// anything is written, so a text file named `song.mp3` is refused at intake, not
+    /// at compose.
+    pub fn probe(&self, ffmpeg: &crate::media::Ffmpeg) -> Result<(), PipelineError> {
+        if let Some(m) = &self.music {
+            let p = match ffmpeg.probe(m) {
+                Ok(p) => p,
+                Err(crate::media::MediaError::BadMedia { message, .. }) => {
+                    let why = message.lines().last().unwrap_or("unreadable").to_string();
+                    return Err(bad(format!("music {} is not audio ffmpeg can read ({why})", m.display())));
+                }
+                Err(e) => return Err(bad(format!("music {}: {e}", m.display()))),
+            };
+            if !p.has_audio || p.duration_s <= 0.0 {
+                return Err(bad(format!("music {} has no audio stream", m.display())));
+            }
+        }
+        Ok(())
+    }
+
     pub fn import(&self, blobs: &BlobStore) -> Result<BrandAssets, PipelineError> {
         let imp = |p: &PathBuf| blobs.import(p).map_err(PipelineError::from);
         Ok(BrandAssets {

@@ -57,7 +57,7 @@ pub enum PipelineError {
     Budget(String),
     #[error("interrupted; nothing finished is lost — continue with `admint resume {0}`")]
     Cancelled(String),
-    #[error("i/o: {0}")]
+    #[error("i/o: {}", crate::text::io_words(.0))]
     Io(#[from] std::io::Error),
 }
 

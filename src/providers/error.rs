@@ -13,7 +13,8 @@ pub enum ProviderError {
     QuotaExhausted(String),
     #[error("temporary provider failure: {0}")]
     Transient(String),
-    #[error("authentication failed: {0} (check the API key in your environment)")]
+    /// The message says which key to check (every constructor names the backend).
+    #[error("authentication failed: {0}")]
     Auth(String),
     #[error("request rejected: {0}")]
     InvalidRequest(String),
@@ -31,7 +32,7 @@ pub enum ProviderError {
     Config(String),
     #[error("cancelled")]
     Cancelled,
-    #[error("i/o: {0}")]
+    #[error("i/o: {}", crate::text::io_words(.0))]
     Io(#[from] std::io::Error),
 }
 

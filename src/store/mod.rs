@@ -16,6 +16,14 @@ pub use sessions::{new_session_id, StoredSession, Store};
 
 use thiserror::Error;
 
+/// sled's own message for an I/O error is the error's debug form; say it in words.
+fn sled_words(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(io) => crate::text::io_words(io),
+        e => e.to_string(),
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("the admint store at {path} is in use by another admint process; wait for it to finish or stop it (only one admint can use a data dir at a time)")]
@@ -32,9 +40,9 @@ pub enum StoreError {
     MissingHeader { session: String },
     #[error("the admint database at {path} is damaged ({message}); sessions are read from their journals — `admint store check` says what is damaged, `admint store repair` rebuilds it")]
     Damaged { path: String, message: String },
-    #[error("store database error: {0}")]
+    #[error("store database error: {}", sled_words(.0))]
     Db(#[from] sled::Error),
-    #[error("blob store: {0}")]
+    #[error("blob store: {}", crate::text::io_words(.0))]
     Io(#[from] std::io::Error),
     #[error("blob {0} is missing from the data dir (was it deleted?)")]
     MissingBlob(String),

@@ -302,7 +302,12 @@ impl Keymap {
     pub fn load(config_dir: &Path) -> Result<Keymap, String> {
         let mut km = Keymap::default();
         let path = config_dir.join("keymap.toml");
-        let Ok(text) = std::fs::read_to_string(&path) else { return Ok(km) };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(km),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(format!("{}: not UTF-8 text", path.display())),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
         let user: BTreeMap<Ctx, BTreeMap<Cmd, Vec<String>>> = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         for (ctx, cmds) in user {
             for (cmd, keys) in cmds {
@@ -402,5 +407,8 @@ mod tests {
         assert!(km.hints(Ctx::Scenes).iter().any(|(k, d)| k == "i" && *d == "edit on-screen text"));
         std::fs::write(dir.path().join("keymap.toml"), "[scenes]\nedit_text = [\"ctrl-nope\"]\n").unwrap();
         assert!(Keymap::load(dir.path()).is_err());
+        std::fs::write(dir.path().join("keymap.toml"), b"[scenes]\nedit_text = [\"\xff\"]\n").unwrap();
+        let err = Keymap::load(dir.path()).unwrap_err();
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 }

@@ -170,7 +170,7 @@ impl Runtime {
     fn create_session(&mut self, text: String) {
         let ui = self.ui.clone();
         let input = super::app::brief_from_text(&text);
-        match input.validate(&self.pipeline.resources) {
+        match input.validate(&self.pipeline.resources).and_then(|v| v.1.probe(&self.pipeline.ffmpeg).map(|()| v)) {
             Err(e) => self.send(Action::Error(e.to_string())),
             Ok((mut brief, files)) => {
                 let (p, drx) = self.new_run();

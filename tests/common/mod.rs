@@ -125,7 +125,7 @@ pub fn admint_cmd(root: &Path, key: (&str, &str)) -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_admint"));
     c.env("ADMINT_DATA_DIR", root.join("data"))
         .env("ADMINT_STATE_DIR", root.join("state"))
-        .env("ADMINT_CONFIG", root.join("config.toml"))
+        .env("ADMINT_CONFIG_DIR", root)
         .env("ADMINT_PROFILE", "test")
         .env(key.0, key.1)
         .current_dir(root)

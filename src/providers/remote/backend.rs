@@ -67,6 +67,7 @@ impl Backend {
             (var, auth) => match Secret::from_env(var, name) {
                 Ok(key) if auth == "basic" => (Auth::Basic { user: b.user.clone(), password: key }, None),
                 Ok(key) => ((super::protocol(kind).auth)(key), None),
+                Err(ProviderError::Auth(why)) => (Auth::None, Some(why)),
                 Err(e) => (Auth::None, Some(e.to_string())),
             },
         };
@@ -358,5 +359,18 @@ mod tests {
         assert_eq!(tqdm_progress(logs), Some(0.45));
         assert_eq!(tqdm_progress("no bars here"), None);
         assert_eq!(tqdm_progress("100%|██████████| 50/50 [00:10<00:00]"), Some(1.0));
+    }
+
+    #[test]
+    fn a_missing_key_is_said_once() {
+        let mut settings = Settings::default();
+        let b = settings.backend("replicate").unwrap();
+        let var = "ADMINT_TEST_KEY_THAT_IS_NEVER_SET";
+        settings.backends.insert("replicate".into(), crate::config::BackendSettings { api_key_env: var.into(), ..b });
+        let backend = Backend::open("replicate", &settings, Arc::new(PriceBook::new(&settings.prices)), Arc::new(InputBook::new(&settings))).unwrap();
+        let e = backend.ready().unwrap_err().to_string();
+        assert_eq!(e.matches("authentication failed").count(), 1, "{e}");
+        assert!(e.contains(var), "{e}");
+        assert!(!e.contains("(check the API key in your environment)"), "{e}");
     }
 }
