@@ -11,6 +11,7 @@ pub mod media;
 pub mod pipeline;
 pub mod providers;
 pub mod quality;
+pub mod signals;
 pub mod store;
 pub mod text;
 pub mod tui;

@@ -210,6 +210,75 @@ fn kill_9_during_clips_then_resume_finishes_without_rendering_twice() {
     assert!(events.iter().any(|e| e["event"]["type"] == "resumed"));
 }
 
+/// Processes whose command line mentions `needle` (an ffmpeg left running would).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = vec![];
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(needle) {
+                found.push(cmd);
+            }
+        }
+    }
+    found
+}
+
+/// Start an advert, send `signal` once the clips are under way, and return the session
+/// id, the exit code and what was printed on stderr.
+fn signal_during_clips(root: &Path, signal: &str) -> (String, Option<i32>, String) {
+    let mut child = admint(root)
+        .args(["generate", "--prompt", "a cordless vacuum for pet owners", "--auto", "--format", "jsonl", "--duration", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut session = String::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        line.clear();
+        session = v["session"].as_str().unwrap().to_string();
+        if v["event"]["type"] == "clip_rendered" {
+            break;
+        }
+    }
+    let ok = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    // Drain stdout so the child never blocks on a full pipe while it stops.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let out = child.wait_with_output().unwrap();
+    (session, out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn sigterm_and_sighup_stop_cleanly_and_the_session_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("config")).unwrap();
+    std::fs::write(root.join("config/config.toml"), "[pipeline]\nclip_concurrency = 1\n").unwrap();
+    let data = root.join("data").display().to_string();
+    for signal in ["TERM", "HUP"] {
+        let (session, code, err) = signal_during_clips(root, signal);
+        // A clean stop: an exit code, not death by the signal, and no ffmpeg left behind.
+        assert_eq!(code, Some(1), "SIG{signal}: {err}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(processes_mentioning(&data), Vec::<String>::new(), "SIG{signal} left processes running");
+        if signal == "TERM" {
+            assert!(err.contains("stopping (SIGTERM)") && err.contains(&format!("admint resume {session}")), "{err}");
+        } else {
+            // The terminal is gone after a hangup: nothing is written to it.
+            assert!(!err.contains("stopping"), "{err}");
+        }
+        let (_, log, _) = run(root, &["sessions", "show", &session, "--events", "--format", "jsonl"]);
+        assert!(!log.contains("session_failed"), "a stop is not a failure: {log}");
+        let (code, _, err) = run(root, &["resume", &session, "--auto", "--output", &format!("out-{signal}")]);
+        assert_eq!(code, 0, "{err}");
+        assert!(root.join(format!("out-{signal}/final.mp4")).is_file());
+    }
+}
+
 #[test]
 fn interactive_answers_on_stdin_steer_the_run() {
     use std::io::Write;

@@ -82,6 +82,17 @@ fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Processes whose command line mentions `needle`.
+fn running_with(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(needle))
+        .collect()
+}
+
 /// A temp dir whose config renders one small clip at a time.
 fn one_clip_at_a_time() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -210,7 +221,20 @@ fn killed_mid_render_the_session_is_resumable_and_finishes_without_rerendering()
         t.wait_for("done ", 120);
         // The terminal goes away mid-render (tmux kills the pane: SIGHUP).
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // admint stops on the hangup like a confirmed quit: it says so in its log, and no
+    // ffmpeg is left running on the session's files.
+    let log = dir.path().join("state/admint.log");
+    let needle = format!("{}/data/", dir.path().display());
+    let end = Instant::now() + Duration::from_secs(15);
+    loop {
+        let said = std::fs::read_to_string(&log).unwrap_or_default().contains("SIGHUP");
+        let left = running_with(&needle);
+        if said && left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < end, "after SIGHUP: logged {said}, still running: {left:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let t = Tmux::start(dir.path(), 120, 35, &[]);
     let s = t.wait_for("resumable", 20);
     assert!(s.contains("Cordless Vacuum") || s.contains("A Cordless"), "{s}");

@@ -166,13 +166,23 @@ async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliErro
         p.announce(session).map_err(|e| CliError::failed(e.to_string()))?;
     }
     let stopper = p.clone();
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            stopper.stop();
+    let mut signals = crate::signals::StopSignals::new(true).map_err(|e| CliError::failed(format!("cannot listen for signals: {e}")))?;
+    let stop_on_signal = tokio::spawn(async move {
+        let sig = signals.recv().await;
+        tracing::info!(signal = sig.name(), "stopping on a signal");
+        if sig == crate::signals::Stop::Hangup {
+            crate::signals::detach_from_terminal();
+        } else {
+            eprintln!("stopping ({}): waiting for running work to end…", sig.name());
+        }
+        stopper.stop();
+        // Listening goes on, so a second signal cannot kill the stop half-way.
+        loop {
+            signals.recv().await;
         }
     });
     let result = p.run(session, decider.as_mut(), Some(&output)).await;
-    ctrl_c.abort();
+    stop_on_signal.abort();
     let _ = stop_reporter.send(());
     let _ = reporter.await;
     let state = p.load(session).await?;

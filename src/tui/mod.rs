@@ -165,6 +165,8 @@ async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipelin
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let mut quit_deadline: Option<Instant> = None;
+    let mut signals = crate::signals::StopSignals::new(false).map_err(|e| TuiError::Terminal(format!("cannot listen for signals: {e}")))?;
+    let mut hung_up = false;
     loop {
         if app.dirty {
             let wait = Duration::from_millis(16).saturating_sub(last_draw.elapsed());
@@ -178,7 +180,25 @@ async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipelin
         }
         let redraw_in = Duration::from_millis(16).saturating_sub(last_draw.elapsed()).max(Duration::from_millis(1));
         let action = tokio::select! {
-            ev = events.next() => match ev {
+            sig = signals.recv() => {
+                // SIGTERM or SIGHUP: stop like a confirmed quit; after a hangup nothing
+                // can be shown or typed any more.
+                tracing::info!(signal = sig.name(), "stopping on a signal");
+                if sig == crate::signals::Stop::Hangup {
+                    crate::signals::detach_from_terminal();
+                    hung_up = true;
+                }
+                if !runtime.has_run() {
+                    return Ok(());
+                }
+                app.quitting = true;
+                app.status = format!("stopping ({}): waiting for running work to end…", sig.name());
+                app.dirty = true;
+                runtime.execute(Effect::Stop);
+                quit_deadline.get_or_insert(Instant::now() + Duration::from_secs(5));
+                None
+            }
+            ev = events.next(), if !hung_up => match ev {
                 Some(Ok(CtEvent::Key(k))) => Some(Action::Key(k)),
                 Some(Ok(CtEvent::Paste(s))) => Some(Action::Paste(s)),
                 Some(Ok(CtEvent::Resize(w, h))) => Some(Action::Resize(w, h)),

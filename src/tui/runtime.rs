@@ -82,6 +82,11 @@ impl Runtime {
         self.decisions.is_some()
     }
 
+    /// A run's task exists (it may be stopping): its `RunFinished` is still to come.
+    pub fn has_run(&self) -> bool {
+        self.cancel.is_some()
+    }
+
     fn send(&self, a: Action) {
         let ui = self.ui.clone();
         tokio::spawn(async move {
