@@ -101,6 +101,12 @@ mod tests {
     }
 }
 
+/// The first letter in upper case: "story critique" → "Story critique".
+pub fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
 /// An I/O error as a person reads it: "the disk is full" rather than
 /// `Os { code: 28, kind: StorageFull, .. }`.
 pub fn io_words(e: &std::io::Error) -> String {

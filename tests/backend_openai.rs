@@ -206,3 +206,126 @@ async fn transcription_returns_word_timings_and_its_errors_are_told_apart() {
     let err = bad.transcribe(&req).await.unwrap_err();
     assert!(matches!(&err, ProviderError::Auth(m) if !m.contains("sk-wrong")), "{err}");
 }
+
+fn requests(mock: &OpenAi) -> Vec<serde_json::Value> {
+    mock.requests.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_servers_are_read_by_what_they_say_and_every_answer_is_bounded() {
+    // llama-cpp-python: a 500 naming the format steps down at once (no five retries).
+    let (mock, base) = OpenAi::start(KEY);
+    assert_eq!(critique(&set(&base, |s| role(s, "writer", &["openai:llama-cpp-python"]))).await.unwrap().score, 8.5);
+    assert_eq!(formats(&mock), vec!["json_schema", "json_object"]);
+
+    // llama-server: "output does not match the expected format" is an unusable answer,
+    // repaired once with another seed, not resent as it was.
+    let (mock, base) = OpenAi::start(KEY);
+    assert_eq!(critique(&set(&base, |s| role(s, "writer", &["openai:llama-server-full"]))).await.unwrap().score, 8.5);
+    let r = requests(&mock);
+    assert_eq!(r.len(), 2, "one repair, no retries of the same request");
+    assert_ne!(r[0]["seed"], r[1]["seed"], "a retry after a bad answer changes the seed");
+    assert!(r[1]["messages"][1]["content"].as_str().unwrap().contains("could not be used"), "{}", r[1]);
+
+    // A server that generates for ever without a bound: every call carries max_tokens.
+    let (mock, base) = OpenAi::start(KEY);
+    let t = Instant::now();
+    assert_eq!(critique(&set(&base, |s| role(s, "writer", &["openai:cpu-slow"]))).await.unwrap().score, 8.5);
+    assert!(t.elapsed() < Duration::from_secs(5), "bounded answers come back: {:?}", t.elapsed());
+    assert_eq!(requests(&mock)[0]["max_tokens"], 800, "the critic's own bound");
+
+    // A cut-off answer is repaired with room for a longer one and another seed.
+    let (mock, base) = OpenAi::start(KEY);
+    critique(&set(&base, |s| role(s, "writer", &["openai:truncating"]))).await.unwrap();
+    let r = requests(&mock);
+    assert_eq!((r[0]["max_tokens"].as_u64(), r[1]["max_tokens"].as_u64()), (Some(800), Some(1600)));
+    assert_ne!(r[0]["seed"], r[1]["seed"]);
+
+    // The config bounds every call of a backend and forces its structured-output level.
+    let (mock, base) = OpenAi::start(KEY);
+    let ps = set(&base, |s| {
+        role(s, "writer", &["openai:gpt-ok"]);
+        let b = s.backends.get_mut("openai").unwrap();
+        b.max_tokens = 256;
+        b.structured_output = "prompt".into();
+    });
+    critique(&ps).await.unwrap();
+    let r = requests(&mock);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["max_tokens"], 256);
+    assert!(r[0].get("response_format").is_none(), "{}", r[0]);
+    assert!(r[0]["messages"][0]["content"].as_str().unwrap().contains("JSON schema"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_without_image_input_is_passed_over_at_once_and_the_fallback_is_named() {
+    use admint::providers::attribution::attributed;
+    let (mock, base) = OpenAi::start(KEY);
+    let ps = set(&base, |s| role(s, "vision", &["openai:text-only", "offline"]));
+    let dir = tempfile::tempdir().unwrap();
+    let png = keyframe(dir.path());
+    let res = Resources::new(std::path::Path::new("/nonexistent"));
+    let brief = brief_input("pink running shoes", 6.0).validate(&res).unwrap().0;
+    let (a, who) = attributed(ps.analyst.analyse(&png, admint::domain::ReferenceKind::Product, &brief)).await;
+    assert!(!a.unwrap().palette.is_empty(), "the offline analyst answered");
+    assert_eq!(mock.chats.load(Ordering::SeqCst), 1, "a capability error is not retried");
+    assert_eq!(who.by.as_deref(), Some("offline/pixel-analyst"));
+    assert!(who.fell_back() && who.failed[0].contains("openai:text-only"), "{who:?}");
+    // Remembered: the next image goes straight to the next model.
+    let _ = ps.analyst.analyse(&png, admint::domain::ReferenceKind::Product, &brief).await.unwrap();
+    assert_eq!(mock.chats.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_that_really_wrote_the_story_is_recorded_and_shown() {
+    let (_mock, base) = OpenAi::start(KEY);
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |s| {
+        backend(s, &base);
+        role(s, "writer", &["openai:garbage", "offline"]);
+    });
+    let mut updates = p.subscribe();
+    let id = new_session(&p, brief_input("pink running shoes for Gen Z runners", 6.0)).await;
+    let out = h.out("out");
+    let outcome = p.run(&id, &mut AutoDecider { retry_failed: false }, Some(&out)).await.unwrap();
+    assert!(matches!(outcome, RunOutcome::Done { .. }), "{outcome:?}");
+    let events = p.store.events(&id).unwrap();
+    let drafted = events.iter().find_map(|e| match &e.event {
+        admint::domain::Event::StoryDrafted { provider, .. } => Some(provider.clone()),
+        _ => None,
+    });
+    assert_eq!(drafted.as_deref(), Some("offline/template-director"), "not the chain's name");
+    let mut notes = vec![];
+    while let Ok(u) = updates.try_recv() {
+        if let admint::pipeline::Update::Note { text, .. } = u {
+            notes.push(text);
+        }
+    }
+    assert!(notes.iter().any(|n| n.starts_with("story:") && n.contains("openai:garbage") && n.contains("written by offline/template-director")), "{notes:?}");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["written_by"]["story"], "offline/template-director");
+    let board = std::fs::read_to_string(out.join("storyboard.md")).unwrap();
+    assert!(board.contains("- Story by: offline/template-director"), "{board}");
+    let st = p.load(&id).await.unwrap();
+    let line = admint::pipeline::narrate::describe_event(&events.iter().find(|e| e.event.kind() == "story_drafted").unwrap().event, &st).unwrap();
+    assert!(line.ends_with("(by offline/template-director)"), "{line}");
+}
+
+#[test]
+fn doctor_checks_that_the_server_serves_the_configured_models() {
+    let (_mock, base) = OpenAi::start(KEY);
+    let dir = root_with_config(&format!(
+        "[backends.openai]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npaid = false\n[roles.writer]\nchain = [\"openai:gpt-4o-mini\", \"openai:tiny-llama\", \"offline\"]\n"
+    ));
+    let out = admint_cmd(dir.path(), (KEY_ENV, KEY)).arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ok     openai:gpt-4o-mini: served"), "{text}");
+    assert!(text.contains("FAIL   openai:tiny-llama: openai does not serve a model named tiny-llama (it lists: gpt-4o-mini,"), "{text}");
+    assert!(!out.status.success());
+    // With every model served, the last line says what a run uses.
+    let dir = root_with_config(&format!("[backends.openai]\nbase_url = \"{base}\"\napi_key_env = \"{KEY_ENV}\"\npaid = false\n[roles.writer]\nchain = [\"openai:gpt-4o-mini\", \"offline\"]\n"));
+    let out = admint_cmd(dir.path(), (KEY_ENV, KEY)).arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.trim_end().ends_with("makes an advert with writer on openai:gpt-4o-mini (the rest offline)."), "{text}");
+}

@@ -38,7 +38,7 @@ fn events(upto: &str) -> Vec<EventEnvelope> {
         Event::SessionCreated { id: "20261122-000000-abcdef".into(), brief: Box::new(brief()), render: RenderSpec { width: 320, height: 180, fps: 30, intro_s: 0.5, outro_s: 0.5 } },
         Event::StageStarted { stage: Stage::Story },
         Event::StoryDrafted { story: Story { title: "AirRun Pro — AIDA".into(), framework: Framework::Aida, template: "product_showcase".into(), logline: "A bold reveal.".into(), beats: vec![Beat { stage: "Attention".into(), text: "Meet AirRun Pro.".into() }, Beat { stage: "Action".into(), text: "Shop now: 20% off.".into() }], revision: 1 }, provider: "offline".into() },
-        Event::StoryCritiqued { revision: 1, critique: Critique { score: 8.5, reasons: vec!["clear hook".into()], suggestions: vec![] } },
+        Event::StoryCritiqued { revision: 1, critique: Critique { score: 8.5, reasons: vec!["clear hook".into()], suggestions: vec![] }, provider: "offline".into() },
     ];
     if upto != "story" {
         ev.extend([

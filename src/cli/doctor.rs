@@ -73,10 +73,28 @@ pub async fn doctor(a: DoctorArgs) -> Result<(), CliError> {
     }
     all &= check_chains(&settings).await;
     if all {
-        println!("\nadmint is ready: `admint generate --prompt \"…\" --auto` makes an advert offline.");
+        println!("\nadmint is ready: `admint generate --prompt \"…\" --auto` {}.", what_a_run_uses(&settings));
         Ok(())
     } else {
         Err(CliError::failed("some checks failed (see above)"))
+    }
+}
+
+/// What a run would use, in words: "makes an advert offline", or which roles go to
+/// which backends first.
+fn what_a_run_uses(settings: &Settings) -> String {
+    use crate::config::{ChainEntry, ROLES};
+    let remote: Vec<String> = ROLES
+        .iter()
+        .filter_map(|role| {
+            let first = settings.chain(role).into_iter().next()?;
+            matches!(ChainEntry::parse(&first), Ok(ChainEntry::Remote { .. })).then(|| format!("{role} on {first}"))
+        })
+        .collect();
+    if remote.is_empty() {
+        "makes an advert offline".into()
+    } else {
+        format!("makes an advert with {} (the rest offline)", remote.join(", "))
     }
 }
 
@@ -112,6 +130,20 @@ async fn check_chains(settings: &Settings) -> bool {
                 let r = b.check().await;
                 checked.insert(backend.clone(), r.is_ok());
                 all &= check(r.is_ok(), &format!("  backend {backend}"), &r.unwrap_or_else(|e| e));
+            }
+            if checked.get(&backend) == Some(&true) && b.kind == crate::config::BackendKind::OpenAi {
+                use crate::providers::remote::openai::{is_served, served_models};
+                match served_models(&b).await {
+                    Ok(served) if is_served(&model, &served) => all &= check(true, &format!("  {entry}"), "served"),
+                    Ok(served) => {
+                        let list = if served.is_empty() { "none".to_string() } else { served.join(", ") };
+                        all &= check(false, &format!("  {entry}"), &format!("{backend} does not serve a model named {model} (it lists: {list})"));
+                    }
+                    // Some compatible servers have no model list: not a failure.
+                    Err(e) => {
+                        check(false, &format!("  {entry}"), &format!("cannot list {backend}'s models ({e}); the name is checked at the first call"));
+                    }
+                }
             }
         }
     }

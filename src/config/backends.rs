@@ -111,6 +111,13 @@ pub struct BackendSettings {
     /// Whether calls cost money; unset means yes for the public APIs, no for ComfyUI
     /// and for OpenAI-compatible servers that are not api.openai.com.
     pub paid: Option<bool>,
+    /// OpenAI-compatible chat: the structured-output level to start from —
+    /// `json_schema`, `json_object` or `prompt` (the schema in the prompt only); empty
+    /// means `json_schema`, stepping down when the server names the format in an error.
+    pub structured_output: String,
+    /// OpenAI-compatible chat: the most tokens any answer may take; 0 means each call's
+    /// own bound (600 to 3000, by what it asks for).
+    pub max_tokens: u32,
 }
 
 /// A role's models, tried in order.
@@ -197,6 +204,12 @@ impl BackendSettings {
         }
         if !["none", "bearer", "basic"].contains(&b.auth.as_str()) {
             return Err(format!("backends.{name}: auth \"{}\" is unknown; use none, bearer or basic", b.auth));
+        }
+        if !["", "json_schema", "json_object", "prompt"].contains(&b.structured_output.as_str()) {
+            return Err(format!("backends.{name}: structured_output \"{}\" is unknown; use json_schema, json_object or prompt", b.structured_output));
+        }
+        if b.max_tokens != 0 && !(64..=131_072).contains(&b.max_tokens) {
+            return Err(format!("backends.{name}: max_tokens = {} must be within 64..=131072 (or 0 for each call's own bound)", b.max_tokens));
         }
         if b.concurrency == 0 {
             b.concurrency = 4;

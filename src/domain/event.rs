@@ -69,15 +69,32 @@ pub enum Event {
     StageCompleted { stage: Stage },
     /// A run picked the session up again (after a stop, crash or approval).
     Resumed,
+    /// `provider`: the model that really wrote it (not the chain it was asked through).
     StoryDrafted { story: Story, provider: String },
-    StoryCritiqued { revision: u32, critique: Critique },
+    StoryCritiqued {
+        revision: u32,
+        critique: Critique,
+        #[serde(default)]
+        provider: String,
+    },
     StoryFeedback { text: String },
     StoryRegenerationRequested,
     StoryApproved { by: Approver },
     ReferenceReady { reference: Reference },
     ScenesDrafted { scenes: Vec<Scene>, revision: u32, provider: String },
-    ScenesCritiqued { revision: u32, critique: Critique },
-    ScenesCohered { revision: u32, notes: Vec<String>, scenes: Vec<Scene> },
+    ScenesCritiqued {
+        revision: u32,
+        critique: Critique,
+        #[serde(default)]
+        provider: String,
+    },
+    ScenesCohered {
+        revision: u32,
+        notes: Vec<String>,
+        scenes: Vec<Scene>,
+        #[serde(default)]
+        provider: String,
+    },
     ScenesFeedback { text: String, scene_id: Option<u32> },
     ScenesRegenerationRequested,
     ScenesApproved { by: Approver },

@@ -37,7 +37,9 @@ pub struct SessionState {
     pub last_seq: u64,
 
     pub story: Option<Story>,
-    pub story_provider: String,
+    /// The model that really made each written piece: `story`, `story critique`,
+    /// `scenes`, `scene critique`, `cohesion` (the latest of each).
+    pub written_by: BTreeMap<String, String>,
     pub story_critiques: BTreeMap<u32, Critique>,
     pub story_feedback: Option<String>,
     pub story_regenerate: bool,
@@ -217,12 +219,19 @@ impl SessionState {
         }
     }
 
+    /// Remember which model wrote a piece (events from before this was recorded say "").
+    fn note_author(&mut self, what: &str, provider: &str) {
+        if !provider.is_empty() {
+            self.written_by.insert(what.into(), provider.into());
+        }
+    }
+
     /// The story, its critiques and approval, and the references.
     fn apply_story(&mut self, event: &Event) {
         match event {
             Event::StoryDrafted { story, provider } => {
                 self.story = Some(story.clone());
-                self.story_provider = provider.clone();
+                self.note_author("story", provider);
                 self.story_feedback = None;
                 self.story_regenerate = false;
                 self.story_approved = None;
@@ -232,7 +241,8 @@ impl SessionState {
                 self.scenes_critiques.clear();
                 self.scenes_cohered = None;
             }
-            Event::StoryCritiqued { revision, critique } => {
+            Event::StoryCritiqued { revision, critique, provider } => {
+                self.note_author("story critique", provider);
                 self.story_critiques.insert(*revision, critique.clone());
             }
             Event::StoryFeedback { text } => {
@@ -256,7 +266,8 @@ impl SessionState {
     /// The scenes and the user's edits of them.
     fn apply_scenes(&mut self, event: &Event) {
         match event {
-            Event::ScenesDrafted { scenes, revision, .. } => {
+            Event::ScenesDrafted { scenes, revision, provider } => {
+                self.note_author("scenes", provider);
                 self.scenes = scenes.clone();
                 self.note_scene_ids();
                 self.scenes_revision = *revision;
@@ -265,10 +276,12 @@ impl SessionState {
                 self.scenes_approved = None;
                 self.scenes_cohered = None;
             }
-            Event::ScenesCritiqued { revision, critique } => {
+            Event::ScenesCritiqued { revision, critique, provider } => {
+                self.note_author("scene critique", provider);
                 self.scenes_critiques.insert(*revision, critique.clone());
             }
-            Event::ScenesCohered { revision, notes, scenes } => {
+            Event::ScenesCohered { revision, notes, scenes, provider } => {
+                self.note_author("cohesion", provider);
                 self.scenes = scenes.clone();
                 self.note_scene_ids();
                 self.scenes_cohered = Some(*revision);

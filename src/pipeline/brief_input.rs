@@ -113,10 +113,7 @@ fn title_case(words: &str) -> String {
         .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
         .filter(|w| !w.is_empty())
         .take(3)
-        .map(|w| {
-            let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
-        })
+        .map(|w| crate::text::capitalised(&w))
         .collect::<Vec<_>>()
         .join(" ");
     let name: String = name.chars().take(60).collect();

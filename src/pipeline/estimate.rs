@@ -35,7 +35,7 @@ impl Estimate {
 /// About what one writing call sends (the brief, the story, the scenes): the basis of
 /// chat estimates.
 pub(crate) fn typical_writing_call() -> ChatRequest {
-    ChatRequest { system: String::new(), user: "x".repeat(6000), json_schema: None, temperature: 0.7, seed: 0 }
+    ChatRequest { system: String::new(), user: "x".repeat(6000), json_schema: None, temperature: 0.7, seed: 0, max_tokens: 1500 }
 }
 
 /// Scenes a brief is expected to get before the writer has run.

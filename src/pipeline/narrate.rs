@@ -3,6 +3,11 @@
 use super::{plan, Blocked, PlanRules, Task};
 use crate::domain::{Event, Score, ScoreTarget, SessionState, Stage, Verdict};
 
+/// " (by MODEL)", or nothing for events from before the model was recorded.
+fn by(provider: &str) -> String {
+    if provider.is_empty() { String::new() } else { format!(" (by {provider})") }
+}
+
 /// One line describing an event, or `None` for events not worth a line.
 pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
     let num = |id: u32| state.scene_number(id).map_or(format!("#{id}"), |n| n.to_string());
@@ -14,8 +19,8 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
         Event::StageStarted { stage } => format!("▶ {stage}"),
         Event::StageCompleted { stage } => format!("✓ {stage} done"),
         Event::Resumed => "resumed: finished work is kept, only what is missing runs".into(),
-        Event::StoryDrafted { story, .. } => format!("story draft {}: {} — {}", story.revision, story.title, story.logline),
-        Event::StoryCritiqued { critique, .. } => format!("critic: {:.1}/10 — {}", critique.score, critique.reasons.join("; ")),
+        Event::StoryDrafted { story, provider } => format!("story draft {}: {} — {}{}", story.revision, story.title, story.logline, by(provider)),
+        Event::StoryCritiqued { critique, provider, .. } => format!("critic: {:.1}/10 — {}{}", critique.score, critique.reasons.join("; "), by(provider)),
         Event::StoryFeedback { text } => format!("you: {text}"),
         Event::StoryRegenerationRequested => "you asked for a new story".into(),
         Event::StoryApproved { by } => format!("story approved ({})", if *by == crate::domain::Approver::Auto { "auto" } else { "you" }),
@@ -25,12 +30,13 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
             reference.source,
             reference.analysis.palette.join(" ")
         ),
-        Event::ScenesDrafted { scenes, revision, .. } => format!(
-            "scenes draft {revision}: {} scenes, {:.1} s",
+        Event::ScenesDrafted { scenes, revision, provider } => format!(
+            "scenes draft {revision}: {} scenes, {:.1} s{}",
             scenes.len(),
-            scenes.iter().map(|s| s.duration_s).sum::<f64>()
+            scenes.iter().map(|s| s.duration_s).sum::<f64>(),
+            by(provider)
         ),
-        Event::ScenesCritiqued { critique, .. } => format!("scene critic: {:.1}/10 — {}", critique.score, critique.reasons.join("; ")),
+        Event::ScenesCritiqued { critique, provider, .. } => format!("scene critic: {:.1}/10 — {}{}", critique.score, critique.reasons.join("; "), by(provider)),
         Event::ScenesCohered { notes, .. } => {
             if notes.is_empty() { "cohesion check: consistent".into() } else { format!("cohesion check: {}", notes.join("; ")) }
         }

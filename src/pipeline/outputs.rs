@@ -55,6 +55,7 @@ pub fn manifest(state: &SessionState, events: &[EventEnvelope], ffmpeg_version: 
         "scenes": scenes,
         "scene_critique": state.scenes_critiques.get(&state.scenes_revision),
         "cohesion_notes": state.cohesion_notes,
+        "written_by": state.written_by,
         "clips": clips,
         "failed_clips": state.clip_failures,
         "final": state.final_video,
@@ -83,7 +84,11 @@ pub fn storyboard(state: &SessionState) -> String {
     if let Some(t) = &b.typeface {
         let _ = writeln!(md, "- Typeface: {t}");
     }
-    let _ = writeln!(md, "- Aspect: {}, scenes: {:.1} s\n", b.aspect, state.scenes_duration());
+    let _ = writeln!(md, "- Aspect: {}, scenes: {:.1} s", b.aspect, state.scenes_duration());
+    for (what, model) in &state.written_by {
+        let _ = writeln!(md, "- {} by: {model}", crate::text::capitalised(what));
+    }
+    md.push('\n');
     if let Some(story) = &state.story {
         let _ = writeln!(md, "## Story: {}\n\n{}\n", story.title, story.logline);
         for beat in &story.beats {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::attribution;
 use super::{
     Analyst, ChatModel, ChatRequest, ChatResponse, Critic, JobCtx, MediaModel, ProviderError, SceneInput,
     SceneWriter, SpeechModel, SpeechRequest, Spoken, TranscriptionModel, TranscriptionRequest, StoryDirector, StoryInput,
@@ -61,11 +62,18 @@ impl<M: ?Sized> Chain<M> {
     {
         let mut last = None;
         for m in &self.members {
+            let before = attribution::answers_so_far();
             match call(m.clone()).await {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    attribution::answered(id(m), before);
+                    return Ok(v);
+                }
                 Err(ProviderError::Cancelled) => return Err(ProviderError::Cancelled),
                 Err(e) => {
                     tracing::warn!(model = %id(m), error = %e, "{role}: model failed; trying the next in the chain");
+                    if self.members.len() > 1 {
+                        attribution::failed(id(m));
+                    }
                     last = Some(e);
                 }
             }

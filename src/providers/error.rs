@@ -26,6 +26,14 @@ pub enum ProviderError {
     Protocol(String),
     #[error("job failed: {0}")]
     JobFailed(String),
+    /// The model answered, but not with something usable (a grammar it could not fill,
+    /// an answer cut off): ask again differently (repair, another seed), not the same.
+    #[error("unusable answer: {0}")]
+    Malformed(String),
+    /// The model cannot do what was asked (an image to a text-only model): permanent,
+    /// the chain moves on at once.
+    #[error("not supported: {0}")]
+    Unsupported(String),
     #[error("media: {0}")]
     Media(#[from] crate::media::MediaError),
     #[error("config: {0}")]

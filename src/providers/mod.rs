@@ -5,6 +5,7 @@
 //! re-attaches to; `wait_job` does the polling with backoff and Retry-After. The embedded
 //! offline backends finish inside `submit`.
 
+pub mod attribution;
 mod chain;
 mod error;
 pub mod http;

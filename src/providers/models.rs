@@ -20,6 +20,9 @@ pub struct ChatRequest {
     pub json_schema: Option<serde_json::Value>,
     pub temperature: f32,
     pub seed: u64,
+    /// Most tokens the answer may take (a backend's `max_tokens` setting overrides it):
+    /// a CPU server asked for an unbounded answer can run for many minutes.
+    pub max_tokens: u32,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -10,6 +10,14 @@
 //! (the first answer is cut off at the length limit), `fenced` (answers in a code fence),
 //! `garbage` (never JSON), `refusing`, `broke` (429 insufficient_quota), `busy` (429 with
 //! Retry-After once), `flaky` (503 once), `html-image` (an image link to an HTML page).
+//!
+//! And as the local servers really answer (seen against llama-cpp-python's server and
+//! llama.cpp's `llama-server` with a tiny model): `llama-cpp-python` refuses
+//! `json_schema` with a **500** whose message names the format; `llama-server-full`
+//! answers its first request with 500 "output does not match the expected format" (the
+//! grammar ran out of context); `text-only` answers image parts with 500 "image input is
+//! not supported"; `cpu-slow` generates for ever (past any timeout) unless `max_tokens`
+//! bounds the answer.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,6 +46,11 @@ pub struct OpenAi {
     per_model: Mutex<std::collections::HashMap<String, u32>>,
 }
 
+/// llama.cpp's `llama-server` error body.
+fn llama_error(message: &str) -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": { "code": 500, "message": message, "type": "server_error" } }))).into_response()
+}
+
 fn error(status: StatusCode, message: &str, kind: &str, code: Option<&str>) -> Response {
     (status, Json(json!({ "error": { "message": message, "type": kind, "param": null, "code": code } }))).into_response()
 }
@@ -47,6 +60,7 @@ impl OpenAi {
         let me = Arc::new(OpenAi { key: key.into(), ..Default::default() });
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
+            .route("/v1/models", axum::routing::get(models))
             .route("/v1/images/generations", post(images))
             .route("/v1/audio/speech", post(speech))
             .route("/v1/audio/transcriptions", post(transcription))
@@ -126,6 +140,15 @@ async fn chat(State(m): State<Arc<OpenAi>>, h: HeaderMap, body: Bytes) -> Respon
             return r;
         }
         "flaky" if n == 1 => return error(StatusCode::SERVICE_UNAVAILABLE, "The server is overloaded or not ready yet.", "server_error", None),
+        "llama-cpp-python" if format == "json_schema" => {
+            // Its pydantic model allows two format types; the validation error is a 500.
+            let message = "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}]";
+            return error(StatusCode::INTERNAL_SERVER_ERROR, message, "internal_server_error", None);
+        }
+        "llama-server-full" if n == 1 => return llama_error("output does not match the expected format"),
+        "cpu-slow" if !req["max_tokens"].is_u64() => {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
         _ => {}
     }
     let messages = req["messages"].as_array().cloned().unwrap_or_default();
@@ -135,6 +158,9 @@ async fn chat(State(m): State<Arc<OpenAi>>, h: HeaderMap, body: Bytes) -> Respon
         Value::String(s) => s.clone(),
         Value::Array(parts) => {
             if let Some(url) = parts.iter().find_map(|p| p["image_url"]["url"].as_str()) {
+                if model == "text-only" {
+                    return llama_error("image input is not supported - hint: if this is unexpected, you may need to provide the mmproj");
+                }
                 if !url.starts_with("data:image/") {
                     return error(StatusCode::BAD_REQUEST, "image_url must be a data URI on this server", "invalid_request_error", None);
                 }
@@ -239,4 +265,15 @@ async fn transcription(State(m): State<Arc<OpenAi>>, h: HeaderMap, mut form: axu
         body["words"] = json!(words);
     }
     Json(body).into_response()
+}
+
+/// The models this server serves (`GET /v1/models`, OpenAI's list shape).
+pub const SERVED: [&str; 8] = ["gpt-4o-mini", "gpt-ok", "old-server", "bare-server", "gpt-image-1", "tts-1", "whisper-1", "llama-cpp-python"];
+
+async fn models(State(m): State<Arc<OpenAi>>, h: HeaderMap) -> Response {
+    if let Some(r) = m.check(&h) {
+        return r;
+    }
+    let data: Vec<Value> = SERVED.iter().map(|id| json!({ "id": id, "object": "model", "created": 1_700_000_000, "owned_by": "system" })).collect();
+    Json(json!({ "object": "list", "data": data })).into_response()
 }

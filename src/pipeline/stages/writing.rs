@@ -3,28 +3,46 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::json;
 
 use super::super::keys::key_of;
 use super::super::{Pipeline, PipelineError, Recorder};
 use crate::domain::{ConsistencyContext, Event, Scene, SessionState};
+use crate::providers::attribution::attributed;
 use crate::providers::{ProviderError, SceneInput, StoryInput};
 
-/// Reuse a writing result by content key, or make and remember it.
-async fn cached<T, F>(p: &Pipeline, rec: &Recorder, kind: &str, key_input: serde_json::Value, make: F) -> Result<T, PipelineError>
+/// A writing result as cached: the value and the model that really made it.
+#[derive(Serialize, Deserialize)]
+struct Authored<T> {
+    value: T,
+    by: String,
+}
+
+/// Reuse a writing result by content key, or make and remember it. Returns the value and
+/// the model that made it. A result a fallback made (the chain's first choice failed) is
+/// said in a note and not cached: the next run asks the first choice again.
+async fn cached<T, F>(p: &Pipeline, rec: &Recorder, kind: &str, chain: String, key_input: serde_json::Value, make: F) -> Result<(T, String), PipelineError>
 where
     T: Serialize + DeserializeOwned,
     F: Future<Output = Result<T, ProviderError>>,
 {
     let key = key_of(kind, &key_input);
-    if let Some(v) = p.store.cache_get::<T>(&key)? {
-        rec.note(format!("{kind}: reused a cached result"));
-        return Ok(v);
+    if let Some(a) = p.store.cache_get::<Authored<T>>(&key)? {
+        rec.note(format!("{kind}: reused a cached result (by {})", a.by));
+        return Ok((a.value, a.by));
     }
-    let v = make.await.map_err(|e| PipelineError::provider(kind, e))?;
-    p.store.cache_put(&key, &v)?;
-    Ok(v)
+    let (v, answered) = attributed(make).await;
+    let v = v.map_err(|e| PipelineError::provider(kind, e))?;
+    let by = answered.by.clone().unwrap_or(chain);
+    if answered.fell_back() {
+        let failed = answered.failed.join(", ");
+        tracing::warn!(kind, failed, by, "written by a fallback");
+        rec.note(format!("{kind}: {failed} failed; written by {by} instead (see the log)"));
+    } else {
+        p.store.cache_put(&key, &Authored { value: &v, by: by.clone() })?;
+    }
+    Ok((v, by))
 }
 
 pub async fn draft_story(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
@@ -48,16 +66,17 @@ pub async fn draft_story(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -
         variation: if regenerate { revision as u64 } else { 0 },
     };
     let director = p.providers.director.clone();
-    let story = cached(
+    let (story, by) = cached(
         p,
         rec,
         "story",
+        director.id(),
         json!({ "brief": brief, "framework": fw, "template": tpl, "previous": input.previous, "critique": critique,
                 "feedback": feedback, "revision": revision, "variation": input.variation, "provider": director.id() }),
         director.draft(&input),
     )
     .await?;
-    rec.record(Event::StoryDrafted { story, provider: director.id() }).await?;
+    rec.record(Event::StoryDrafted { story, provider: by }).await?;
     Ok(())
 }
 
@@ -66,8 +85,8 @@ pub async fn critique_story(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState
     let story = st.story.as_ref().ok_or_else(|| PipelineError::Internal("no story to critique".into()))?;
     let fw = p.resources.framework(brief.framework)?;
     let critic = p.providers.critic.clone();
-    let critique = cached(p, rec, "story-critique", json!({ "brief": brief, "story": story, "provider": critic.id() }), critic.story(brief, &fw, story)).await?;
-    rec.record(Event::StoryCritiqued { revision: story.revision, critique }).await?;
+    let (critique, by) = cached(p, rec, "story-critique", critic.id(), json!({ "brief": brief, "story": story, "provider": critic.id() }), critic.story(brief, &fw, story)).await?;
+    rec.record(Event::StoryCritiqued { revision: story.revision, critique, provider: by }).await?;
     Ok(())
 }
 
@@ -94,10 +113,11 @@ pub async fn write_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) 
         first_id: if fresh { st.next_scene_id() } else { 1 },
     };
     let writer = p.providers.scene_writer.clone();
-    let scenes = cached(
+    let (scenes, by) = cached(
         p,
         rec,
         "scenes",
+        writer.id(),
         json!({ "brief": brief, "story": story, "context": context, "previous": input.previous, "critique": critique,
                 "feedback": feedback, "variation": input.variation, "first_id": input.first_id, "provider": writer.id() }),
         writer.write(&input),
@@ -111,15 +131,15 @@ pub async fn write_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) 
         Some(t) => scenes.into_iter().map(|s| Scene { transition: t, ..s }).collect(),
         None => scenes,
     };
-    rec.record(Event::ScenesDrafted { scenes, revision, provider: writer.id() }).await?;
+    rec.record(Event::ScenesDrafted { scenes, revision, provider: by }).await?;
     Ok(())
 }
 
 pub async fn critique_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
     let brief = st.brief();
     let critic = p.providers.critic.clone();
-    let critique = cached(p, rec, "scene-critique", json!({ "brief": brief, "scenes": st.scenes, "provider": critic.id() }), critic.scenes(brief, &st.scenes)).await?;
-    rec.record(Event::ScenesCritiqued { revision: st.scenes_revision, critique }).await?;
+    let (critique, by) = cached(p, rec, "scene-critique", critic.id(), json!({ "brief": brief, "scenes": st.scenes, "provider": critic.id() }), critic.scenes(brief, &st.scenes)).await?;
+    rec.record(Event::ScenesCritiqued { revision: st.scenes_revision, critique, provider: by }).await?;
     Ok(())
 }
 
@@ -127,14 +147,15 @@ pub async fn cohere_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState)
     let brief = st.brief();
     let context = ConsistencyContext::from_references(st.references.values());
     let writer = p.providers.scene_writer.clone();
-    let (scenes, notes) = cached(
+    let ((scenes, notes), by) = cached(
         p,
         rec,
         "cohesion",
+        writer.id(),
         json!({ "brief": brief, "context": context, "scenes": st.scenes, "provider": writer.id() }),
         writer.cohere(brief, &context, &st.scenes),
     )
     .await?;
-    rec.record(Event::ScenesCohered { revision: st.scenes_revision, notes, scenes }).await?;
+    rec.record(Event::ScenesCohered { revision: st.scenes_revision, notes, scenes, provider: by }).await?;
     Ok(())
 }

@@ -7,3 +7,4 @@ mod schema;
 
 pub use json::extract_json;
 pub use prompted::{LlmAnalyst, LlmRoles};
+pub use schema::max_tokens_for;

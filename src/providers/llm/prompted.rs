@@ -27,22 +27,37 @@ fn prompt_err(e: crate::config::PromptError) -> ProviderError {
 }
 
 impl LlmRoles {
-    /// Render `prompt` with `vars`, ask, parse; on malformed JSON ask once more with the error.
+    /// Render `prompt` with `vars`, ask, parse. An unusable answer (malformed or cut-off
+    /// JSON, or a server saying its output did not fit the format) is asked for once
+    /// more: with the error, another seed (the same request would get the same answer)
+    /// and, when the answer was cut off, room for a longer one.
     pub async fn ask<T: DeserializeOwned>(&self, prompt: &str, vars: serde_json::Value, seed: u64) -> Result<T, ProviderError> {
         let user = self.resources.render_prompt(prompt, &vars).map_err(prompt_err)?;
         let system = self.resources.render_prompt("system", json!({})).map_err(prompt_err)?;
-        let mut req = ChatRequest { system, user, json_schema: super::schema::for_prompt(prompt), temperature: 0.7, seed };
-        let first = self.chat.complete(&req).await?;
-        match extract_json::<T>(&first.text) {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                tracing::warn!(prompt, error = %e, truncated = first.truncated, "malformed answer, asking for a repair");
-                let repair = json!({ "original": req.user, "error": e.to_string(), "truncated": first.truncated });
-                req.user = self.resources.render_prompt("repair", repair).map_err(prompt_err)?;
-                let second = self.chat.complete(&req).await?;
-                extract_json::<T>(&second.text)
-                    .map_err(|e2| ProviderError::Protocol(format!("{prompt}: the chat model ({}) returned unusable JSON twice: {e2}", self.chat.id())))
-            }
+        let max_tokens = super::schema::max_tokens_for(prompt);
+        let mut req = ChatRequest { system, user, json_schema: super::schema::for_prompt(prompt), temperature: 0.7, seed, max_tokens };
+        let (error, truncated) = match self.chat.complete(&req).await {
+            Ok(first) => match extract_json::<T>(&first.text) {
+                Ok(v) => return Ok(v),
+                Err(e) => (e.to_string(), first.truncated),
+            },
+            // The server gave up on its own answer (a grammar it could not fill before
+            // the context ran out): a cut-off answer by another name.
+            Err(ProviderError::Malformed(m)) => (m, true),
+            Err(e) => return Err(e),
+        };
+        tracing::warn!(prompt, error, truncated, "unusable answer, asking for a repair");
+        let repair = json!({ "original": req.user, "error": error, "truncated": truncated });
+        req.user = self.resources.render_prompt("repair", repair).map_err(prompt_err)?;
+        req.seed = req.seed.wrapping_add(0x9e37_79b9);
+        if truncated {
+            req.max_tokens = super::schema::max_tokens_after_cut(max_tokens);
+        }
+        let unusable = |e: String| ProviderError::Protocol(format!("{prompt}: the chat model ({}) returned unusable JSON twice: {e}", self.chat.id()));
+        match self.chat.complete(&req).await {
+            Ok(second) => extract_json::<T>(&second.text).map_err(|e| unusable(e.to_string())),
+            Err(ProviderError::Malformed(m)) => Err(unusable(m)),
+            Err(e) => Err(e),
         }
     }
 }

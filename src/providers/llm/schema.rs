@@ -56,3 +56,22 @@ pub fn for_prompt(prompt: &str) -> Option<Value> {
         _ => return None,
     })
 }
+
+/// The most tokens an answer to `prompt` needs, with room to spare: a bound on every call,
+/// so a slow server cannot spend many minutes on one runaway answer.
+pub fn max_tokens_for(prompt: &str) -> u32 {
+    match prompt {
+        "scene_writer" | "scene_cohesor" => 3000,
+        "story_director" => 1500,
+        "story_critic" | "scene_critic" => 800,
+        "reference_analyst" => 600,
+        "intent" => 400,
+        "shorten_voiceover" => 300,
+        _ => 1500,
+    }
+}
+
+/// The bound for the repair of an answer that was cut off: twice the first, within reason.
+pub fn max_tokens_after_cut(first: u32) -> u32 {
+    first.saturating_mul(2).clamp(first, 8192)
+}

@@ -3,9 +3,16 @@
 //!
 //! Structured output degrades per server: `response_format: json_schema` first; a server
 //! that rejects it gets `json_object`; one that rejects both gets the schema in the prompt.
-//! The level that worked is remembered for the rest of the run.
+//! "Rejects" is any answer whose error names the format, whatever its status (llama-cpp-
+//! python says 500). The level that worked is remembered for the rest of the run; a
+//! backend's `structured_output` setting picks where to start.
+//!
+//! Every call is bounded (`max_tokens`). What local servers say with a 500 is read, not
+//! retried blindly: "output does not match the expected format" is an unusable answer
+//! (`Malformed`: the writer repairs it with another seed), "image input is not supported"
+//! is a capability this model lacks (`Unsupported`: remembered, the chain moves on).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -34,6 +41,8 @@ pub struct OpenAiChat {
     pub model: String,
     /// Structured-output level this server accepts (SCHEMA, OBJECT or PROMPT).
     level: AtomicU8,
+    /// The server said this model takes no images: vision calls fail at once.
+    no_images: AtomicBool,
     meter: Arc<CostMeter>,
 }
 
@@ -67,20 +76,54 @@ struct Usage {
     completion_tokens: u64,
 }
 
-/// Whether a 400 is the server saying it does not know a `response_format`.
+/// What a failed completion means, read from the server's words rather than its status
+/// code alone (local servers answer 500 for all of these).
+fn understood(e: ProviderError, asked_format: bool) -> ProviderError {
+    let text = match &e {
+        ProviderError::InvalidRequest(m) | ProviderError::Transient(m) | ProviderError::Protocol(m) => m.clone(),
+        _ => return e,
+    };
+    let l = text.to_ascii_lowercase();
+    let names_format = ["response_format", "json_schema", "json_object", "structured output", "'text' or"].iter().any(|w| l.contains(w));
+    if asked_format && names_format {
+        // Not retried: the loop steps down a level.
+        return ProviderError::InvalidRequest(text);
+    }
+    if ["does not match the expected format", "failed to parse the output", "grammar"].iter().any(|w| l.contains(w)) {
+        return ProviderError::Malformed(text);
+    }
+    let images = l.contains("image") || l.contains("vision") || l.contains("multimodal") || l.contains("mmproj");
+    if images && (l.contains("not supported") || l.contains("unsupported") || l.contains("does not support") || l.contains("mmproj")) {
+        return ProviderError::Unsupported(text);
+    }
+    e
+}
+
+/// Whether the server refused the `response_format` (see `understood`).
 fn rejects_format(e: &ProviderError) -> bool {
-    match e {
-        ProviderError::InvalidRequest(m) => {
-            let l = m.to_ascii_lowercase();
-            l.contains("response_format") || l.contains("json_schema") || l.contains("json_object") || l.contains("structured")
-        }
-        _ => false,
+    matches!(e, ProviderError::InvalidRequest(_))
+}
+
+fn level_named(name: &str) -> u8 {
+    match name {
+        "json_object" => OBJECT,
+        "prompt" => PROMPT,
+        _ => SCHEMA,
     }
 }
 
 impl OpenAiChat {
     pub fn new(backend: Arc<Backend>, model: String, meter: Arc<CostMeter>) -> OpenAiChat {
-        OpenAiChat { backend, model, level: AtomicU8::new(SCHEMA), meter }
+        let level = level_named(&backend.settings.structured_output);
+        OpenAiChat { backend, model, level: AtomicU8::new(level), no_images: AtomicBool::new(false), meter }
+    }
+
+    /// The answer's bound for this call: the backend's setting, else the call's own.
+    fn max_tokens(&self, req: &ChatRequest) -> u32 {
+        match self.backend.settings.max_tokens {
+            0 => req.max_tokens,
+            n => n,
+        }
     }
 
     fn body(&self, req: &ChatRequest, user_content: Value, level: u8) -> Value {
@@ -94,6 +137,13 @@ impl OpenAiChat {
             "temperature": req.temperature,
             "seed": req.seed,
         });
+        let max_tokens = self.max_tokens(req);
+        if max_tokens > 0 {
+            // OpenAI's own API has deprecated `max_tokens` (its reasoning models refuse
+            // it); the servers that mimic it read `max_tokens`.
+            let field = if self.backend.settings.base_url.contains("api.openai.com") { "max_completion_tokens" } else { "max_tokens" };
+            body[field] = json!(max_tokens);
+        }
         match (&req.json_schema, level) {
             (Some(schema), SCHEMA) => body["response_format"] = json!({ "type": "json_schema", "json_schema": { "name": "answer", "strict": false, "schema": schema } }),
             (Some(_), OBJECT) => body["response_format"] = json!({ "type": "json_object" }),
@@ -103,17 +153,31 @@ impl OpenAiChat {
     }
 
     /// One completion, stepping down the structured-output levels when the server
-    /// rejects one. Rate limits, 5xx and timeouts are retried with backoff: a failed
-    /// completion has no job to re-attach to and is not billed.
+    /// rejects one. Rate limits and 5xx that are not about the request are retried with
+    /// backoff (a failed completion has no job to re-attach to and is not billed); a
+    /// timeout is retried once — the same bounded request timing out twice will not
+    /// finish the third time either.
     async fn complete_with(&self, req: &ChatRequest, user_content: Value) -> Result<ChatResponse, ProviderError> {
         self.backend.ready()?;
         let api = &self.backend.api;
+        let timeouts = AtomicU32::new(0);
         loop {
             let level = self.level.load(Ordering::Relaxed);
             let body = self.body(req, user_content.clone(), level);
-            let r: Result<Completion, ProviderError> = api.retrying("chat", || api.json(api.request(Method::POST, "chat/completions").json(&body))).await;
+            let asked_format = req.json_schema.is_some() && level < PROMPT;
+            let r: Result<Completion, ProviderError> = api
+                .retrying("chat", || async {
+                    match api.json(api.request(Method::POST, "chat/completions").json(&body)).await {
+                        Err(ProviderError::Transient(m)) if m.contains("timed out") && timeouts.fetch_add(1, Ordering::Relaxed) >= 1 => Err(ProviderError::JobFailed(format!(
+                            "{m} twice: the server is too slow for this answer — raise backends.{}.timeout_s or lower its max_tokens",
+                            self.backend.name
+                        ))),
+                        r => r.map_err(|e| understood(e, asked_format)),
+                    }
+                })
+                .await;
             let c = match r {
-                Err(e) if req.json_schema.is_some() && level < PROMPT && rejects_format(&e) => {
+                Err(e) if asked_format && rejects_format(&e) => {
                     tracing::info!(model = %self.model, level, "server rejects this response_format; stepping down");
                     self.level.store(level + 1, Ordering::Relaxed);
                     continue;
@@ -161,6 +225,9 @@ impl VisionModel for OpenAiChat {
         self.backend.model_id(&self.model)
     }
     async fn describe(&self, image: &MediaRef, system: &str, prompt: &str, json_schema: Option<Value>) -> Result<ChatResponse, ProviderError> {
+        if self.no_images.load(Ordering::Relaxed) {
+            return Err(ProviderError::Unsupported(format!("{} takes no image input (the server said so earlier)", self.backend.model_id(&self.model))));
+        }
         // Data URIs, not links: Ollama and llama.cpp do not fetch http URLs.
         let url = match image {
             MediaRef::Local(p) => image_data_uri(p)?,
@@ -176,9 +243,15 @@ impl VisionModel for OpenAiChat {
             json_schema,
             temperature: 0.2,
             seed: 0,
+            max_tokens: crate::providers::llm::max_tokens_for("reference_analyst"),
         };
         let content = json!([{ "type": "text", "text": prompt }, { "type": "image_url", "image_url": { "url": url } }]);
-        self.complete_with(&req, content).await
+        let r = self.complete_with(&req, content).await;
+        if let Err(ProviderError::Unsupported(m)) = &r {
+            tracing::warn!(model = %self.backend.model_id(&self.model), error = %m, "this model takes no images; vision calls go to the next in the chain");
+            self.no_images.store(true, Ordering::Relaxed);
+        }
+        r
     }
 }
 
@@ -341,6 +414,26 @@ impl TranscriptionModel for OpenAiTranscription {
     fn estimate_usd(&self, req: &TranscriptionRequest) -> Option<f64> {
         self.backend.estimate(&self.model, |p| p.per_call + p.per_audio_minute * req.duration_s / 60.0)
     }
+}
+
+/// The models the server says it serves (`GET /models`), for `doctor`.
+pub async fn served_models(backend: &Backend) -> Result<Vec<String>, ProviderError> {
+    #[derive(Deserialize)]
+    struct Listed {
+        id: String,
+    }
+    #[derive(Deserialize)]
+    struct List {
+        data: Vec<Listed>,
+    }
+    let api = &backend.api;
+    let l: List = api.retrying("models", || api.json(api.request(Method::GET, "models").timeout(std::time::Duration::from_secs(5)))).await?;
+    Ok(l.data.into_iter().map(|m| m.id).collect())
+}
+
+/// Whether `model` is among the served ones (Ollama lists `llama3:latest` for `llama3`).
+pub fn is_served(model: &str, served: &[String]) -> bool {
+    served.iter().any(|s| s == model || s.strip_suffix(":latest") == Some(model) || s.rsplit('/').next() == Some(model))
 }
 
 /// OpenAI-compatible servers: chat, vision, images and speech; keys as bearer tokens.
