@@ -71,7 +71,7 @@ pub async fn doctor(a: DoctorArgs) -> Result<(), CliError> {
         let r = ProviderSet::with_config_dir(&settings, &ff, &paths.config_dir);
         all &= check(r.is_ok(), "providers", &r.err().map(|e| e.to_string()).unwrap_or_else(|| format!("scoring={}", settings.scoring.backend)));
     }
-    all &= check_chains(&settings).await;
+    all &= check_chains(&settings, &res).await;
     if all {
         println!("\nadmint is ready: `admint generate --prompt \"…\" --auto` {}.", what_a_run_uses(&settings));
         Ok(())
@@ -100,7 +100,7 @@ fn what_a_run_uses(settings: &Settings) -> String {
 
 /// Each role's chain; for remote entries, the key, the price and whether the backend
 /// answers.
-async fn check_chains(settings: &Settings) -> bool {
+async fn check_chains(settings: &Settings, res: &Resources) -> bool {
     use crate::config::{ChainEntry, ROLES};
     use crate::providers::pricing::PriceBook;
     use crate::providers::remote::{Backend, InputBook};
@@ -109,6 +109,8 @@ async fn check_chains(settings: &Settings) -> bool {
     let inputs = Arc::new(InputBook::new(settings));
     let mut all = true;
     let mut checked = std::collections::BTreeMap::new();
+    // Each ComfyUI box's `/object_info`, read once.
+    let mut boxes: std::collections::BTreeMap<String, serde_json::Value> = std::collections::BTreeMap::new();
     for role in ROLES {
         let chain = settings.chain(role);
         all &= check(true, &format!("role {role}"), &if chain.is_empty() { "none".to_string() } else { chain.join(" → ") });
@@ -130,6 +132,21 @@ async fn check_chains(settings: &Settings) -> bool {
                 let r = b.check().await;
                 checked.insert(backend.clone(), r.is_ok());
                 all &= check(r.is_ok(), &format!("  backend {backend}"), &r.unwrap_or_else(|e| e));
+            }
+            if checked.get(&backend) == Some(&true) && b.kind == crate::config::BackendKind::ComfyUi {
+                use crate::providers::remote::comfyui::{object_info, workflow_problems};
+                let info = match boxes.get(&backend) {
+                    Some(info) => Ok(info),
+                    None => object_info(&b).await.map(|info| &*boxes.entry(backend.clone()).or_insert(info)),
+                };
+                match (res.comfy_workflow(&model), info) {
+                    (Err(e), _) => all &= check(false, &format!("  {entry}"), &e),
+                    (Ok(_), Err(e)) => all &= check(false, &format!("  {entry}"), &format!("cannot read the box's nodes and models ({e})")),
+                    (Ok((wf, origin)), Ok(info)) => {
+                        let problems = workflow_problems(&wf, info);
+                        all &= check(problems.is_empty(), &format!("  {entry}"), &if problems.is_empty() { format!("workflow ({origin}): every node and model file is on the box") } else { problems.join("; ") });
+                    }
+                }
             }
             if checked.get(&backend) == Some(&true) && b.kind == crate::config::BackendKind::OpenAi {
                 use crate::providers::remote::openai::{is_served, served_models};

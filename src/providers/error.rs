@@ -26,6 +26,10 @@ pub enum ProviderError {
     Protocol(String),
     #[error("job failed: {0}")]
     JobFailed(String),
+    /// The job was cancelled or interrupted, or the provider no longer knows it (a
+    /// restarted box): nothing is wrong with the request — submit it again.
+    #[error("job gone: {0}")]
+    JobGone(String),
     /// The model answered, but not with something usable (a grammar it could not fill,
     /// an answer cut off): ask again differently (repair, another seed), not the same.
     #[error("unusable answer: {0}")]

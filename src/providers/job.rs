@@ -58,6 +58,9 @@ pub struct JobCtx {
     pub progress: ProgressFn,
     pub cancel: Arc<AtomicBool>,
     pub work_dir: PathBuf,
+    /// Set by `wait_job` when a stop cancelled the remote job and the provider took the
+    /// cancel: the job is over, and a resume must submit anew rather than re-attach.
+    pub remote_cancelled: Arc<AtomicBool>,
 }
 
 impl JobCtx {
@@ -87,7 +90,10 @@ where
     let mut transient_failures = 0u32;
     loop {
         if ctx.cancelled() {
-            let _ = cancel().await;
+            match cancel().await {
+                Ok(()) => ctx.remote_cancelled.store(true, Ordering::Relaxed),
+                Err(e) => tracing::warn!(job = %job.remote_id, provider = %job.provider, error = %e, "could not cancel the job; a resume re-attaches to it"),
+            }
             return Err(ProviderError::Cancelled);
         }
         match status().await {
@@ -96,7 +102,7 @@ where
                 return Ok(v);
             }
             Ok(JobState::Failed(m)) => return Err(ProviderError::JobFailed(m)),
-            Ok(JobState::Canceled) => return Err(ProviderError::JobFailed(format!("job {} was cancelled on {}", job.remote_id, job.provider))),
+            Ok(JobState::Canceled) => return Err(ProviderError::JobGone(format!("job {} was cancelled on {}", job.remote_id, job.provider))),
             Ok(JobState::Running { progress }) => {
                 transient_failures = 0;
                 if let Some(p) = progress {

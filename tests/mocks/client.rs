@@ -21,6 +21,7 @@ pub fn ctx() -> Ctx {
         progress: Arc::new(move |f| p2.lock().unwrap().push(f)),
         cancel: Arc::new(AtomicBool::new(false)),
         work_dir: dir.path().to_path_buf(),
+        remote_cancelled: Arc::default(),
     };
     Ctx { ctx, progress, _dir: dir }
 }

@@ -4,10 +4,14 @@
 //! prompt finishes; `/upload/image` stores inputs; `/view` serves outputs; `/interrupt`
 //! stops the running prompt; `/ws?clientId=` sends `execution_start`, `execution_cached`,
 //! `executing`, `progress` and `executing {node: null}` to the client that queued it.
+//! `/object_info` describes the box: the node types and model files the shipped
+//! workflows use (a box set up for them), choices as lists of strings. `restart()` is
+//! the box restarting: its queue and history are gone.
 //!
 //! `mode` picks the behaviour: `ok`, `error` (an execution error), `hold` (runs until
 //! released or interrupted), `no-ws` (no websocket route, as behind some proxies),
-//! `missing-model` (validation fails on the loader). `auth` makes it a box behind a proxy
+//! `missing-model` (validation fails on the loader, and `/object_info` lists no UNet
+//! files), `old-box` (no `WanImageToVideo` node type). `auth` makes it a box behind a proxy
 //! that wants that `Authorization` header.
 
 use std::collections::{HashMap, VecDeque};
@@ -56,7 +60,9 @@ impl Comfy {
             .route("/history/{id}", get(history))
             .route("/upload/image", post(upload))
             .route("/view", get(view))
-            .route("/interrupt", post(interrupt));
+            .route("/interrupt", post(interrupt))
+            .route("/object_info", get(object_info))
+            .route("/system_stats", get(system_stats));
         if mode != "no-ws" {
             app = app.route("/ws", get(ws));
         }
@@ -74,6 +80,18 @@ impl Comfy {
         let want = self.auth.as_ref()?;
         let got = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         (got != Some(want.as_str())).then(|| (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/html")], "<html><body>401 Authorization Required</body></html>").into_response())
+    }
+
+    /// Whether a prompt is running now.
+    pub fn queue_running(&self) -> bool {
+        self.running.lock().unwrap().is_some()
+    }
+
+    /// The box restarts: what was queued, running or finished is forgotten.
+    pub fn restart(&self) {
+        self.pending.lock().unwrap().clear();
+        self.interrupted.store(true, Ordering::SeqCst);
+        self.history.lock().unwrap().clear();
     }
 
     fn send(&self, client: &str, msg: Value) {
@@ -278,4 +296,53 @@ async fn ws(State(m): State<Arc<Comfy>>, h: HeaderMap, Query(q): Query<HashMap<S
             }
         }
     })
+}
+
+/// The node types of the shipped workflows, each fixed string input a list of choices
+/// that holds the shipped value and one other.
+async fn object_info(State(m): State<Arc<Comfy>>, h: HeaderMap) -> Response {
+    if let Some(r) = m.denied(&h) {
+        return r;
+    }
+    let mode = m.mode.lock().unwrap().clone();
+    let mut info = serde_json::Map::new();
+    for text in [include_str!("../../templates/comfyui/wan-i2v.json"), include_str!("../../templates/comfyui/sdxl-t2i.json")] {
+        let wf: Value = serde_json::from_str(text).unwrap();
+        for (_, node) in wf.as_object().unwrap().iter().filter(|(k, _)| !k.starts_with('_')) {
+            let class = node["class_type"].as_str().unwrap().to_string();
+            if mode == "old-box" && class == "WanImageToVideo" {
+                continue;
+            }
+            let entry = info.entry(class.clone()).or_insert_with(|| json!({ "input": { "required": {} }, "output": [], "name": class, "category": "admint-mock" }));
+            for (input, value) in node["inputs"].as_object().unwrap() {
+                let spec = match value.as_str() {
+                    Some(v) if !v.contains('{') => {
+                        // Both workflows' values (KSampler is in both), and one more.
+                        let mut options: Vec<String> = entry["input"]["required"][input][0].as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_else(|| vec!["another-choice".to_string()]);
+                        if !options.contains(&v.to_string()) {
+                            options.insert(0, v.to_string());
+                        }
+                        if mode == "missing-model" && input == "unet_name" {
+                            options.clear();
+                        }
+                        json!([options, {}])
+                    }
+                    _ => json!(["STRING", {}]),
+                };
+                entry["input"]["required"][input] = spec;
+            }
+        }
+    }
+    Json(Value::Object(info)).into_response()
+}
+
+async fn system_stats(State(m): State<Arc<Comfy>>, h: HeaderMap) -> Response {
+    if let Some(r) = m.denied(&h) {
+        return r;
+    }
+    Json(json!({
+        "system": { "os": "posix", "ram_total": 33_554_432_000u64, "ram_free": 20_000_000_000u64, "comfyui_version": "0.3.43", "python_version": "3.12.3", "pytorch_version": "2.7.1+cu128", "embedded_python": false, "argv": ["main.py", "--listen"] },
+        "devices": [{ "name": "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync", "type": "cuda", "index": 0, "vram_total": 25_393_692_672u64, "vram_free": 24_000_000_000u64, "torch_vram_total": 0, "torch_vram_free": 0 }]
+    }))
+    .into_response()
 }

@@ -51,6 +51,7 @@ pub(crate) fn job_ctx(p: &Pipeline, rec: &Arc<Recorder>, session: &str, task: Ta
         progress: Arc::new(move |f| rec2.progress(task, f)),
         cancel: p.cancel.clone(),
         work_dir: p.work_dir(session),
+        remote_cancelled: Arc::default(),
     }
 }
 
@@ -171,8 +172,10 @@ pub(crate) async fn produce<R: Send + Sync + 'static>(
     let mut last_err = None;
     for (i, model) in order.iter().enumerate() {
         let id = model.id();
-        let tries = if model.is_remote() { 1 } else { local_attempts.max(1) };
-        for attempt in 1..=tries {
+        let mut tries = if model.is_remote() { 1 } else { local_attempts.max(1) };
+        let mut attempt = 0;
+        while attempt < tries {
+            attempt += 1;
             let now = rec.state().await;
             let est = model.estimate_usd(req);
             let reattach = now.jobs.get(&jid).filter(|j| j.provider == id).and_then(|j| j.remote_id.clone());
@@ -202,6 +205,12 @@ pub(crate) async fn produce<R: Send + Sync + 'static>(
                     return Ok(Made { asset, model: id });
                 }
                 Err(e @ (PipelineError::Cancelled(_) | PipelineError::Budget(_))) => return Err(e),
+                // The recorded job was cancelled, interrupted or forgotten by the box: it
+                // has ended (recorded), and the task is submitted anew, once.
+                Err(PipelineError::Provider { error: ProviderError::JobGone(why), .. }) if reattach.is_some() && tries == attempt => {
+                    rec.note(format!("{task}: the job {id} had is gone ({why}); submitting it again"));
+                    tries += 1;
+                }
                 Err(e) => {
                     tracing::warn!(%task, model = %id, attempt, error = %e, "generation failed");
                     last_err = Some(e);
@@ -235,10 +244,16 @@ async fn run_job<R: Send + Sync>(
     };
     let wait = |job: JobRef| async move {
         let result = wait_job(&job, ctx, model.poll_interval(), || model.status(&job), || model.cancel(&job)).await;
-        if let Err(e) = &result {
-            if !matches!(e, ProviderError::Cancelled) {
-                rec.record(Event::JobEnded { task: jid.to_string(), provider: job.provider.clone(), remote_id: job.remote_id.clone(), error: e.to_string() }).await?;
-            }
+        let ended = match &result {
+            Ok(_) => None,
+            // A stop that cancelled the job ended it; one whose cancel failed left it
+            // running, and a resume re-attaches.
+            Err(ProviderError::Cancelled) if ctx.remote_cancelled.load(std::sync::atomic::Ordering::Relaxed) => Some("cancelled when the run was stopped".to_string()),
+            Err(ProviderError::Cancelled) => None,
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(error) = ended {
+            rec.record(Event::JobEnded { task: jid.to_string(), provider: job.provider.clone(), remote_id: job.remote_id.clone(), error }).await?;
         }
         result.map_err(err)
     };

@@ -1,12 +1,16 @@
 //! ComfyUI on the operator's own GPU box (<https://docs.comfy.org/development/comfyui-server/comms_routes>).
 //!
 //! A workflow template (API format) is filled in and queued on `POST /prompt` with a
-//! `prompt_id` derived from the task's key, so a crash between the request and its
-//! record can never queue it twice: before queueing, `/history` and `/queue` are asked
-//! whether that id is already there. Progress comes from the `/ws` messages (each node's
-//! value/max, combined over the workflow's nodes); `/history` polling finds the result
-//! either way, and `/view` serves it. Cancel interrupts the run and deletes it from the
-//! queue.
+//! `prompt_id` derived from what is sent — the task's key, the box, and the rendered
+//! workflow itself, every node and value — so a crash between the request and its record
+//! can never queue it twice (before queueing, `/history` and `/queue` are asked whether
+//! that id is already there), and an edited workflow file is a new prompt. The model's
+//! id carries a digest of the workflow file too (`comfyui:svd@1a2b3c4d`), so cached
+//! results of the old file are not taken for the new one. Progress comes from the `/ws`
+//! messages (each node's value/max, combined over the workflow's nodes); `/history`
+//! polling finds the result either way, and `/view` serves it. Cancel interrupts the run
+//! and deletes it from the queue; a prompt that was interrupted, or that the box no
+//! longer knows, is `JobGone` (submit again), not a failure of the request.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -51,6 +55,8 @@ pub struct ComfyUi {
     pub backend: Arc<Backend>,
     pub workflow_name: String,
     workflow: Value,
+    /// The first 8 hex digits of the workflow template's sha256.
+    digest: String,
     client_id: String,
     trackers: Trackers,
     ws_started: Mutex<bool>,
@@ -71,7 +77,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl ComfyUi {
     pub fn new(backend: Arc<Backend>, workflow_name: String, workflow: Value) -> ComfyUi {
-        ComfyUi { backend, workflow_name, workflow, client_id: uuid::Uuid::new_v4().to_string(), trackers: Arc::default(), ws_started: Mutex::new(false) }
+        let digest = {
+            use sha2::{Digest, Sha256};
+            hex::encode(Sha256::digest(serde_json::to_vec(&workflow).unwrap_or_default()))[..8].to_string()
+        };
+        ComfyUi { backend, workflow_name, workflow, digest, client_id: uuid::Uuid::new_v4().to_string(), trackers: Arc::default(), ws_started: Mutex::new(false) }
     }
 
     /// Listen to `/ws` for progress, once, reconnecting while this model lives. Without a
@@ -166,10 +176,13 @@ impl ComfyUi {
                 .iter()
                 .find_map(|m| match (m.get(0).and_then(Value::as_str), m.get(1)) {
                     (Some("execution_error"), Some(d)) => Some(format!("{} in node {} ({})", d["exception_message"].as_str().unwrap_or("error").trim(), d["node_id"].as_str().unwrap_or("?"), d["node_type"].as_str().unwrap_or("?"))),
-                    (Some("execution_interrupted"), _) => Some("interrupted".into()),
                     _ => None,
                 })
                 .unwrap_or_else(|| "the workflow failed".into());
+            let interrupted = msgs.iter().any(|m| m.get(0).and_then(Value::as_str) == Some("execution_interrupted"));
+            if interrupted {
+                return Ok(JobState::Canceled);
+            }
             return Ok(JobState::Failed(format!("ComfyUI prompt {id}: {why}")));
         }
         let video_ext = ["mp4", "webm", "mov", "gif", "webp"];
@@ -210,7 +223,7 @@ impl ComfyUi {
             None => match self.history(id).await? {
                 // It finished between the two questions.
                 Some(entry) => self.outcome(id, &entry, want),
-                None => Err(ProviderError::JobFailed(format!(
+                None => Err(ProviderError::JobGone(format!(
                     "ComfyUI prompt {id} is neither queued nor in the history of {} (was the box restarted?)",
                     self.backend.api.base()
                 ))),
@@ -264,22 +277,23 @@ fn on_message(trackers: &Trackers, v: &Value) {
 #[async_trait]
 impl<R: RemoteRequest> MediaModel<R> for ComfyUi {
     fn id(&self) -> String {
-        self.backend.model_id(&self.workflow_name)
+        self.backend.model_id(&format!("{}@{}", self.workflow_name, self.digest))
     }
     async fn submit(&self, req: &R, ctx: &JobCtx) -> Result<Submitted<Produced>, ProviderError> {
         self.backend.ready()?;
         self.listen();
-        let prompt_id = prompt_id_for(&format!("{}:{}", ctx.idempotency_key, self.workflow_name));
-        let pending = Submitted::Pending(JobRef { provider: MediaModel::<R>::id(self), remote_id: prompt_id.clone() });
-        // Queued before a crash? Then this is the same job: re-attach, never queue twice.
-        if self.history(&prompt_id).await?.is_some() || self.in_queue(&prompt_id).await?.is_some() {
-            return Ok(pending);
-        }
+        // The upload is named by the image's digest: repeating it changes nothing.
         let image = match req.input_image() {
             Some(p) => json!(self.upload(p).await?),
             None => Value::Null,
         };
         let workflow = template::fill(&self.workflow, &req.vars(image)).map_err(|e| ProviderError::Config(format!("workflow {}: {e}", self.workflow_name)))?;
+        let prompt_id = prompt_id_for(&format!("{}\n{}\n{}", ctx.idempotency_key, self.backend.api.base(), workflow));
+        let pending = Submitted::Pending(JobRef { provider: MediaModel::<R>::id(self), remote_id: prompt_id.clone() });
+        // Queued before a crash? Then this is the same job: re-attach, never queue twice.
+        if self.history(&prompt_id).await?.is_some() || self.in_queue(&prompt_id).await?.is_some() {
+            return Ok(pending);
+        }
         lock(&self.trackers).entry(prompt_id.clone()).or_default().total = workflow.as_object().map_or(0, |o| o.len());
         let api = &self.backend.api;
         let body = json!({ "prompt": workflow, "client_id": self.client_id, "prompt_id": prompt_id });
@@ -325,6 +339,54 @@ impl<R: RemoteRequest> MediaModel<R> for ComfyUi {
     }
 }
 
+/// The box's node types and, for each input with a fixed list of choices (model files,
+/// samplers), those choices: `GET /object_info`, for `doctor`.
+pub async fn object_info(backend: &Backend) -> Result<Value, ProviderError> {
+    let api = &backend.api;
+    api.retrying("comfyui object_info", || api.json::<Value>(api.request(Method::GET, "object_info").timeout(Duration::from_secs(30)))).await
+}
+
+/// The choices an input spec from `/object_info` allows, when it is a list of choices:
+/// `[["a", "b"], {…}]`, or the newer `["COMBO", {"options": ["a", "b"]}]`.
+fn choices(spec: &Value) -> Option<Vec<&str>> {
+    fn strings(v: &Value) -> Option<Vec<&str>> {
+        v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect())
+    }
+    match spec.get(0)? {
+        Value::Array(_) => strings(&spec[0]),
+        Value::String(s) if s == "COMBO" => strings(&spec[1]["options"]),
+        _ => None,
+    }
+}
+
+/// What a workflow needs that the box lacks, one line each: node types it does not have,
+/// and fixed values (model files above all) that are not among an input's choices —
+/// what ComfyUI's own validation would reject at the first clip. Placeholders (`{seed}`)
+/// are filled per job and not checked.
+pub fn workflow_problems(workflow: &Value, info: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for (node, n) in workflow.as_object().into_iter().flatten().filter(|(k, _)| !k.starts_with('_')) {
+        let class = n["class_type"].as_str().unwrap_or("?");
+        let Some(spec) = info.get(class) else {
+            out.push(format!("node {node}: the box has no node type {class} (install the custom node that provides it, or update ComfyUI)"));
+            continue;
+        };
+        for (input, value) in n["inputs"].as_object().into_iter().flatten() {
+            let Some(v) = value.as_str().filter(|v| !v.contains('{')) else { continue };
+            let allowed = ["required", "optional"].iter().find_map(|group| spec["input"][group].get(input)).and_then(choices);
+            if let Some(allowed) = allowed {
+                if !allowed.contains(&v) {
+                    let shown: Vec<&str> = allowed.iter().take(5).copied().collect();
+                    let more = if allowed.len() > 5 { format!(" and {} more", allowed.len() - 5) } else { String::new() };
+                    let list = if allowed.is_empty() { "none".to_string() } else { format!("{}{more}", shown.join(", ")) };
+                    out.push(format!("node {node} ({class}): {input} \"{v}\" is not on the box (it has: {list})"));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// ComfyUI's validation answer, as one line per broken node.
 fn node_errors(v: &Value) -> String {
     let mut out: Vec<String> = Vec::new();
@@ -366,3 +428,26 @@ pub static PROTOCOL: super::Protocol = super::Protocol {
     transcription: None,
     music: None,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workflow_is_checked_against_the_boxs_nodes_and_files() {
+        let wf = json!({
+            "_meta": "ignored",
+            "1": { "class_type": "UNETLoader", "inputs": { "unet_name": "wan.safetensors", "weight_dtype": "default" } },
+            "2": { "class_type": "KSampler", "inputs": { "seed": "{seed}", "sampler_name": "uni_pc" } },
+            "3": { "class_type": "WanImageToVideo", "inputs": { "length": "{frames}" } }
+        });
+        let info = json!({
+            "UNETLoader": { "input": { "required": { "unet_name": [["other.safetensors"], {}], "weight_dtype": ["COMBO", { "options": ["default", "fp8"] }] } } },
+            "KSampler": { "input": { "required": { "seed": ["INT", {}], "sampler_name": [["euler", "uni_pc"], {}] } } }
+        });
+        let p = workflow_problems(&wf, &info);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("node 1 (UNETLoader): unet_name \"wan.safetensors\" is not on the box (it has: other.safetensors)"), "{p:?}");
+        assert!(p[1].contains("no node type WanImageToVideo"), "{p:?}");
+    }
+}
