@@ -283,6 +283,7 @@ async fn the_model_that_really_wrote_the_story_is_recorded_and_shown() {
     let p = h.pipeline_scored(h.store(), |s| {
         backend(s, &base);
         role(s, "writer", &["openai:garbage", "offline"]);
+        role(s, "vision", &["openai:text-only", "offline"]);
     });
     let mut updates = p.subscribe();
     let id = new_session(&p, brief_input("pink running shoes for Gen Z runners", 6.0)).await;
@@ -309,6 +310,8 @@ async fn the_model_that_really_wrote_the_story_is_recorded_and_shown() {
     let st = p.load(&id).await.unwrap();
     let line = admint::pipeline::narrate::describe_event(&events.iter().find(|e| e.event.kind() == "story_drafted").unwrap().event, &st).unwrap();
     assert!(line.ends_with("(by offline/template-director)"), "{line}");
+    assert!(st.references.values().all(|r| r.analysed_by == "offline/pixel-analyst"), "{:?}", st.references.values().map(|r| &r.analysed_by).collect::<Vec<_>>());
+    assert!(m["references"][0]["analysed_by"] == "offline/pixel-analyst");
 }
 
 #[test]

@@ -44,7 +44,7 @@ fn events(upto: &str) -> Vec<EventEnvelope> {
         ev.extend([
             Event::StoryApproved { by: Approver::User },
             Event::StageCompleted { stage: Stage::Story },
-            Event::ReferenceReady { reference: Reference { kind: ReferenceKind::Product, image: asset(1), source: "offline".into(), prompt: "p".into(), analysis: Analysis { palette: vec!["#ff6eb4".into()], ..Default::default() }, key: "k".into() } },
+            Event::ReferenceReady { reference: Reference { kind: ReferenceKind::Product, image: asset(1), source: "offline".into(), prompt: "p".into(), analysis: Analysis { palette: vec!["#ff6eb4".into()], ..Default::default() }, analysed_by: "offline".into(), key: "k".into() } },
             Event::ScenesDrafted { scenes: vec![scene(1, 3.0, CameraMove::ZoomIn, "Meet AirRun Pro"), scene(2, 3.0, CameraMove::PanRight, ""), scene(3, 2.0, CameraMove::Dolly, "Feel it"), scene(4, 2.0, CameraMove::ZoomOut, "Shop now: 20% off")], revision: 1, provider: "offline".into() },
             Event::ScenesApproved { by: Approver::User },
             Event::StageStarted { stage: Stage::Clips },
@@ -191,4 +191,39 @@ fn quality_colours_follow_thresholds_and_no_color_keeps_selection_visible() {
         }
     }
     assert!(reversed, "the selected scene is shown in reverse video");
+}
+
+/// Text from a prompt, a model or an error never puts a control byte on the screen:
+/// escape sequences, bells and C1 controls are not drawn as they are.
+#[test]
+fn hostile_text_never_puts_a_control_character_in_a_cell() {
+    let hostile = "x\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\u{0}\r\u{8}y";
+    let mut a = with_session(app(false), "clips", RunState::Running);
+    if let Some(v) = a.session.as_mut() {
+        let mut e = EventEnvelope { v: EVENT_VERSION, seq: 99, at_ms: 1_790_000_020_000, event: Event::SceneEdited { scene_id: 1, patch: ScenePatch { on_screen_text: Some(hostile.into()), description: Some(hostile.into()), ..Default::default() } } };
+        v.apply(&e);
+        e.seq = 100;
+        e.event = Event::ClipFailed { scene_id: 4, key: "c4".into(), error: hostile.into() };
+        v.apply(&e);
+    }
+    a.update(Action::Error(format!("provider said: {hostile}")));
+    a.update(Action::Info(hostile.into()));
+    a.input.insert_str(hostile);
+    let mut sessions = app(false);
+    sessions.update(Action::SessionsLoaded(vec![SessionRow { id: "20261122-000000-abcdef".into(), title: hostile.into(), created_at_ms: 0, cost_usd: 0.0, score: None, status: hostile.into(), resumable: true, final_video: None, error: Some(hostile.into()), damage: None }]));
+    for (what, app) in [("session", &a), ("sessions", &sessions)] {
+        for (w, h) in [(120, 30), (80, 24)] {
+            let t = render(app, w, h);
+            let buf = t.backend().buffer();
+            let mut seen_text = false;
+            for y in 0..h {
+                for x in 0..w {
+                    let sym = buf[(x, y)].symbol();
+                    assert!(!sym.chars().any(|c| c.is_control()), "{what} {w}x{h}: cell ({x},{y}) holds {sym:?}");
+                    seen_text |= sym == "y";
+                }
+            }
+            assert!(seen_text, "{what} {w}x{h}: the text around the controls is still shown");
+        }
+    }
 }

@@ -68,6 +68,9 @@ pub struct Reference {
     pub source: String,
     pub prompt: String,
     pub analysis: Analysis,
+    /// The model that analysed it (not the chain it was asked through).
+    #[serde(default)]
+    pub analysed_by: String,
     /// Content key this reference was made from.
     pub key: String,
 }

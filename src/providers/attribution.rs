@@ -21,6 +21,18 @@ impl Answered {
     pub fn fell_back(&self) -> bool {
         !self.failed.is_empty()
     }
+
+    /// The model that answered; `chain()` when nothing was noted (a lone model).
+    pub fn model(&self, chain: impl FnOnce() -> String) -> String {
+        self.by.clone().unwrap_or_else(chain)
+    }
+
+    /// When a fallback answered, the line that says so: "story: a failed; written by b
+    /// instead (see the log)".
+    pub fn fallback_note(&self, what: &str, done: &str) -> Option<String> {
+        let by = self.by.as_deref().unwrap_or("the next model");
+        self.fell_back().then(|| format!("{what}: {} failed; {done} by {by} instead (see the log)", self.failed.join(", ")))
+    }
 }
 
 #[derive(Default)]

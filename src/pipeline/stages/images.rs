@@ -62,8 +62,13 @@ pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kin
         }
     };
     let path = blob_path(p, &image)?;
-    let analysis = p.providers.analyst.analyse(&path, kind, brief).await.map_err(|e| PipelineError::provider(task, e))?;
-    let reference = Reference { kind, image, source, prompt, analysis, key: key.clone() };
+    let (analysis, who) = crate::providers::attribution::attributed(p.providers.analyst.analyse(&path, kind, brief)).await;
+    let analysis = analysis.map_err(|e| PipelineError::provider(task, e))?;
+    let analysed_by = who.model(|| p.providers.analyst.id());
+    if let Some(note) = who.fallback_note(&task.to_string(), "analysed") {
+        rec.note(note);
+    }
+    let reference = Reference { kind, image, source, prompt, analysis, analysed_by, key: key.clone() };
     p.store.cache_put(&key, &reference)?;
     rec.record(Event::ReferenceReady { reference }).await?;
     Ok(())

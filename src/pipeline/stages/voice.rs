@@ -32,10 +32,15 @@ pub async fn voice(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_i
             let est = speech.estimate_usd(&req);
             check_budget(&rec.state().await, est, &task.label(), &speech.id())?;
             let ctx = job_ctx(p, rec, &st.id, task, &key);
-            let spoken = speak_once(rec, task, &key, speech.as_ref(), &req, &ctx).await.map_err(cancelled)?;
+            let (spoken, who) = crate::providers::attribution::attributed(speak_once(rec, task, &key, speech.as_ref(), &req, &ctx)).await;
+            let spoken = spoken.map_err(cancelled)?;
+            let by = who.model(|| speech.id());
+            if let Some(note) = who.fallback_note(&task.to_string(), "spoken") {
+                rec.note(note);
+            }
             // Booked once per job: a line recovered from the history was charged by the
             // cut-off run, which may or may not have booked it.
-            record_job_cost(rec, &task.label(), &speech.id(), spoken.produced.cost_usd, est, &job_id(task, &key)).await?;
+            record_job_cost(rec, &task.label(), &by, spoken.produced.cost_usd, est, &job_id(task, &key)).await?;
             let audio = ingest(p, spoken.produced.media, "wav").await.map_err(|e| PipelineError::provider(task, e))?;
             let path = blob_path(p, &audio)?;
             let (ff, text, words, path2) = (p.ffmpeg.clone(), req.text.clone(), spoken.words, path.clone());
@@ -49,7 +54,7 @@ pub async fn voice(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scene_i
                     None => (crate::media::align(&text, &pauses, duration_s), CueSource::Aligned),
                 },
             };
-            let t = VoiceTake { scene_id, audio, text: req.text, voice, duration_s, cues, cue_source, provider: speech.id(), key: key.clone() };
+            let t = VoiceTake { scene_id, audio, text: req.text, voice, duration_s, cues, cue_source, provider: by, key: key.clone() };
             // Cached at once: a crash after this point never pays for the line again.
             p.store.cache_put(&key, &t)?;
             t

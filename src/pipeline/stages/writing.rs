@@ -34,11 +34,10 @@ where
     }
     let (v, answered) = attributed(make).await;
     let v = v.map_err(|e| PipelineError::provider(kind, e))?;
-    let by = answered.by.clone().unwrap_or(chain);
-    if answered.fell_back() {
-        let failed = answered.failed.join(", ");
-        tracing::warn!(kind, failed, by, "written by a fallback");
-        rec.note(format!("{kind}: {failed} failed; written by {by} instead (see the log)"));
+    let by = answered.model(|| chain);
+    if let Some(note) = answered.fallback_note(kind, "written") {
+        tracing::warn!(kind, by, "written by a fallback");
+        rec.note(note);
     } else {
         p.store.cache_put(&key, &Authored { value: &v, by: by.clone() })?;
     }

@@ -151,3 +151,4 @@ pub(super) fn hints(app: &App, f: &mut Frame, area: Rect) {
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
+
