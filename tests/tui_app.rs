@@ -132,6 +132,19 @@ async fn a_whole_offline_session_driven_through_actions() {
     send(&mut a, &mut rt, cmd);
     pump(&mut a, &mut rt, &mut rx, |a| a.status.starts_with("exported to")).await;
     assert!(export.join("final.mp4").is_file() && export.join("manifest.json").is_file() && export.join("storyboard.md").is_file());
+
+    // An edit typed on the finished session re-renders: the UI is busy at once (Ctrl-S
+    // stops it, the prompt says so, the clock runs), and idle again when it is done.
+    send(&mut a, &mut rt, vec![Action::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)), Action::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT))]);
+    assert_eq!(a.focus, Focus::Input);
+    send(&mut a, &mut rt, typed("edit scene 1 camera: pan-right"));
+    pump(&mut a, &mut rt, &mut rx, |a| a.session.as_ref().unwrap().run == RunState::Running).await;
+    assert!(a.is_running());
+    let started = a.session.as_ref().unwrap().run_started_ms.expect("the clock runs");
+    pump(&mut a, &mut rt, &mut rx, |a| idle_with(a, "advert ready") && a.session.as_ref().unwrap().chat.iter().filter(|l| l.text.contains("advert ready")).count() == 3).await;
+    let v = a.session.as_ref().unwrap();
+    assert_eq!(v.state.scenes[0].camera, admint::domain::CameraMove::PanRight);
+    assert!(v.run_ended_ms.is_some_and(|e| e >= started), "the clock stopped with the run");
     std::fs::remove_dir_all(std::path::Path::new("admint-out").join(&id)).ok();
 }
 

@@ -99,7 +99,20 @@ impl Store {
         let open_err = |e: std::io::Error| StoreError::Open { path: data_dir.display().to_string(), message: e.to_string() };
         std::fs::create_dir_all(data_dir).map_err(open_err)?;
         let journal = Journal::open(data_dir).map_err(open_err)?;
-        let sled = match open_sled(&path) {
+        // A lock held a moment longer (a process just exiting, sled's flusher thread
+        // letting go after a drop) is waited out for up to 1.5 s; a real holder is
+        // reported then, not waited for.
+        let mut opened = open_sled(&path);
+        for _ in 0..15 {
+            match &opened {
+                Err(e) if is_lock_error(e) => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    opened = open_sled(&path);
+                }
+                _ => break,
+            }
+        }
+        let sled = match opened {
             Ok(db) => Ok(db),
             Err(e) if is_lock_error(&e) => return Err(StoreError::Locked { path: path.display().to_string() }),
             Err(e) => {

@@ -9,8 +9,7 @@ use crate::tui::action::{Action, Effect};
 impl App {
     pub(super) fn start_run(&mut self, id: String) -> Vec<Effect> {
         if let Some(v) = self.session.as_mut() {
-            v.run = RunState::Running;
-            v.run_started_ms = Some(crate::domain::now_ms());
+            v.begin_run(crate::domain::now_ms());
         }
         vec![Effect::StartRun(id)]
     }
@@ -83,7 +82,7 @@ impl App {
     pub(super) fn run_finished(&mut self, session: String, result: Result<String, String>) -> Vec<Effect> {
         let mut effects = vec![];
         if let Some(v) = self.session.as_mut().filter(|v| v.id == session) {
-            v.run = RunState::Idle;
+            v.end_run(crate::domain::now_ms());
             v.live.clear();
             match result {
                 Ok(msg) => v.chat.push(ChatLine { who: Who::Good, text: msg, badge: None, image: None }),
@@ -146,6 +145,10 @@ impl App {
                     };
                     let id = v.id.clone();
                     let n = cmds.len();
+                    if n > 0 {
+                        // The last command runs the session on: busy from now.
+                        v.begin_run(crate::domain::now_ms());
+                    }
                     cmds.into_iter()
                         .enumerate()
                         .map(|(i, cmd)| Effect::Command { session: id.clone(), cmd, then_run: i + 1 == n })
@@ -158,7 +161,7 @@ impl App {
     /// A session typed in the prompt was created and runs.
     pub(super) fn created(&mut self, session: String) -> Vec<Effect> {
         let mut v = SessionView::new(session.clone());
-        v.run = RunState::Running;
+        v.begin_run(crate::domain::now_ms());
         self.session = Some(v);
         self.screen = Screen::Session;
         vec![]

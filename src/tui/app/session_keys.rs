@@ -22,7 +22,7 @@ impl App {
             }
             RunState::Idle => {
                 if then_run {
-                    v.run = RunState::Running;
+                    v.begin_run(crate::domain::now_ms());
                 }
                 vec![Effect::Command { session: v.id.clone(), cmd, then_run }]
             }

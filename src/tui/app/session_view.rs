@@ -52,7 +52,12 @@ pub struct SessionView {
     pub live: HashMap<Task, f32>,
     pub run: RunState,
     pub stage_started_ms: HashMap<Stage, u64>,
+    /// When this UI's current (or last) run began and ended: the elapsed clock.
     pub run_started_ms: Option<u64>,
+    pub run_ended_ms: Option<u64>,
+    /// When each clip of the current run finished (for the ETA: throughput, which
+    /// already counts the clips rendered side by side).
+    pub clips_done_ms: Vec<u64>,
 }
 
 impl SessionView {
@@ -68,7 +73,56 @@ impl SessionView {
             run: RunState::Idle,
             stage_started_ms: HashMap::new(),
             run_started_ms: None,
+            run_ended_ms: None,
+            clips_done_ms: vec![],
         }
+    }
+
+    /// Every run, however started (keys, a typed intent, `:resume`, reopening), goes
+    /// through here: busy, with its own clock.
+    pub fn begin_run(&mut self, now_ms: u64) {
+        self.run = RunState::Running;
+        self.run_started_ms = Some(now_ms);
+        self.run_ended_ms = None;
+        self.clips_done_ms.clear();
+    }
+
+    /// The run ended: idle, the clock stops.
+    pub fn end_run(&mut self, now_ms: u64) {
+        self.run = RunState::Idle;
+        if self.run_started_ms.is_some() {
+            self.run_ended_ms = Some(now_ms);
+        }
+    }
+
+    /// Seconds the current run has taken (frozen once it ended).
+    pub fn elapsed_s(&self, now_ms: u64) -> Option<u64> {
+        let start = self.run_started_ms?;
+        Some(self.run_ended_ms.unwrap_or(now_ms).saturating_sub(start) / 1000)
+    }
+
+    /// Seconds until the clips are done, from this run's throughput: clips finished per
+    /// second since the first clip of the run could start, with the partly rendered ones
+    /// counted by their progress. `None` until a clip of this run has finished.
+    pub fn clips_eta_s(&self, now_ms: u64) -> Option<u64> {
+        if self.run != RunState::Running || self.clips_done_ms.is_empty() {
+            return None;
+        }
+        let total = self.state.scenes.len();
+        let done = self.state.scenes.iter().filter(|s| self.state.clips.contains_key(&s.id)).count();
+        if done >= total {
+            return None;
+        }
+        let since = self.run_started_ms?.max(self.stage_started_ms.get(&Stage::Clips).copied().unwrap_or(0));
+        let secs = now_ms.saturating_sub(since) as f64 / 1000.0;
+        let in_flight: f64 = self.live.iter().filter(|(t, _)| matches!(t, Task::Clip(_))).map(|(_, f)| *f as f64).sum();
+        let finished = self.clips_done_ms.len() as f64 + in_flight;
+        if secs <= 0.0 || finished <= 0.0 {
+            return None;
+        }
+        let rate = finished / secs;
+        let left = (total - done) as f64 - in_flight;
+        Some((left.max(0.0) / rate).round() as u64)
     }
 
     /// Fold one event into the view and add its chat message.
@@ -76,6 +130,9 @@ impl SessionView {
         self.state.apply(env);
         if let Event::StageStarted { stage } = &env.event {
             self.stage_started_ms.insert(*stage, env.at_ms);
+        }
+        if let (Event::ClipRendered { .. }, RunState::Running) = (&env.event, &self.run) {
+            self.clips_done_ms.push(env.at_ms);
         }
         let Some(text) = describe_event(&env.event, &self.state) else { return };
         let mut line = ChatLine::system(text);
@@ -106,3 +163,42 @@ impl SessionView {
     }
 }
 
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+    use crate::domain::{Clip, Scene, EVENT_VERSION};
+
+    fn scene(id: u32) -> Scene {
+        Scene { id, description: "d".into(), duration_s: 3.0, shot_type: "wide".into(), camera: Default::default(), motion_intensity: 0.5, on_screen_text: String::new(), voiceover: String::new(), transition: Default::default() }
+    }
+
+    fn clip(id: u32) -> Event {
+        Event::ClipRendered { clip: Clip { scene_id: id, video: crate::domain::AssetId { sha256: "0".repeat(64), ext: "mp4".into() }, duration_s: 3.0, width: 16, height: 16, fps: 30, provider: "p".into(), key: format!("k{id}"), cached: false, has_audio: false } }
+    }
+
+    fn feed(v: &mut SessionView, at_ms: u64, event: Event) {
+        let seq = v.state.last_seq + 1;
+        v.apply(&EventEnvelope { v: EVENT_VERSION, seq, at_ms, event });
+    }
+
+    #[test]
+    fn the_eta_comes_from_this_runs_throughput_and_the_clock_stops_with_the_run() {
+        let mut v = SessionView::new("s".into());
+        feed(&mut v, 0, Event::ScenesDrafted { scenes: (1..=4).map(scene).collect(), revision: 1, provider: String::new() });
+        feed(&mut v, 0, Event::StageStarted { stage: Stage::Clips });
+        // An earlier run rendered two clips, slowly, and stopped.
+        v.begin_run(0);
+        feed(&mut v, 60_000, clip(1));
+        feed(&mut v, 60_000, clip(2));
+        v.end_run(61_000);
+        assert_eq!(v.elapsed_s(500_000), Some(61), "an idle session's clock does not run");
+        // The resumed run renders two at once: one is done after 10 s, the other half-way.
+        v.begin_run(100_000);
+        v.live.insert(Task::Clip(4), 0.5);
+        feed(&mut v, 110_000, clip(3));
+        // 1.5 clips in 10 s; 0.5 of a clip left: about 3 s, not counted from the first run.
+        assert_eq!(v.clips_eta_s(110_000), Some(3));
+        assert_eq!(v.elapsed_s(110_000), Some(10));
+    }
+}

@@ -270,14 +270,8 @@ pub fn progress(app: &App, f: &mut Frame, area: Rect) {
     let clip_total = s.scenes.len();
     let clip_done = s.scenes.iter().filter(|sc| s.clips.contains_key(&sc.id)).count();
     let now = app.now_ms.max(s.updated_at_ms);
-    let elapsed = v.run_started_ms.map(|st| now.saturating_sub(st) / 1000);
-    let eta = match (v.stage_started_ms.get(&Stage::Clips), clip_done) {
-        (Some(st), d) if d > 0 && d < clip_total && v.run == RunState::Running => {
-            let per = now.saturating_sub(*st) as f64 / d as f64;
-            Some(((clip_total - d) as f64 * per / 1000.0) as u64)
-        }
-        _ => None,
-    };
+    let elapsed = v.elapsed_s(now);
+    let eta = v.clips_eta_s(now);
     let cost = s.total_cost();
     let budget = s.brief.as_ref().and_then(|b| b.budget_usd);
     let mut head = format!("clips {clip_done}/{clip_total}");
