@@ -227,3 +227,30 @@ fn hostile_text_never_puts_a_control_character_in_a_cell() {
         }
     }
 }
+
+fn row(t: &Terminal<TestBackend>, y: u16) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>()
+}
+
+/// At every size, in every panel: the hint bar ends with `? help` and still has `quit`,
+/// the header shows every stage, and a long status never pushes them off.
+#[test]
+fn the_hint_bar_and_the_header_fit_every_width() {
+    for (w, h) in [(200, 60), (120, 35), (80, 24), (60, 18)] {
+        for focus in [Focus::Input, Focus::Chat, Focus::Scenes, Focus::Progress, Focus::Quality] {
+            let mut a = with_session(app(false), "clips", RunState::Running);
+            a.focus = focus;
+            a.status = "unknown command ':frobnicate the whole advert please': try resume ID, export DIR, theme NAME".into();
+            let t = render(&a, w, h);
+            let hints = row(&t, h - 1);
+            assert!(hints.trim_end().ends_with("help"), "{w}x{h} {focus:?}: {hints:?}");
+            assert!(hints.contains(" quit"), "{w}x{h} {focus:?}: {hints:?}");
+            let header = row(&t, 0);
+            assert!(header.contains("comp") && header.contains("scor"), "{w}x{h}: the last stages are shown: {header:?}");
+        }
+        let t = render(&app(false), w, h);
+        let hints = row(&t, h - 1);
+        assert!(hints.trim_end().ends_with("help") && hints.contains(" quit"), "{w}x{h} sessions: {hints:?}");
+    }
+}

@@ -344,14 +344,17 @@ impl Keymap {
     }
 
     /// (keys, description) for the hint bar: the panel's own commands, then essentials.
-    pub fn hints(&self, ctx: Ctx) -> Vec<(String, &'static str)> {
-        let mut out: Vec<(String, &'static str)> = self
+    /// The hint bar's keys for a panel, most important first: the panel's own, then
+    /// Tab; `q quit` and `? help` (always last) are the essential ones (`true`), shown
+    /// whatever the width.
+    pub fn hints(&self, ctx: Ctx) -> Vec<(String, &'static str, bool)> {
+        let mut out: Vec<(String, &'static str, bool)> = self
             .bindings
             .iter()
             .filter(|b| b.ctx == ctx && !matches!(b.cmd, Cmd::Up | Cmd::Down))
-            .map(|b| (b.keys.first().map(|k| k.to_string()).unwrap_or_default(), b.cmd.describe()))
+            .map(|b| (b.keys.first().map(|k| k.to_string()).unwrap_or_default(), b.cmd.describe(), false))
             .collect();
-        for cmd in [Cmd::FocusNext, Cmd::Help, Cmd::Quit] {
+        for cmd in [Cmd::FocusNext, Cmd::Quit, Cmd::Help] {
             // In the prompt, plain characters type: show a key that works there.
             let key = self
                 .bindings
@@ -360,7 +363,7 @@ impl Keymap {
                 .and_then(|b| b.keys.iter().find(|k| ctx != Ctx::Input || !matches!(k.code, KeyCode::Char(_)) || k.mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)))
                 .map(|k| k.to_string());
             if let Some(k) = key {
-                out.push((k, cmd.describe()));
+                out.push((k, cmd.describe(), cmd != Cmd::FocusNext));
             }
         }
         out
@@ -404,7 +407,7 @@ mod tests {
         let km = Keymap::load(dir.path()).unwrap();
         assert_eq!(km.lookup(Ctx::Scenes, &key(KeyCode::Char('i'), KeyModifiers::NONE)), Some(Cmd::EditText));
         assert_eq!(km.lookup(Ctx::Scenes, &key(KeyCode::Char('e'), KeyModifiers::NONE)), None);
-        assert!(km.hints(Ctx::Scenes).iter().any(|(k, d)| k == "i" && *d == "edit on-screen text"));
+        assert!(km.hints(Ctx::Scenes).iter().any(|(k, d, _)| k == "i" && *d == "edit on-screen text"));
         std::fs::write(dir.path().join("keymap.toml"), "[scenes]\nedit_text = [\"ctrl-nope\"]\n").unwrap();
         assert!(Keymap::load(dir.path()).is_err());
         std::fs::write(dir.path().join("keymap.toml"), b"[scenes]\nedit_text = [\"\xff\"]\n").unwrap();

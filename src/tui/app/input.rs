@@ -45,6 +45,9 @@ impl App {
         if k.kind != crossterm::event::KeyEventKind::Press {
             return vec![];
         }
+        // A message lasts until the next key: it never outlives its cause.
+        self.status.clear();
+        self.status_is_error = true;
         if self.popup.is_some() {
             return self.on_popup_key(k);
         }

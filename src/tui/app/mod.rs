@@ -76,7 +76,9 @@ pub struct App {
     /// Quality colour thresholds on the 0..100 scale: (good, acceptable).
     pub thresholds: (f64, f64),
     pub size: (u16, u16),
+    /// The one-line message in the hint bar, until the next key; an error or not.
     pub status: String,
+    pub status_is_error: bool,
     pub now_ms: u64,
     pub images: bool,
     /// Preview shown instead of the chat (scene keyframe or chat image).
@@ -116,6 +118,7 @@ impl App {
             thresholds: (80.0, 60.0),
             size: (80, 24),
             status: String::new(),
+            status_is_error: true,
             now_ms: 0,
             images,
             preview: None,
@@ -186,6 +189,7 @@ impl App {
             }
             Action::Info(m) => {
                 self.status = m;
+                self.status_is_error = false;
                 vec![]
             }
             Action::PreviewReady => vec![],

@@ -118,34 +118,63 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
     match &app.session {
         None => spans.push(Span::styled("· new advert", t.muted)),
         Some(v) => {
+            // The stages always fit: full names, else their first four letters; the
+            // title takes what is left.
+            let stages: Vec<(String, &str, Style)> = Stage::ALL
+                .iter()
+                .map(|s| {
+                    let (mark, style) = if v.state.stages_completed.contains(s) {
+                        ("✓", t.good)
+                    } else if v.state.stages_started.contains(s) {
+                        ("●", t.accent)
+                    } else {
+                        ("", t.muted)
+                    };
+                    (s.id().to_string(), mark, style)
+                })
+                .collect();
+            let width = |short: bool| stages.iter().map(|(n, m, _)| if short { n.chars().take(4).count() } else { n.chars().count() } + m.chars().count() + 3).sum::<usize>();
+            let room = (area.width as usize).saturating_sub(8);
+            let short = width(false) + 12 > room;
             let title = v.state.brief.as_ref().map(|b| b.title()).unwrap_or_else(|| v.id.clone());
+            let title = crate::text::clip_for_terminal(&title, room.saturating_sub(width(short) + 3).max(4));
             spans.push(Span::styled(format!("· {title} "), t.base));
-            for (i, s) in Stage::ALL.iter().enumerate() {
+            for (i, (name, mark, style)) in stages.into_iter().enumerate() {
                 if i > 0 {
                     spans.push(Span::styled(" › ", t.muted));
                 }
-                let (mark, style) = if v.state.stages_completed.contains(s) {
-                    ("✓", t.good)
-                } else if v.state.stages_started.contains(s) {
-                    ("●", t.accent)
-                } else {
-                    ("", t.muted)
-                };
-                spans.push(Span::styled(format!("{}{mark}", s.id()), style));
+                let name: String = if short { name.chars().take(4).collect() } else { name };
+                spans.push(Span::styled(format!("{name}{mark}"), style));
             }
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The status message and the focused panel's keys.
+/// The status message and the focused panel's keys, fitted to the width: the status
+/// takes at most half of it, the essential keys (`q quit`, `? help`, last) are always
+/// shown, and the panel's keys fill what is left in order of importance.
 pub(super) fn hints(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
+    let width = area.width as usize;
     let mut spans = Vec::new();
+    let mut used = 0;
     if !app.status.is_empty() {
-        spans.push(Span::styled(format!(" {} ", app.status), t.error));
+        let status = crate::text::clip_for_terminal(&app.status, (width / 2).max(8).saturating_sub(2));
+        used += status.chars().count() + 2;
+        spans.push(Span::styled(format!(" {status} "), if app.status_is_error { t.error } else { t.good }));
     }
-    for (k, d) in app.keymap.hints(app.ctx()) {
+    let all = app.keymap.hints(app.ctx());
+    let cost = |k: &str, d: &str| k.chars().count() + d.chars().count() + 3;
+    let essential: usize = all.iter().filter(|h| h.2).map(|(k, d, _)| cost(k, d)).sum();
+    let mut room = width.saturating_sub(used + essential);
+    for (k, d, must) in all {
+        if !must {
+            if cost(&k, d) > room {
+                continue;
+            }
+            room -= cost(&k, d);
+        }
         spans.push(Span::styled(format!(" {k}"), t.accent));
         spans.push(Span::styled(format!(" {d} "), t.muted));
     }
