@@ -136,12 +136,16 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             let width = |short: bool| stages.iter().map(|(n, m, _)| if short { n.chars().take(4).count() } else { n.chars().count() } + m.chars().count() + 3).sum::<usize>();
             let room = (area.width as usize).saturating_sub(8);
             let short = width(false) + 12 > room;
+            // Narrower still: no spaces around the separators.
+            let tight = short && width(true) + 8 > room;
+            let sep = if tight { "›" } else { " › " };
+            let width = |short: bool| width(short) - if tight { 2 * stages.len() } else { 0 };
             let title = v.state.brief.as_ref().map(|b| b.title()).unwrap_or_else(|| v.id.clone());
             let title = crate::text::clip_for_terminal(&title, room.saturating_sub(width(short) + 3).max(4));
             spans.push(Span::styled(format!("· {title} "), t.base));
             for (i, (name, mark, style)) in stages.into_iter().enumerate() {
                 if i > 0 {
-                    spans.push(Span::styled(" › ", t.muted));
+                    spans.push(Span::styled(sep, t.muted));
                 }
                 let name: String = if short { name.chars().take(4).collect() } else { name };
                 spans.push(Span::styled(format!("{name}{mark}"), style));
