@@ -175,3 +175,41 @@ fn thumbnails_are_half_block_text_in_the_chat() {
     let after = admint::tui::view::chat_lines(&a, a.session.as_ref().unwrap(), 60);
     assert_eq!(after.len(), before - 1 + 4, "the marker line is replaced by the 4 thumbnail rows");
 }
+
+#[test]
+fn unreadable_fields_and_empty_prompts_are_said_and_drafts_stay_with_their_session() {
+    let mut a = app();
+    a.update(key('n'));
+    assert!(a.update(code(KeyCode::Enter)).is_empty());
+    assert!(a.status.contains("describe the advert"), "Enter on an empty prompt says why: {:?}", a.status);
+    for c in "pink shoes".chars() {
+        a.update(key(c));
+    }
+    a.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)));
+    for c in "duration: fifteen".chars() {
+        a.update(key(c));
+    }
+    assert!(a.update(code(KeyCode::Enter)).is_empty(), "nothing is created");
+    assert!(a.status.contains("'fifteen' is not a number of seconds"), "{:?}", a.status);
+    assert_eq!(a.input.lines(), ["pink shoes", "duration: fifteen"], "the text stays to be fixed");
+    // A brief the pipeline refuses comes back to the prompt too.
+    a.input = admint::tui::app::new_input();
+    for c in "x".chars() {
+        a.update(key(c));
+    }
+    assert_eq!(a.update(code(KeyCode::Enter)), vec![Effect::CreateSession { text: "x".into() }]);
+    a.update(Action::Error("the prompt is too short".into()));
+    assert_eq!(a.input.lines(), ["x"]);
+    // Esc to the sessions list: the unsent text is this new advert's draft; another
+    // session opened does not get it; the new advert does.
+    a.update(code(KeyCode::Esc));
+    assert_eq!(a.screen, Screen::Sessions);
+    let mut state = admint::domain::SessionState::default();
+    state.id = "20261130-000000-aaaaaa".into();
+    a.update(Action::SessionOpened { state: Box::new(state), events: vec![] });
+    assert_eq!(a.input.lines(), [""], "another session's prompt is empty");
+    a.update(Action::RunFinished { session: "20261130-000000-aaaaaa".into(), result: Ok("paused".into()) });
+    a.update(code(KeyCode::Esc));
+    a.update(key('n'));
+    assert_eq!(a.input.lines(), ["x"], "the draft is back with the new advert");
+}

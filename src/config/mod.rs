@@ -8,7 +8,7 @@ mod settings;
 mod templates;
 
 pub use backends::*;
-pub use paths::Paths;
+pub use paths::{expand_user, Paths};
 pub use resources::{render_template, sample_prompt_vars, PromptError, Resources, MEDIA_PROMPT_NAMES, PROMPT_NAMES};
 pub use settings::*;
 pub use templates::*;

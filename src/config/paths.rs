@@ -39,6 +39,52 @@ fn from_env(var: &str) -> Option<PathBuf> {
     env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
+/// A path typed by a person, read as a shell would: a leading `~` (or `~/…`) is the home
+/// folder, `$VAR` and `${VAR}` are the environment's values. An unset variable is an
+/// error, not an empty string (`:export $OUT` must not write to `/`).
+pub fn expand_user(text: &str) -> Result<PathBuf, String> {
+    let text = text.trim();
+    let mut out = String::new();
+    let rest = if text == "~" || text.starts_with("~/") {
+        out.push_str(&home().display().to_string());
+        &text[1..]
+    } else {
+        text
+    };
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        let braced = chars.peek() == Some(&'{');
+        if braced {
+            chars.next();
+        }
+        let mut name = String::new();
+        while let Some(&n) = chars.peek() {
+            if n.is_ascii_alphanumeric() || n == '_' {
+                name.push(n);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if braced && chars.next() != Some('}') {
+            return Err(format!("{text}: '${{' without its '}}'"));
+        }
+        if name.is_empty() {
+            out.push('$');
+            continue;
+        }
+        match env::var(&name) {
+            Ok(v) => out.push_str(&v),
+            Err(_) => return Err(format!("{text}: the environment variable {name} is not set")),
+        }
+    }
+    Ok(PathBuf::from(out))
+}
+
 impl Paths {
     pub fn from_env() -> Paths {
         let named = from_env("ADMINT_CONFIG");
@@ -65,5 +111,23 @@ impl Paths {
             data_dir: root.join("data"),
             state_dir: root.join("state"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_paths_expand_like_a_shell() {
+        let home = home().display().to_string();
+        assert_eq!(expand_user("~/x").unwrap(), PathBuf::from(format!("{home}/x")));
+        assert_eq!(expand_user("~").unwrap(), PathBuf::from(&home));
+        assert_eq!(expand_user("a/~b").unwrap(), PathBuf::from("a/~b"));
+        std::env::set_var("ADMINT_TEST_EXPAND", "/tmp/out");
+        assert_eq!(expand_user("$ADMINT_TEST_EXPAND/v1").unwrap(), PathBuf::from("/tmp/out/v1"));
+        assert_eq!(expand_user("${ADMINT_TEST_EXPAND}x").unwrap(), PathBuf::from("/tmp/outx"));
+        assert!(expand_user("$ADMINT_TEST_NEVER_SET/x").unwrap_err().contains("ADMINT_TEST_NEVER_SET is not set"));
+        assert_eq!(expand_user("cost$").unwrap(), PathBuf::from("cost$"));
     }
 }

@@ -167,7 +167,7 @@ impl BriefInput {
     pub fn validate(&self, resources: &Resources) -> Result<(Brief, BriefFiles), PipelineError> {
         let prompt = self.prompt.as_deref().unwrap_or("").trim().to_string();
         if prompt.is_empty() {
-            return Err(bad("the prompt is empty: describe the product and the advert, e.g. --prompt \"pink running shoes for Gen Z runners\"".into()));
+            return Err(bad("the prompt is empty: describe the product and the advert, e.g. \"pink running shoes for Gen Z runners\"".into()));
         }
         // A NUL byte would end up in storyboard.md and every tool reading it.
         for (what, v) in [("prompt", Some(&prompt)), ("product name", self.product_name.as_ref()), ("call to action", self.call_to_action.as_ref()), ("audience", self.audience.as_ref()), ("tone", self.tone.as_ref())] {

@@ -174,7 +174,10 @@ impl Runtime {
     /// Create a session from a brief typed in the prompt, then run it.
     fn create_session(&mut self, text: String) {
         let ui = self.ui.clone();
-        let input = super::app::brief_from_text(&text);
+        let input = match super::app::brief_from_text(&text) {
+            Ok(input) => input,
+            Err(e) => return self.send(Action::Error(e)),
+        };
         match input.validate(&self.pipeline.resources).and_then(|v| v.1.probe(&self.pipeline.ffmpeg).map(|()| v)) {
             Err(e) => self.send(Action::Error(e.to_string())),
             Ok((mut brief, files)) => {

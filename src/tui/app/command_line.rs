@@ -61,35 +61,51 @@ pub fn verb_summary(sep: &str) -> String {
         .join(sep)
 }
 
-/// The verb a line names, when it has what the verb needs.
-fn parse(line: &str) -> Option<(Verb, &str)> {
+/// The verb a line names, when it has what the verb needs; else what is wrong.
+fn parse(line: &str) -> Result<(Verb, &str), String> {
     let (name, arg) = line.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((line, ""));
-    let spec = VERBS.iter().find(|v| v.names.contains(&name))?;
+    let Some(spec) = VERBS.iter().find(|v| v.names.contains(&name)) else {
+        return Err(format!("unknown command ':{line}': try {}", verb_summary(", ")));
+    };
     match spec.arg {
-        Arg::Required(_) if arg.is_empty() => None,
-        _ => Some((spec.verb, arg)),
+        Arg::Required(what) if arg.is_empty() => Err(match spec.verb {
+            Verb::Theme => format!(":theme needs a {what}: {}", crate::tui::theme::Theme::names().join(", ")),
+            Verb::Look => format!(":look needs a {what}: natural, warm, cool, teal-orange, punchy, soft, mono, vintage, or a .cube file"),
+            Verb::Export => format!(":export needs a {what}, e.g. :export ~/Desktop/advert"),
+            Verb::Resume => ":resume needs a session's id (the sessions list shows them: :sessions)".to_string(),
+            _ => format!(":{name} needs {what}"),
+        }),
+        _ => Ok((spec.verb, arg)),
     }
 }
 
 impl App {
     pub(super) fn run_command_line(&mut self, line: &str) -> Vec<Effect> {
-        let Some((verb, arg)) = parse(line) else {
-            self.status = format!("unknown command ':{line}': try {}", verb_summary(", "));
-            return vec![];
+        let (verb, arg) = match parse(line) {
+            Ok(v) => v,
+            Err(e) => {
+                self.status = e;
+                return vec![];
+            }
         };
         match verb {
             Verb::Quit => self.command(Cmd::Quit),
             Verb::Resume => vec![Effect::OpenSession(arg.to_string())],
             Verb::Sessions => {
-                self.screen = Screen::Sessions;
-                if !self.is_running() {
-                    self.session = None;
+                if self.is_running() {
+                    self.screen = Screen::Sessions;
+                } else {
+                    self.leave_session();
                 }
                 vec![Effect::LoadSessions]
             }
-            Verb::Export => match &self.session {
-                Some(v) => vec![Effect::Export { session: v.id.clone(), dir: arg.to_string() }],
-                None => {
+            Verb::Export => match (&self.session, crate::config::expand_user(arg)) {
+                (Some(v), Ok(dir)) => vec![Effect::Export { session: v.id.clone(), dir: dir.display().to_string() }],
+                (Some(_), Err(e)) => {
+                    self.status = e;
+                    vec![]
+                }
+                (None, _) => {
                     self.status = "open a session first".into();
                     vec![]
                 }
@@ -135,10 +151,11 @@ mod tests {
     #[test]
     fn the_summary_and_the_parser_come_from_one_table() {
         assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · look NAME · budget USD · sessions · quit");
-        assert_eq!(parse("open 2026-x"), Some((Verb::Resume, "2026-x")));
-        assert_eq!(parse("resume"), None, "resume needs an id");
-        assert_eq!(parse("budget"), Some((Verb::Budget, "")));
-        assert_eq!(parse("ls"), Some((Verb::Sessions, "")));
-        assert_eq!(parse("foo"), None);
+        assert_eq!(parse("open 2026-x"), Ok((Verb::Resume, "2026-x")));
+        assert!(parse("resume").unwrap_err().starts_with(":resume needs a session's id"), "resume needs an id");
+        assert_eq!(parse("budget"), Ok((Verb::Budget, "")));
+        assert_eq!(parse("ls"), Ok((Verb::Sessions, "")));
+        assert!(parse("foo").unwrap_err().starts_with("unknown command ':foo'"));
+        assert_eq!(parse("theme"), Err(":theme needs a NAME: dark, light, high-contrast".into()));
     }
 }

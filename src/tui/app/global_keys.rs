@@ -46,8 +46,7 @@ impl App {
                     return vec![];
                 }
                 if self.screen == Screen::Session && !self.is_running() {
-                    self.screen = Screen::Sessions;
-                    self.session = None;
+                    self.leave_session();
                     return vec![Effect::LoadSessions];
                 }
                 vec![]
@@ -74,6 +73,7 @@ impl App {
             Cmd::Refresh => return vec![Effect::LoadSessions],
             Cmd::NewSession => {
                 self.session = None;
+                self.restore_draft("");
                 self.screen = Screen::Session;
                 self.focus = Focus::Input;
             }

@@ -16,17 +16,30 @@ pub fn new_input() -> TextArea<'static> {
 }
 
 /// Brief fields the user may put on their own lines: `name: …`, `cta: …`, `aspect: …`,
-/// `duration: …`, `framework: …`, `template: …`; the rest is the prompt.
-pub fn brief_from_text(text: &str) -> crate::pipeline::BriefInput {
+/// `duration: …`, `framework: …`, `template: …`, `image: ~/shoe.png`, …; the rest is the
+/// prompt. A field whose value cannot be read is an error, never silently dropped.
+pub fn brief_from_text(text: &str) -> Result<crate::pipeline::BriefInput, String> {
     let mut b = crate::pipeline::BriefInput::default();
     let mut prompt = Vec::new();
+    let path = |v: &str| crate::config::expand_user(v);
     for line in text.lines() {
         let (k, v) = line.split_once(':').map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())).unwrap_or_default();
         match k.as_str() {
             "name" | "product" | "product name" => b.product_name = Some(v),
             "cta" | "call to action" => b.call_to_action = Some(v),
             "aspect" => b.aspect = Some(v),
-            "duration" => b.duration_s = v.trim_end_matches(['s', ' ']).parse().ok(),
+            "duration" => {
+                let n = v.trim_end_matches(|c: char| c == 's' || c.is_whitespace()).trim_end_matches("second").trim();
+                b.duration_s = Some(n.parse().map_err(|_| format!("duration '{v}' is not a number of seconds: write e.g. duration: 15"))?);
+            }
+            "image" | "product image" | "photo" => b.product_images.push(path(&v)?),
+            "logo" => b.logo = Some(path(&v)?),
+            "music" => b.music = Some(path(&v)?),
+            "voice" => b.voice = Some(v),
+            "captions" => b.captions = Some(v),
+            "url" | "link" => b.url = Some(v),
+            "price" => b.price = Some(v),
+            "typeface" | "font" => b.typeface = Some(v),
             "framework" => b.framework = Some(v),
             "template" => b.template = Some(v),
             "tone" => b.tone = Some(v),
@@ -37,7 +50,7 @@ pub fn brief_from_text(text: &str) -> crate::pipeline::BriefInput {
         }
     }
     b.prompt = Some(prompt.join(" ").trim().to_string());
-    b
+    Ok(b)
 }
 
 impl App {
@@ -103,7 +116,19 @@ impl App {
     pub(super) fn send(&mut self) -> Vec<Effect> {
         let text = self.input.lines().join("\n").trim().to_string();
         if text.is_empty() {
+            self.status = match self.session.as_ref().map(|v| &v.run) {
+                None => "describe the advert first, e.g. pink running shoes for Gen Z runners (Alt-Enter for a new line: duration: 15)".into(),
+                Some(RunState::AtGate(_)) => "type an answer: approve, regenerate, or what to change".into(),
+                Some(_) => "type feedback or an edit, e.g. edit scene 2 camera: pan-right".into(),
+            };
             return vec![];
+        }
+        if self.session.is_none() {
+            // Fields that cannot be read are said now, and the text stays to be fixed.
+            if let Err(e) = brief_from_text(&text) {
+                self.status = e;
+                return vec![];
+            }
         }
         self.history.push(text.clone());
         self.history_pos = None;
@@ -111,6 +136,7 @@ impl App {
         match self.session.as_mut() {
             None => {
                 self.screen = Screen::Session;
+                self.pending_brief = Some(text.clone());
                 vec![Effect::CreateSession { text }]
             }
             Some(v) => {

@@ -87,6 +87,10 @@ pub struct App {
     pub thumbs: HashMap<AssetId, Vec<ratatui::text::Line<'static>>>,
     pub dirty: bool,
     pub quitting: bool,
+    /// A brief sent to be created: put back in the prompt if it is refused.
+    pub pending_brief: Option<String>,
+    /// Unsent prompt text, by session id ("" for a new advert): it stays with its session.
+    pub drafts: HashMap<String, String>,
 }
 
 /// What a typed answer is answered against when no run waits at a gate.
@@ -125,7 +129,38 @@ impl App {
             thumbs: HashMap::new(),
             dirty: true,
             quitting: false,
+            pending_brief: None,
+            drafts: HashMap::new(),
         }
+    }
+
+    /// Leave the open session (or the new advert) for the sessions list; unsent text is
+    /// kept as that session's draft.
+    pub(super) fn leave_session(&mut self) {
+        let id = self.session.as_ref().map(|v| v.id.clone()).unwrap_or_default();
+        let text = self.input.lines().join("\n");
+        if text.trim().is_empty() {
+            self.drafts.remove(&id);
+        } else {
+            self.drafts.insert(id, text);
+        }
+        self.input = new_input();
+        self.session = None;
+        self.screen = Screen::Sessions;
+    }
+
+    /// Show session `id` (or the new advert, ""): its draft comes back to the prompt.
+    pub(super) fn restore_draft(&mut self, id: &str) {
+        self.input = match self.drafts.remove(id) {
+            Some(text) => {
+                let mut t = TextArea::new(text.lines().map(str::to_string).collect());
+                t.set_placeholder_text(new_input().placeholder_text());
+                t.move_cursor(ratatui_textarea::CursorMove::Bottom);
+                t.move_cursor(ratatui_textarea::CursorMove::End);
+                t
+            }
+            None => new_input(),
+        };
     }
 
     pub fn ctx(&self) -> Ctx {
@@ -181,6 +216,13 @@ impl App {
             Action::Interpreted { session, result } => self.interpreted(session, result),
             Action::Created { session } => self.created(session),
             Action::Error(m) => {
+                if let (None, Some(text)) = (&self.session, self.pending_brief.take()) {
+                    // The brief was refused: the text comes back to be fixed, not lost.
+                    self.input = TextArea::new(text.lines().map(str::to_string).collect());
+                    self.input.move_cursor(ratatui_textarea::CursorMove::Bottom);
+                    self.input.move_cursor(ratatui_textarea::CursorMove::End);
+                    self.focus = Focus::Input;
+                }
                 match self.session.as_mut().filter(|_| self.screen == Screen::Session) {
                     Some(v) => v.chat.push(ChatLine { who: Who::Error, text: m, badge: None, image: None }),
                     None => self.status = m,

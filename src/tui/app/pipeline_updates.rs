@@ -110,6 +110,9 @@ impl App {
         v.chat.push(ChatLine::system(format!("status: {status}")));
         let resumable = status != "done";
         let id = v.id.clone();
+        if self.session.as_ref().is_some_and(|o| o.id != id) || self.screen == Screen::Sessions {
+            self.restore_draft(&id);
+        }
         self.session = Some(v);
         self.screen = Screen::Session;
         self.focus = Focus::Input;
@@ -163,6 +166,7 @@ impl App {
         let mut v = SessionView::new(session.clone());
         v.begin_run(crate::domain::now_ms());
         self.session = Some(v);
+        self.pending_brief = None;
         self.screen = Screen::Session;
         vec![]
     }
