@@ -213,3 +213,35 @@ fn unreadable_fields_and_empty_prompts_are_said_and_drafts_stay_with_their_sessi
     a.update(key('n'));
     assert_eq!(a.input.lines(), ["x"], "the draft is back with the new advert");
 }
+
+#[test]
+fn approving_quitting_and_stopping_say_what_happens() {
+    use admint::tui::app::{Popup, SessionView};
+    let ctrl = |c: char| Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    let mut a = app();
+    let mut v = SessionView::new("20261130-000000-bbbbbb".into());
+    v.begin_run(1);
+    a.session = Some(v);
+    a.screen = Screen::Session;
+    a.focus = Focus::Scenes;
+    // `A` before the scenes exist is not dropped silently.
+    assert!(a.update(key('A')).is_empty());
+    assert!(a.status.contains("nothing to approve yet"), "{:?}", a.status);
+    // Ctrl-C while anything runs (compose, scoring, clips) asks first.
+    assert!(a.update(ctrl('c')).is_empty());
+    assert!(matches!(a.popup, Some(Popup::ConfirmQuit)));
+    a.update(key('n'));
+    assert!(a.popup.is_none() && !a.quitting);
+    // Ctrl-S stops; the end of the run is said as a stop with the in-app way on.
+    assert_eq!(a.update(ctrl('s')), vec![Effect::Stop]);
+    a.update(Action::RunFinished { session: "20261130-000000-bbbbbb".into(), result: Err("interrupted; continue with `admint resume 20261130-000000-bbbbbb`".into()) });
+    let last = &a.session.as_ref().unwrap().chat.last().unwrap().text;
+    assert!(last.contains("stopped") && last.contains(":resume") && !last.contains("admint resume"), "{last}");
+    // `:resume` with no id goes on with the open session.
+    let mut cmd = vec![key(':')];
+    cmd.extend("resume".chars().map(key));
+    cmd.push(code(KeyCode::Enter));
+    let effects: Vec<Effect> = cmd.into_iter().flat_map(|k| a.update(k)).collect();
+    assert_eq!(effects, vec![Effect::StartRun("20261130-000000-bbbbbb".into())]);
+    assert!(a.is_running());
+}

@@ -85,8 +85,9 @@ fn handle_one(
         (OutputFormat::Jsonl, Update::Waiting { session, gate }) => println!("{}", json!({ "session": session, "waiting": format!("{gate:?}") })),
         (_, Update::Waiting { .. } | Update::Finished { .. }) => {}
         (OutputFormat::Text, Update::Event { envelope, .. }) => {
+            let said = describe_event(&envelope.event, state);
             state.apply(envelope);
-            if let Some(t) = describe_event(&envelope.event, state) {
+            if let Some(t) = said {
                 line(mp, &t);
             }
             if let crate::domain::Event::ClipRendered { clip } = &envelope.event {

@@ -50,11 +50,14 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             let evs = env.store.events(&id).map_err(|e| CliError::usage(e.to_string()))?;
             let state = SessionState::fold(&evs);
             if events {
+                // Each event in the words of the session as it was then.
+                let mut then = SessionState::default();
                 for e in &evs {
                     match format {
-                        OutputFormat::Text => println!("#{:<4} {}  {:<22} {}", e.seq, format_time(e.at_ms), e.event.kind(), crate::text::for_terminal(&describe_event(&e.event, &state).unwrap_or_default(), false)),
+                        OutputFormat::Text => println!("#{:<4} {}  {:<22} {}", e.seq, format_time(e.at_ms), e.event.kind(), crate::text::for_terminal(&describe_event(&e.event, &then).unwrap_or_default(), false)),
                         _ => println!("{}", serde_json::to_string(e).unwrap_or_default()),
                     }
+                    then.apply(e);
                 }
                 return Ok(());
             }

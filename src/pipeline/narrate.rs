@@ -8,7 +8,8 @@ fn by(provider: &str) -> String {
     if provider.is_empty() { String::new() } else { format!(" (by {provider})") }
 }
 
-/// One line describing an event, or `None` for events not worth a line.
+/// One line describing an event, or `None` for events not worth a line. `state` is the
+/// session as it was before the event: scenes are named by their positions then.
 pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
     let num = |id: u32| state.scene_number(id).map_or(format!("#{id}"), |n| n.to_string());
     Some(match event {
@@ -45,8 +46,8 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
         Event::ScenesApproved { .. } => "scenes approved".into(),
         Event::SceneEdited { scene_id, .. } => format!("scene {} edited", num(*scene_id)),
         Event::SceneAdded { index, .. } => format!("scene added at position {}", index + 1),
-        Event::SceneRemoved { scene_id } => format!("scene {scene_id} removed"),
-        Event::SceneMoved { scene_id, index } => format!("scene {scene_id} moved to position {}", index + 1),
+        Event::SceneRemoved { scene_id } => format!("scene {} removed", num(*scene_id)),
+        Event::SceneMoved { scene_id, index } => format!("scene {} moved to position {}", num(*scene_id), index + 1),
         Event::KeyframeReady { keyframe } => format!("keyframe for scene {} ready", num(keyframe.scene_id)),
         Event::ClipStarted { scene_id, .. } => format!("clip {} rendering", num(*scene_id)),
         Event::JobSubmitting { task, provider } => format!("{}: submitting to {provider}", task_name(task)),

@@ -38,7 +38,7 @@ pub struct VerbSpec {
 }
 
 pub const VERBS: &[VerbSpec] = &[
-    VerbSpec { verb: Verb::Resume, names: &["resume", "open"], arg: Arg::Required("ID"), listed: true },
+    VerbSpec { verb: Verb::Resume, names: &["resume", "open"], arg: Arg::Optional("ID"), listed: true },
     VerbSpec { verb: Verb::Export, names: &["export"], arg: Arg::Required("DIR"), listed: true },
     VerbSpec { verb: Verb::Theme, names: &["theme"], arg: Arg::Required("NAME"), listed: true },
     VerbSpec { verb: Verb::Look, names: &["look"], arg: Arg::Required("NAME"), listed: true },
@@ -72,7 +72,6 @@ fn parse(line: &str) -> Result<(Verb, &str), String> {
             Verb::Theme => format!(":theme needs a {what}: {}", crate::tui::theme::Theme::names().join(", ")),
             Verb::Look => format!(":look needs a {what}: natural, warm, cool, teal-orange, punchy, soft, mono, vintage, or a .cube file"),
             Verb::Export => format!(":export needs a {what}, e.g. :export ~/Desktop/advert"),
-            Verb::Resume => ":resume needs a session's id (the sessions list shows them: :sessions)".to_string(),
             _ => format!(":{name} needs {what}"),
         }),
         _ => Ok((spec.verb, arg)),
@@ -90,6 +89,21 @@ impl App {
         };
         match verb {
             Verb::Quit => self.command(Cmd::Quit),
+            // Without an id: the open session goes on.
+            Verb::Resume if arg.is_empty() => match self.session.as_ref() {
+                Some(v) if v.run == super::RunState::Idle => {
+                    let id = v.id.clone();
+                    self.start_run(id)
+                }
+                Some(_) => {
+                    self.status = "it is already running".into();
+                    vec![]
+                }
+                None => {
+                    self.status = ":resume needs a session's id (the sessions list shows them: :sessions)".into();
+                    vec![]
+                }
+            },
             Verb::Resume => vec![Effect::OpenSession(arg.to_string())],
             Verb::Sessions => {
                 if self.is_running() {
@@ -152,7 +166,7 @@ mod tests {
     fn the_summary_and_the_parser_come_from_one_table() {
         assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · look NAME · budget USD · sessions · quit");
         assert_eq!(parse("open 2026-x"), Ok((Verb::Resume, "2026-x")));
-        assert!(parse("resume").unwrap_err().starts_with(":resume needs a session's id"), "resume needs an id");
+        assert_eq!(parse("resume"), Ok((Verb::Resume, "")), "the open session");
         assert_eq!(parse("budget"), Ok((Verb::Budget, "")));
         assert_eq!(parse("ls"), Ok((Verb::Sessions, "")));
         assert!(parse("foo").unwrap_err().starts_with("unknown command ':foo'"));

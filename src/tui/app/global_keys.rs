@@ -12,12 +12,15 @@ impl App {
     pub(super) fn command(&mut self, c: Cmd) -> Vec<Effect> {
         match c {
             Cmd::Quit => {
-                if self.rendering_clips() {
+                // Any run in progress (clips, compose, scoring) asks first.
+                if self.session.as_ref().is_some_and(|v| v.run == RunState::Running) {
                     self.popup = Some(Popup::ConfirmQuit);
                     return vec![];
                 }
                 if self.is_running() {
                     self.quitting = true;
+                    self.status = "stopping: waiting for the running work to end…".into();
+                    self.status_is_error = false;
                     return vec![Effect::Stop];
                 }
                 vec![Effect::Quit]

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use super::action::{Action, Effect, SessionRow};
 use super::keymap::{Ctx, Keymap};
 use super::theme::Theme;
-use crate::domain::{AssetId, SessionState, Stage};
+use crate::domain::{AssetId, SessionState};
 use crate::pipeline::{plan, Blocked, Gate, PlanRules, Task};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,12 +172,6 @@ impl App {
 
     pub fn is_running(&self) -> bool {
         self.session.as_ref().is_some_and(|s| matches!(s.run, RunState::Running | RunState::Stopping))
-    }
-
-    fn rendering_clips(&self) -> bool {
-        self.session.as_ref().is_some_and(|s| {
-            matches!(s.run, RunState::Running) && s.state.current_stage() == Some(Stage::Clips) && !s.state.stages_completed.contains(&Stage::Clips)
-        })
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {

@@ -82,8 +82,14 @@ impl App {
     pub(super) fn run_finished(&mut self, session: String, result: Result<String, String>) -> Vec<Effect> {
         let mut effects = vec![];
         if let Some(v) = self.session.as_mut().filter(|v| v.id == session) {
+            let stopped = v.run == RunState::Stopping;
             v.end_run(crate::domain::now_ms());
             v.live.clear();
+            // A stop the user asked for is not an error, and goes on from inside the app.
+            let result = match result {
+                Err(_) if stopped => Ok("stopped — finished work is kept; :resume goes on from here".to_string()),
+                other => other,
+            };
             match result {
                 Ok(msg) => v.chat.push(ChatLine { who: Who::Good, text: msg, badge: None, image: None }),
                 Err(e) => v.chat.push(ChatLine { who: Who::Error, text: e, badge: None, image: None }),

@@ -37,6 +37,8 @@ impl App {
             Popup::ConfirmQuit => match k.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
                     self.quitting = true;
+                    self.status = "stopping: waiting for the running work to end, then quitting…".into();
+                    self.status_is_error = false;
                     if let Some(v) = self.session.as_mut() {
                         v.run = RunState::Stopping;
                     }

@@ -5,7 +5,7 @@ use ratatui_textarea::TextArea;
 
 use super::{idle_gate, App, EditField, Focus, Popup, RunState};
 use crate::domain::{CameraMove, Command, ScenePatch, Transition, TransitionKind};
-use crate::pipeline::Decision;
+use crate::pipeline::{Decision, Gate};
 use crate::tui::action::Effect;
 use crate::tui::keymap::Cmd;
 
@@ -27,7 +27,8 @@ impl App {
                 vec![Effect::Command { session: v.id.clone(), cmd, then_run }]
             }
             _ => {
-                self.status = "busy rendering: wait, or Ctrl-S to stop, then edit".into();
+                let doing = v.state.current_stage().map_or("working".to_string(), |s| format!("busy with {s}"));
+                self.status = format!("{doing}: wait for it, or Ctrl-S to stop, then edit");
                 vec![]
             }
         }
@@ -51,10 +52,26 @@ impl App {
             }
             (_, Cmd::Approve) => {
                 let text = "approve".to_string();
-                return match &v.run {
-                    RunState::AtGate(g) => vec![Effect::Interpret { session: v.id.clone(), text, gate: g.clone() }],
-                    RunState::Idle => vec![Effect::Interpret { session: v.id.clone(), gate: idle_gate(&v.state, &self.rules), text }],
-                    _ => vec![],
+                let waiting = match &v.run {
+                    RunState::AtGate(g) => Some(g.clone()),
+                    // Idle: only what really waits for approval (an unapproved story or
+                    // scenes), never a finished advert.
+                    RunState::Idle if v.state.story.is_some() && v.state.story_approved.is_none() => Some(Gate::Story),
+                    RunState::Idle if !v.state.scenes.is_empty() && v.state.scenes_approved.is_none() => Some(idle_gate(&v.state, &self.rules)),
+                    _ => None,
+                };
+                return match waiting {
+                    Some(gate) => vec![Effect::Interpret { session: v.id.clone(), text, gate }],
+                    None => {
+                        self.status = if v.state.is_done() {
+                            "nothing waits for approval: the advert is done (edit a scene or type feedback to change it)".into()
+                        } else if v.state.scenes.is_empty() {
+                            "nothing to approve yet: the scenes are not written".into()
+                        } else {
+                            "nothing waits for approval now".into()
+                        };
+                        vec![]
+                    }
                 };
             }
             (Focus::Scenes, Cmd::Up) => v.scene_sel = v.scene_sel.saturating_sub(1),

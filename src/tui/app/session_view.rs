@@ -127,6 +127,9 @@ impl SessionView {
 
     /// Fold one event into the view and add its chat message.
     pub fn apply(&mut self, env: &EventEnvelope) {
+        // Said in the words of the state before it: "scene 3 removed" names the scene
+        // by the position it had.
+        let said = describe_event(&env.event, &self.state);
         self.state.apply(env);
         if let Event::StageStarted { stage } = &env.event {
             self.stage_started_ms.insert(*stage, env.at_ms);
@@ -134,11 +137,16 @@ impl SessionView {
         if let (Event::ClipRendered { .. }, RunState::Running) = (&env.event, &self.run) {
             self.clips_done_ms.push(env.at_ms);
         }
-        let Some(text) = describe_event(&env.event, &self.state) else { return };
+        let Some(text) = said else { return };
         let mut line = ChatLine::system(text);
         match &env.event {
             Event::PipelineFailed { .. } | Event::ClipFailed { .. } => line.who = Who::Error,
             Event::StoryFeedback { text } | Event::ScenesFeedback { text, .. } => {
+                // Typed here, it is already in the chat as the user's message.
+                let shown = self.chat.iter().rev().take(6).any(|l| l.who == Who::User && l.text.trim() == text.trim());
+                if shown {
+                    return;
+                }
                 line = ChatLine { who: Who::User, text: text.clone(), badge: None, image: None }
             }
             Event::Composed { .. } => line.who = Who::Good,
@@ -200,5 +208,23 @@ mod clock_tests {
         // 1.5 clips in 10 s; 0.5 of a clip left: about 3 s, not counted from the first run.
         assert_eq!(v.clips_eta_s(110_000), Some(3));
         assert_eq!(v.elapsed_s(110_000), Some(10));
+    }
+
+    #[test]
+    fn the_chat_names_scenes_by_position_and_says_a_typed_message_once() {
+        let mut v = SessionView::new("s".into());
+        feed(&mut v, 0, Event::ScenesDrafted { scenes: (5..=8).map(scene).collect(), revision: 1, provider: String::new() });
+        feed(&mut v, 1, Event::SceneMoved { scene_id: 7, index: 1 });
+        assert_eq!(v.chat.last().unwrap().text, "scene 3 moved to position 2");
+        feed(&mut v, 2, Event::SceneRemoved { scene_id: 8 });
+        assert_eq!(v.chat.last().unwrap().text, "scene 4 removed");
+        // Typed in the prompt (the App shows it at once), then recorded as feedback.
+        v.chat.push(ChatLine { who: Who::User, text: "more dramatic".into(), badge: None, image: None });
+        feed(&mut v, 3, Event::ScenesFeedback { text: "more dramatic".into(), scene_id: None });
+        assert_eq!(v.chat.iter().filter(|l| l.text == "more dramatic").count(), 1);
+        // Read back from the log (reopening), it is shown once too.
+        let mut reopened = SessionView::new("s".into());
+        feed(&mut reopened, 3, Event::ScenesFeedback { text: "more dramatic".into(), scene_id: None });
+        assert_eq!(reopened.chat.iter().filter(|l| l.text == "more dramatic" && l.who == Who::User).count(), 1);
     }
 }

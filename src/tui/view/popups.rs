@@ -52,9 +52,15 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
         Popup::ConfirmQuit => {
             let r = centered(area, 56, 6);
             f.render_widget(Clear, r);
+            let doing = match app.session.as_ref().and_then(|v| v.state.current_stage()) {
+                Some(crate::domain::Stage::Clips) => "Clips are rendering",
+                Some(crate::domain::Stage::Compose) => "The advert is being composed",
+                Some(crate::domain::Stage::Scoring) => "The advert is being scored",
+                _ => "The advert is being made",
+            };
             let p = Paragraph::new(vec![
-                Line::from("Clips are rendering. Quit now?"),
-                Line::from(Span::styled("Finished clips are kept; `admint` later resumes the rest.", t.muted)),
+                Line::from(format!("{doing}. Quit now?")),
+                Line::from(Span::styled("Finished work is kept; reopen the session (or `admint resume`) to go on.", t.muted)),
                 Line::from(Span::styled("y / Enter: stop and quit · any other key: stay", t.accent)),
             ])
             .wrap(Wrap { trim: true })
