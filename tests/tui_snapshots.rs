@@ -254,3 +254,26 @@ fn the_hint_bar_and_the_header_fit_every_width() {
         assert!(hints.trim_end().ends_with("help") && hints.contains(" quit"), "{w}x{h} sessions: {hints:?}");
     }
 }
+
+/// The Quality panel scrolls with j/k to every clip and the legend, which spells out
+/// every abbreviation.
+#[test]
+fn the_quality_panel_scrolls_and_explains_its_abbreviations() {
+    let mut a = with_session(app(false), "scored", RunState::Idle);
+    a.focus = Focus::Quality;
+    let screen = |a: &App| {
+        let t = render(a, 80, 24);
+        (0..24).map(|y| row(&t, y)).collect::<Vec<_>>().join("\n")
+    };
+    let first = screen(&a);
+    assert!(first.contains("more (j/k)"), "{first}");
+    let mut seen = first.clone();
+    for _ in 0..20 {
+        a.update(Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)));
+        seen.push_str(&screen(&a));
+    }
+    for needle in ["tf temporal flickering", "ms motion smoothness", "dd dynamic degree", "heuristic"] {
+        assert!(seen.contains(needle), "'{needle}' is reachable: {seen}");
+    }
+    assert!(!screen(&a).contains("more (j/k)"), "scrolled to the end");
+}

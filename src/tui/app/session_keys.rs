@@ -76,6 +76,9 @@ impl App {
             }
             (Focus::Scenes, Cmd::Up) => v.scene_sel = v.scene_sel.saturating_sub(1),
             (Focus::Scenes, Cmd::Down) => v.scene_sel = (v.scene_sel + 1).min(scenes.saturating_sub(1)),
+            (Focus::Quality, Cmd::Up) => v.quality_scroll = v.quality_scroll.saturating_sub(1),
+            // The panel clamps it to what is there.
+            (Focus::Quality, Cmd::Down) => v.quality_scroll = (v.quality_scroll + 1).min(scenes + 24),
             (Focus::Progress, Cmd::Up) => v.progress_sel = v.progress_sel.saturating_sub(1),
             (Focus::Progress, Cmd::Down) => v.progress_sel = (v.progress_sel + 1).min(scenes.saturating_sub(1)),
             (Focus::Scenes | Focus::Progress, Cmd::Preview) => {

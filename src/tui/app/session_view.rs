@@ -48,6 +48,8 @@ pub struct SessionView {
     pub chat_scroll: usize,
     pub scene_sel: usize,
     pub progress_sel: usize,
+    /// Lines the Quality panel is scrolled down by.
+    pub quality_scroll: usize,
     /// Live progress per task (a clip, compose), 0..1.
     pub live: HashMap<Task, f32>,
     pub run: RunState,
@@ -69,6 +71,7 @@ impl SessionView {
             chat_scroll: 0,
             scene_sel: 0,
             progress_sel: 0,
+            quality_scroll: 0,
             live: HashMap::new(),
             run: RunState::Idle,
             stage_started_ms: HashMap::new(),

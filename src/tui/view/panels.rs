@@ -368,7 +368,7 @@ fn score_spans(app: &App, score: Option<&Score>, pending: bool, width: usize) ->
                 spans.push(Span::styled(badge, style));
             }
             for (name, d) in dimensions {
-                let short: String = name.split('_').map(|w| w.chars().next().unwrap_or(' ')).collect();
+                let short = dimension_short(name);
                 let mark = match d.method {
                     Method::Approximation => "~",
                     Method::Heuristic => "*",
@@ -432,8 +432,47 @@ pub fn quality(app: &App, f: &mut Frame, area: Rect) {
             lines.push(Line::from(Span::styled(format!(" {} {}: {}", g.gate, g.verdict.label(), g.detail), style)));
         }
     }
-    if s.scores.values().any(|r| matches!(r.score, Score::Scored { .. })) {
-        lines.push(Line::from(Span::styled(" ~ approximation of VBench · * heuristic · dd dynamic degree", app.theme.muted)));
+    // The legend: every abbreviation shown, spelled out.
+    let mut names: Vec<&String> = s.scores.values().filter_map(|r| match &r.score {
+        Score::Scored { dimensions, .. } => Some(dimensions.keys()),
+        _ => None,
+    }).flatten().collect();
+    names.sort();
+    names.dedup();
+    if !names.is_empty() {
+        let mut legend: Vec<String> = names.iter().map(|n| format!("{} {}", dimension_short(n), n.replace('_', " "))).collect();
+        legend.push("~ approximation of VBench".into());
+        legend.push("* heuristic".into());
+        // Packed whole: an entry is never split across lines.
+        let mut row = String::new();
+        for entry in legend {
+            if !row.is_empty() && row.chars().count() + 3 + entry.chars().count() > w.saturating_sub(1) {
+                lines.push(Line::from(Span::styled(format!(" {row}"), app.theme.muted)));
+                row.clear();
+            }
+            if !row.is_empty() {
+                row.push_str(" · ");
+            }
+            row.push_str(&entry);
+        }
+        if !row.is_empty() {
+            lines.push(Line::from(Span::styled(format!(" {row}"), app.theme.muted)));
+        }
     }
-    f.render_widget(Paragraph::new(lines), inner);
+    // Scrolled with j/k when it does not fit; the last row says what is below.
+    let h = inner.height as usize;
+    let top = v.quality_scroll.min(lines.len().saturating_sub(h));
+    let mut shown: Vec<Line> = lines.iter().skip(top).take(h).cloned().collect();
+    let below = lines.len().saturating_sub(top + h);
+    if below > 0 {
+        if let Some(last) = shown.last_mut() {
+            *last = Line::from(Span::styled(format!("↓ {below} more (j/k)"), app.theme.accent));
+        }
+    }
+    f.render_widget(Paragraph::new(shown), inner);
+}
+
+/// A dimension's two-letter name in the Quality panel: its words' initials.
+fn dimension_short(name: &str) -> String {
+    name.split('_').map(|w| w.chars().next().unwrap_or(' ')).collect()
 }
