@@ -101,6 +101,18 @@ mod tests {
     }
 }
 
+/// `s` cut in the middle to at most `max` characters, keeping its start and its end
+/// (`/home/ana/…/final.mp4`): a path is never wrapped inside.
+pub fn ellipsize_middle(s: &str, max: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max || max < 5 {
+        return s.to_string();
+    }
+    let tail = (max - 1) * 3 / 5;
+    let head = max - 1 - tail;
+    format!("{}…{}", chars[..head].iter().collect::<String>(), chars[chars.len() - tail..].iter().collect::<String>())
+}
+
 /// The first letter in upper case: "story critique" → "Story critique".
 pub fn capitalised(s: &str) -> String {
     let mut c = s.chars();

@@ -277,3 +277,22 @@ fn the_quality_panel_scrolls_and_explains_its_abbreviations() {
     }
     assert!(!screen(&a).contains("more (j/k)"), "scrolled to the end");
 }
+
+/// The advert's path is never wrapped inside (it is shortened in the middle), and `y`
+/// copies the whole of it.
+#[test]
+fn a_long_path_is_shortened_not_wrapped_and_y_copies_it() {
+    let mut a = with_session(app(false), "scored", RunState::Running);
+    let path = format!("/home/ana/projects/{}/admint-out/20261122-000000-abcdef/final.mp4", "client-campaigns-autumn".repeat(2));
+    a.update(Action::Pipeline(admint::pipeline::Update::Finished {
+        session: "20261122-000000-abcdef".into(),
+        result: Ok(admint::pipeline::RunOutcome::Done { session: "20261122-000000-abcdef".into(), final_path: path.clone().into() }),
+    }));
+    let t = render(&a, 80, 24);
+    let text: Vec<String> = (0..24).map(|y| row(&t, y)).collect();
+    assert!(text.iter().any(|l| l.contains("…") && l.contains("final.mp4")), "{text:#?}");
+    assert!(!text.iter().any(|l| l.trim_end().trim_end_matches('│').trim_end().ends_with("final.")), "{text:#?}");
+    a.focus = Focus::Chat;
+    let effects = a.update(Action::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)));
+    assert_eq!(effects, vec![admint::tui::action::Effect::Copy(path)]);
+}

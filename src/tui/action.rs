@@ -56,6 +56,9 @@ pub enum Effect {
     Suspend,
     Quit,
     SetTheme(String),
+    /// Put text on the terminal's clipboard (OSC 52: works over SSH and in tmux with
+    /// `set-clipboard on`).
+    Copy(String),
     /// Make a small half-block thumbnail of an image for the chat, off the UI thread.
     Thumbnail(crate::domain::AssetId),
     /// Find a look by name and bring its `.cube` into the store, for `:look`.

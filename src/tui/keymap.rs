@@ -74,6 +74,7 @@ pub enum Cmd {
     RetryClip,
     Preview,
     Stop,
+    CopyPath,
 }
 
 impl Cmd {
@@ -116,6 +117,7 @@ impl Cmd {
             Cmd::RetryClip => "retry clip",
             Cmd::Preview => "preview",
             Cmd::Stop => "stop rendering",
+            Cmd::CopyPath => "copy the advert's path",
         }
     }
 }
@@ -251,6 +253,7 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Chat, Cmd::Bottom, &["G", "end"]),
     (Ctx::Chat, Cmd::Approve, &["a"]),
     (Ctx::Chat, Cmd::Preview, &["p"]),
+    (Ctx::Chat, Cmd::CopyPath, &["y"]),
     (Ctx::Scenes, Cmd::Up, &["k", "up"]),
     (Ctx::Scenes, Cmd::Down, &["j", "down"]),
     (Ctx::Scenes, Cmd::EditText, &["e", "enter"]),

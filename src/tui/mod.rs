@@ -232,6 +232,14 @@ async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipelin
             match effect {
                 Effect::Quit => return Ok(()),
                 Effect::Suspend => suspend(term).map_err(terminal)?,
+                Effect::Copy(text) => {
+                    use base64::Engine as _;
+                    use std::io::Write as _;
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                    let mut out = stdout();
+                    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+                    let _ = out.flush();
+                }
                 Effect::SetTheme(name) => match Theme::load(&name, &runtime.pipeline.paths_config_dir(), app.theme.no_color) {
                     Ok(t) => app.theme = t,
                     Err(e) => app.status = e,

@@ -136,7 +136,7 @@ impl Runtime {
             Effect::Thumbnail(asset) => self.thumbnail(asset),
             Effect::ResolveLook { session, name } => self.resolve_look(session, name),
             // The event loop carries these out itself (they touch the terminal).
-            Effect::Suspend | Effect::Quit | Effect::SetTheme(_) => {}
+            Effect::Suspend | Effect::Quit | Effect::SetTheme(_) | Effect::Copy(_) => {}
         }
     }
 

@@ -46,6 +46,7 @@ impl App {
                 let result = match result {
                     Ok(crate::pipeline::RunOutcome::Done { final_path, .. }) => {
                         let abs = std::fs::canonicalize(&final_path).unwrap_or(final_path);
+                        v.output_path = Some(abs.display().to_string());
                         Ok(format!("advert ready: {} (manifest.json and storyboard.md beside it)", abs.display()))
                     }
                     Ok(crate::pipeline::RunOutcome::Paused { .. }) => Ok("paused — the session is saved and resumable".into()),

@@ -44,6 +44,14 @@ impl App {
             (Focus::Chat, Cmd::PageDown) => v.chat_scroll = v.chat_scroll.saturating_sub(10),
             (Focus::Chat, Cmd::Top) => v.chat_scroll = usize::MAX / 2,
             (Focus::Chat, Cmd::Bottom) => v.chat_scroll = 0,
+            (Focus::Chat, Cmd::CopyPath) => match v.output_path.clone() {
+                Some(path) => {
+                    self.status = format!("copied to the clipboard: {path}");
+                    self.status_is_error = false;
+                    return vec![Effect::Copy(path)];
+                }
+                None => self.status = "no advert path to copy yet".into(),
+            },
             (Focus::Chat, Cmd::Preview) => {
                 self.preview = v.chat.iter().rev().find_map(|l| l.image.clone());
                 if self.preview.is_none() {

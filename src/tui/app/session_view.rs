@@ -50,6 +50,8 @@ pub struct SessionView {
     pub progress_sel: usize,
     /// Lines the Quality panel is scrolled down by.
     pub quality_scroll: usize,
+    /// Where the last run put the advert (for `y`, copy).
+    pub output_path: Option<String>,
     /// Live progress per task (a clip, compose), 0..1.
     pub live: HashMap<Task, f32>,
     pub run: RunState,
@@ -72,6 +74,7 @@ impl SessionView {
             scene_sel: 0,
             progress_sel: 0,
             quality_scroll: 0,
+            output_path: None,
             live: HashMap::new(),
             run: RunState::Idle,
             stage_started_ms: HashMap::new(),

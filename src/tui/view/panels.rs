@@ -89,7 +89,13 @@ pub fn chat_lines<'a>(app: &App, v: &SessionView, width: u16) -> Vec<Line<'a>> {
         let mut first = true;
         for para in m.text.lines() {
             let avail = w.saturating_sub(prefix.chars().count() + if first { badge.chars().count() } else { 0 }).max(4);
-            for chunk in wrap_text(para, avail, usize::MAX) {
+            // A path longer than the line is shortened in the middle, never split.
+            let para: String = para
+                .split(' ')
+                .map(|word| if word.contains('/') && word.chars().count() > avail { crate::text::ellipsize_middle(word, avail) } else { word.to_string() })
+                .collect::<Vec<_>>()
+                .join(" ");
+            for chunk in wrap_text(&para, avail, usize::MAX) {
                 let mut spans = Vec::new();
                 if first {
                     spans.push(Span::styled(prefix, style.add_modifier(Modifier::BOLD)));
