@@ -431,3 +431,23 @@ async fn finishing_changes_recompose_the_final_and_nothing_else() {
     q.run(&id, &mut auto(), None).await.unwrap();
     assert_eq!(count(&store.events(&id).unwrap()[before..], |e| matches!(e, Event::Composed { .. })), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_the_font_cannot_draw_is_said_before_anything_renders() {
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    let id = new_session(&p, brief_input("solar garden lights for new homeowners", 8.0)).await;
+    // Stop at the scenes gate: the story is approved, the scenes wait.
+    p.run(&id, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    let s = p.load(&id).await.unwrap();
+    assert!(s.clips.is_empty(), "nothing rendered yet");
+    let mut updates = p.subscribe();
+    p.command(&id, &Command::EditScene { scene_id: s.scenes[1].id, patch: ScenePatch { on_screen_text: Some("Glow up 🎉✨".into()), ..Default::default() } }).await.unwrap();
+    let mut notes = vec![];
+    while let Ok(u) = updates.try_recv() {
+        if let admint::pipeline::Update::Note { text, .. } = u {
+            notes.push(text);
+        }
+    }
+    assert!(notes.iter().any(|n| n.starts_with("scene 2's on-screen text") && n.contains('🎉') && n.contains("left out")), "{notes:?}");
+}

@@ -296,3 +296,14 @@ fn a_long_path_is_shortened_not_wrapped_and_y_copies_it() {
     let effects = a.update(Action::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)));
     assert_eq!(effects, vec![admint::tui::action::Effect::Copy(path)]);
 }
+
+/// Under NO_COLOR a half-block preview would be a solid block: it says so instead.
+#[test]
+fn a_preview_without_colour_says_what_it_needs() {
+    let mut a = with_session(app(true), "scored", RunState::Idle);
+    a.preview = Some(asset(1));
+    let t = render(&a, 120, 30);
+    let text: String = (0..30).map(|y| row(&t, y)).collect::<Vec<_>>().join("\n");
+    assert!(text.contains("previews need colour"), "{text}");
+    assert!(!text.contains("▄▄▄▄"), "{text}");
+}

@@ -4,6 +4,15 @@
 use super::design::{display_font, text_font, Face};
 use super::ComposeSpec;
 
+/// The characters of `text` the scene-text font (`render.font`, else fontconfig's sans)
+/// cannot draw: said before anything renders. Empty when no font file can be checked.
+pub fn undrawable(font: &str, text: &str) -> Vec<char> {
+    match text_font(font).and_then(|p| Face::load(&p).ok()) {
+        Some(face) => face.missing(text),
+        None => vec![],
+    }
+}
+
 /// Leave out of `spec`'s text every character its font has no glyph for; one line per
 /// text that lost some, naming it and them. Scene text is set in the text font, the
 /// cards in the display font. Without a font file to check (no fontconfig), nothing is

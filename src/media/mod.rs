@@ -31,7 +31,7 @@ pub use legibility::{measure_behind, plate_alpha, plate_for, Behind, MIN_CONTRAS
 pub use lut::{look_formula, parse_cube, shipped_cube, Cube, SHIPPED_LOOKS};
 pub use music::{bed_tempo, compose_bed, write_wav, Bed, Mood, MusicSpec};
 pub use design::{display_font, text_font, Arrangement, Design, Face};
-pub use glyphs::leave_out_unprintable;
+pub use glyphs::{leave_out_unprintable, undrawable};
 pub use timeline::{Segment, SegmentKind, Timeline};
 
 

@@ -171,7 +171,22 @@ impl Pipeline {
         for ev in decide(&state, cmd)? {
             rec.record(ev).await?;
         }
+        if matches!(cmd, Command::EditScene { patch, .. } if patch.on_screen_text.is_some()) {
+            self.warn_undrawable(&rec, &rec.state().await);
+        }
         Ok(())
+    }
+
+    /// Say, before anything renders, which scenes' on-screen text has characters the
+    /// video's font cannot draw (emoji, scripts it lacks): compose leaves them out.
+    fn warn_undrawable(&self, rec: &Recorder, state: &SessionState) {
+        for (i, scene) in state.scenes.iter().enumerate() {
+            let missing = crate::media::undrawable(&self.settings.render.font, &scene.on_screen_text);
+            if !missing.is_empty() {
+                let shown: String = missing.iter().collect();
+                rec.note(format!("scene {}'s on-screen text has characters the video's font cannot draw ({shown}): they will be left out — change the text, or set render.font to a font that has them", i + 1));
+            }
+        }
     }
 
     /// Ask running tasks to stop (local renders stop; remote jobs keep running and are
@@ -282,6 +297,9 @@ impl Pipeline {
 
     /// Ask the decider at a gate and record its answer. `false` means pause.
     async fn gate(&self, rec: &Recorder, decider: &mut dyn Decider, state: &SessionState, gate: &Gate) -> Result<bool, PipelineError> {
+        if *gate == Gate::Scenes {
+            self.warn_undrawable(rec, state);
+        }
         let _ = self.tx.send(Update::Waiting { session: rec.session().to_string(), gate: gate.clone() });
         match decider.decide(state, gate).await {
             Decision::Pause => Ok(false),

@@ -164,6 +164,13 @@ pub fn preview(app: &App, images: &Images, asset: &AssetId, f: &mut Frame, area:
         f.render_widget(Paragraph::new(Span::styled(format!("images are off (--no-images); file {asset}"), app.theme.muted)), inner);
         return;
     }
+    // Half-blocks are colour or nothing: without colour they are a solid block.
+    let halfblocks = images.picker.as_ref().is_none_or(|p| p.protocol_type() == ratatui_image::picker::ProtocolType::Halfblocks);
+    if app.theme.no_color && halfblocks {
+        let msg = format!("previews need colour: NO_COLOR is set. Unset it, or use a terminal with sixel or kitty graphics (image_protocol). The image is {asset}.");
+        f.render_widget(Paragraph::new(msg).style(app.theme.muted).wrap(ratatui::widgets::Wrap { trim: true }), inner);
+        return;
+    }
     let key = format!("{asset}:{}x{}", inner.width, inner.height);
     match images.ready.get(&key) {
         Some(p) => f.render_widget(ratatui_image::Image::new(p), inner),
