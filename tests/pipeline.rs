@@ -451,3 +451,26 @@ async fn text_the_font_cannot_draw_is_said_before_anything_renders() {
     }
     assert!(notes.iter().any(|n| n.starts_with("scene 2's on-screen text") && n.contains('🎉') && n.contains("left out")), "{notes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undone_delete_brings_the_scene_back_with_its_clip_from_the_cache() {
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    let id = new_session(&p, brief_input("solar garden lights for new homeowners", 8.0)).await;
+    p.run(&id, &mut AutoDecider { retry_failed: false }, None).await.unwrap();
+    let before = p.load(&id).await.unwrap();
+    let scene = before.scenes[1].clone();
+    let rendered = |events: &[EventEnvelope]| events.iter().filter(|e| matches!(&e.event, Event::ClipRendered { clip } if !clip.cached)).count();
+    let renders = rendered(&p.store.events(&id).unwrap());
+    p.command(&id, &Command::RemoveScene { scene_id: scene.id }).await.unwrap();
+    p.run(&id, &mut AutoDecider { retry_failed: false }, None).await.unwrap();
+    p.command(&id, &Command::RestoreScene { scene: scene.clone(), index: 1 }).await.unwrap();
+    assert!(matches!(p.command(&id, &Command::RestoreScene { scene: scene.clone(), index: 1 }).await, Err(PipelineError::Command(CommandError::SceneExists))));
+    p.run(&id, &mut AutoDecider { retry_failed: false }, None).await.unwrap();
+    let after = p.load(&id).await.unwrap();
+    assert_eq!(after.scenes, before.scenes, "the scene is back as it was, where it was");
+    assert!(after.is_done());
+    let events = p.store.events(&id).unwrap();
+    assert_eq!(rendered(&events), renders, "no clip was rendered again");
+    assert_eq!(after.clips[&scene.id].key, before.clips[&scene.id].key);
+}

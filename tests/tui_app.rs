@@ -245,3 +245,42 @@ fn approving_quitting_and_stopping_say_what_happens() {
     assert_eq!(effects, vec![Effect::StartRun("20261130-000000-bbbbbb".into())]);
     assert!(a.is_running());
 }
+
+#[test]
+fn scene_changes_are_undone_and_redone_as_new_commands() {
+    use admint::domain::{Command, Event, EventEnvelope, Scene, EVENT_VERSION};
+    use admint::tui::app::SessionView;
+    let mut a = app();
+    let mut v = SessionView::new("20261130-000000-cccccc".into());
+    let scene = |id: u32| Scene { id, description: format!("shot {id}"), duration_s: 3.0, shot_type: "wide".into(), camera: Default::default(), motion_intensity: 0.5, on_screen_text: format!("text {id}"), voiceover: String::new(), transition: Default::default() };
+    v.apply(&EventEnvelope { v: EVENT_VERSION, seq: 1, at_ms: 0, event: Event::ScenesDrafted { scenes: (1..=3).map(scene).collect(), revision: 1, provider: String::new() } });
+    a.session = Some(v);
+    a.screen = Screen::Session;
+    a.focus = Focus::Scenes;
+    let sent = |effects: Vec<Effect>| -> Command {
+        match effects.as_slice() {
+            [Effect::Command { cmd, .. }] => cmd.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    a.update(key('j'));
+    assert_eq!(sent(a.update(key('x'))), Command::RemoveScene { scene_id: 2 });
+    assert!(a.status.contains("scene 2 deleted") && a.status.contains("u undoes"), "{:?}", a.status);
+    // The run the change started has ended; the removal is in the log.
+    a.update(Action::RunFinished { session: "20261130-000000-cccccc".into(), result: Ok("done".into()) });
+    a.session.as_mut().unwrap().apply(&EventEnvelope { v: EVENT_VERSION, seq: 2, at_ms: 0, event: Event::SceneRemoved { scene_id: 2 } });
+    assert_eq!(sent(a.update(key('u'))), Command::RestoreScene { scene: scene(2), index: 1 }, "the scene as it was, where it was");
+    assert!(a.status.starts_with("undone: scene 2 deleted"), "{:?}", a.status);
+    a.update(Action::RunFinished { session: "20261130-000000-cccccc".into(), result: Ok("done".into()) });
+    let ctrl_r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    assert_eq!(sent(a.update(ctrl_r)), Command::RemoveScene { scene_id: 2 });
+    a.update(Action::RunFinished { session: "20261130-000000-cccccc".into(), result: Ok("done".into()) });
+    // A camera change is undone to the camera it had.
+    a.update(key('k'));
+    let Command::EditScene { patch, .. } = sent(a.update(key('c'))) else { panic!() };
+    assert!(patch.camera.is_some());
+    a.update(Action::RunFinished { session: "20261130-000000-cccccc".into(), result: Ok("done".into()) });
+    let Command::EditScene { scene_id: 1, patch } = sent(a.update(key('u'))) else { panic!() };
+    assert_eq!(patch.camera, Some(scene(1).camera));
+    assert_eq!(patch.description, None, "only what was changed is put back");
+}

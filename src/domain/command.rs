@@ -16,6 +16,9 @@ pub enum Command {
     ApproveScenes,
     RegenerateScenes,
     RefineScenes { feedback: String, scene_id: Option<u32> },
+    /// Put back a scene that was removed, as it was and where it was (an undo): its
+    /// content key is the same, so its clip comes back from the cache.
+    RestoreScene { scene: Scene, index: usize },
     EditScene { scene_id: u32, patch: ScenePatch },
     AddScene { after: Option<u32>, description: String, duration_s: f64 },
     RemoveScene { scene_id: u32 },
@@ -46,6 +49,8 @@ pub enum CommandError {
     NoScenes(&'static str),
     #[error("scene {} does not exist ({})", .0, scene_range(*.1))]
     NoSuchScene(u32, usize),
+    #[error("that scene is already there")]
+    SceneExists,
     #[error("clip for scene {0} has not failed, nothing to retry")]
     ClipNotFailed(u32),
     #[error("a scene must last between 0.5 and 60 seconds, not {0}")]
@@ -108,6 +113,13 @@ pub fn decide(state: &SessionState, cmd: &Command) -> Result<Vec<Event>, Command
             Event::SceneEdited { scene_id: *scene_id, patch: patch.clone() }
         }
         Command::AddScene { after, description, duration_s } => add_scene(state, *after, description, *duration_s)?,
+        Command::RestoreScene { scene, index } => {
+            if state.scene(scene.id).is_some() {
+                return Err(CommandError::SceneExists);
+            }
+            duration(scene.duration_s)?;
+            Event::SceneAdded { scene: scene.clone(), index: (*index).min(state.scenes.len()) }
+        }
         Command::RemoveScene { scene_id } => {
             has_scene(state, *scene_id)?;
             if state.scenes.len() == 1 {

@@ -136,6 +136,36 @@ pub struct ScenePatch {
 }
 
 impl ScenePatch {
+    /// Every field of `scene`: applied, it puts the scene back as it was.
+    pub fn whole(scene: &Scene) -> ScenePatch {
+        ScenePatch {
+            description: Some(scene.description.clone()),
+            duration_s: Some(scene.duration_s),
+            shot_type: Some(scene.shot_type.clone()),
+            camera: Some(scene.camera),
+            motion_intensity: Some(scene.motion_intensity),
+            on_screen_text: Some(scene.on_screen_text.clone()),
+            voiceover: Some(scene.voiceover.clone()),
+            transition: Some(scene.transition),
+        }
+    }
+
+    /// The patch that takes `before` back from this one: its old value for each field
+    /// this patch sets.
+    pub fn undoing(&self, before: &Scene) -> ScenePatch {
+        let all = ScenePatch::whole(before);
+        ScenePatch {
+            description: self.description.as_ref().and(all.description),
+            duration_s: self.duration_s.and(all.duration_s),
+            shot_type: self.shot_type.as_ref().and(all.shot_type),
+            camera: self.camera.and(all.camera),
+            motion_intensity: self.motion_intensity.and(all.motion_intensity),
+            on_screen_text: self.on_screen_text.as_ref().and(all.on_screen_text),
+            voiceover: self.voiceover.as_ref().and(all.voiceover),
+            transition: self.transition.and(all.transition),
+        }
+    }
+
     pub fn apply(&self, s: &mut Scene) {
         if let Some(v) = &self.description {
             s.description = v.clone();

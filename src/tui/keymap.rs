@@ -75,6 +75,8 @@ pub enum Cmd {
     Preview,
     Stop,
     CopyPath,
+    Undo,
+    Redo,
 }
 
 impl Cmd {
@@ -118,6 +120,8 @@ impl Cmd {
             Cmd::Preview => "preview",
             Cmd::Stop => "stop rendering",
             Cmd::CopyPath => "copy the advert's path",
+            Cmd::Undo => "undo a scene change",
+            Cmd::Redo => "redo",
         }
     }
 }
@@ -239,6 +243,8 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Global, Cmd::Suspend, &["ctrl-z"]),
     (Ctx::Global, Cmd::Back, &["esc"]),
     (Ctx::Global, Cmd::Stop, &["ctrl-s"]),
+    (Ctx::Global, Cmd::Undo, &["u"]),
+    (Ctx::Global, Cmd::Redo, &["ctrl-r"]),
     (Ctx::Sessions, Cmd::Up, &["k", "up"]),
     (Ctx::Sessions, Cmd::Down, &["j", "down"]),
     (Ctx::Sessions, Cmd::Open, &["enter", "o"]),

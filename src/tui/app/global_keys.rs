@@ -54,6 +54,8 @@ impl App {
                 }
                 vec![]
             }
+            Cmd::Undo => self.undo_redo(false),
+            Cmd::Redo => self.undo_redo(true),
             Cmd::Stop => {
                 if let Some(v) = self.session.as_mut().filter(|v| v.run == RunState::Running) {
                     v.run = RunState::Stopping;

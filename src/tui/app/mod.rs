@@ -17,7 +17,7 @@ mod session_view;
 pub use command_line::{verb_summary, Verb, VerbSpec, VERBS};
 pub use input::{brief_from_text, new_input};
 pub use popups::{EditField, Popup};
-pub use session_view::{ChatLine, RunState, SessionView, Who};
+pub use session_view::{ChatLine, RunState, SessionView, Undo, Who};
 
 use ratatui_textarea::TextArea;
 use std::collections::HashMap;

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{App, RunState};
-use crate::domain::{Command, ScenePatch};
+use crate::domain::ScenePatch;
 use crate::tui::action::Effect;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +77,10 @@ impl App {
                         EditField::Description => ScenePatch { description: Some(text), ..Default::default() },
                         EditField::Voiceover => ScenePatch { voiceover: Some(text), ..Default::default() },
                     };
-                    return self.session_change(Command::EditScene { scene_id, patch }, true);
+                    let position = self.session.as_ref().and_then(|v| v.state.scene_number(scene_id));
+                    let Some(scene) = self.session.as_ref().and_then(|v| v.state.scene(scene_id).cloned()) else { return vec![] };
+                    let label = format!("scene {} edited", position.map_or(scene_id, |p| p as u32));
+                    return self.edit_scene(label, &scene, patch);
                 }
                 editor.input(k);
                 self.popup = Some(Popup::EditScene { scene_id, field, editor });

@@ -3,8 +3,8 @@
 
 use ratatui_textarea::TextArea;
 
-use super::{idle_gate, App, EditField, Focus, Popup, RunState};
-use crate::domain::{CameraMove, Command, ScenePatch, Transition, TransitionKind};
+use super::{idle_gate, App, EditField, Focus, Popup, RunState, Undo};
+use crate::domain::{CameraMove, Command, Scene, ScenePatch, Transition, TransitionKind};
 use crate::pipeline::{Decision, Gate};
 use crate::tui::action::Effect;
 use crate::tui::keymap::Cmd;
@@ -32,6 +32,46 @@ impl App {
                 vec![]
             }
         }
+    }
+
+    /// A scene change the user can take back: sent like any change, and remembered with
+    /// the command that undoes it.
+    pub(super) fn undoable(&mut self, label: String, cmd: Command, inverse: Command) -> Vec<Effect> {
+        let effects = self.session_change(cmd.clone(), true);
+        if let (false, Some(v)) = (effects.is_empty(), self.session.as_mut()) {
+            v.undo.push(Undo { label: label.clone(), undo: inverse, redo: cmd });
+            v.redo.clear();
+            self.status = format!("{label} — u undoes");
+            self.status_is_error = false;
+        }
+        effects
+    }
+
+    /// An edit of one scene's fields, undoable.
+    pub(super) fn edit_scene(&mut self, label: String, scene: &Scene, patch: ScenePatch) -> Vec<Effect> {
+        let inverse = Command::EditScene { scene_id: scene.id, patch: patch.undoing(scene) };
+        self.undoable(label, Command::EditScene { scene_id: scene.id, patch }, inverse)
+    }
+
+    /// `u` and Ctrl-R: take the last scene change back, or make it again.
+    pub(super) fn undo_redo(&mut self, redo: bool) -> Vec<Effect> {
+        let Some(v) = self.session.as_mut() else { return vec![] };
+        let Some(step) = (if redo { v.redo.pop() } else { v.undo.pop() }) else {
+            self.status = if redo { "nothing to redo".into() } else { "nothing to undo".into() };
+            return vec![];
+        };
+        let cmd = if redo { step.redo.clone() } else { step.undo.clone() };
+        let effects = self.session_change(cmd, true);
+        let Some(v) = self.session.as_mut() else { return effects };
+        if effects.is_empty() {
+            // Refused (busy): it stays where it was.
+            if redo { v.redo.push(step) } else { v.undo.push(step) }
+            return effects;
+        }
+        self.status = if redo { format!("redone: {} — u undoes", step.label) } else { format!("undone: {} — Ctrl-R redoes", step.label) };
+        self.status_is_error = false;
+        if redo { v.undo.push(step) } else { v.redo.push(step) }
+        effects
     }
 
     pub(super) fn session_command(&mut self, c: Cmd) -> Vec<Effect> {
@@ -108,44 +148,53 @@ impl App {
                 self.popup = Some(Popup::EditScene { scene_id: scene.id, field, editor });
             }
             (Focus::Scenes, Cmd::CycleCamera) => {
-                let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
+                let Some(scene) = v.state.scenes.get(v.scene_sel).cloned() else { return vec![] };
                 let i = CameraMove::ALL.iter().position(|m| *m == scene.camera).unwrap_or(0);
                 let next = CameraMove::ALL[(i + 1) % CameraMove::ALL.len()];
-                let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { camera: Some(next), ..Default::default() } };
-                return self.session_change(cmd, true);
+                let label = format!("scene {}: camera {next}", v.scene_sel + 1);
+                return self.edit_scene(label, &scene, ScenePatch { camera: Some(next), ..Default::default() });
             }
             (Focus::Scenes, Cmd::CycleTransition) => {
-                let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
+                let Some(scene) = v.state.scenes.get(v.scene_sel).cloned() else { return vec![] };
                 let i = TransitionKind::ALL.iter().position(|k| *k == scene.transition.kind).unwrap_or(0);
                 let next = Transition::of(TransitionKind::ALL[(i + 1) % TransitionKind::ALL.len()]);
-                let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { transition: Some(next), ..Default::default() } };
-                return self.session_change(cmd, true);
+                let label = format!("scene {}: in by {next}", v.scene_sel + 1);
+                return self.edit_scene(label, &scene, ScenePatch { transition: Some(next), ..Default::default() });
             }
             (Focus::Scenes, Cmd::DurationUp | Cmd::DurationDown) => {
-                let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
-                let d = if c == Cmd::DurationUp { 0.5 } else { -0.5 };
-                let cmd = Command::EditScene { scene_id: scene.id, patch: ScenePatch { duration_s: Some((scene.duration_s + d).clamp(0.5, 60.0)), ..Default::default() } };
-                return self.session_change(cmd, true);
+                let Some(scene) = v.state.scenes.get(v.scene_sel).cloned() else { return vec![] };
+                let d = (scene.duration_s + if c == Cmd::DurationUp { 0.5 } else { -0.5 }).clamp(0.5, 60.0);
+                let label = format!("scene {}: {d:.1} s", v.scene_sel + 1);
+                return self.edit_scene(label, &scene, ScenePatch { duration_s: Some(d), ..Default::default() });
             }
             (Focus::Scenes, Cmd::MoveUp | Cmd::MoveDown) => {
                 let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
-                let to = if c == Cmd::MoveUp { v.scene_sel.saturating_sub(1) } else { (v.scene_sel + 1).min(scenes - 1) };
+                let from = v.scene_sel;
+                let to = if c == Cmd::MoveUp { from.saturating_sub(1) } else { (from + 1).min(scenes - 1) };
                 let id = scene.id;
                 v.scene_sel = to;
-                return self.session_change(Command::MoveScene { scene_id: id, index: to }, true);
+                let label = format!("scene {} moved to position {}", from + 1, to + 1);
+                return self.undoable(label, Command::MoveScene { scene_id: id, index: to }, Command::MoveScene { scene_id: id, index: from });
             }
             (Focus::Scenes, Cmd::AddScene) => {
                 let after = v.selected_scene_id();
+                let new_id = v.state.next_scene_id();
                 v.scene_sel += 1;
-                return self.session_change(Command::AddScene { after, description: "New scene: describe it (E)".into(), duration_s: 3.0 }, true);
+                let label = format!("scene added at position {}", v.scene_sel + 1);
+                let cmd = Command::AddScene { after, description: "New scene: describe it (E)".into(), duration_s: 3.0 };
+                return self.undoable(label, cmd, Command::RemoveScene { scene_id: new_id });
             }
             (Focus::Scenes, Cmd::RemoveScene) => {
-                let Some(id) = v.selected_scene_id() else { return vec![] };
-                return self.session_change(Command::RemoveScene { scene_id: id }, true);
+                let Some(scene) = v.state.scenes.get(v.scene_sel).cloned() else { return vec![] };
+                let label = format!("scene {} deleted", v.scene_sel + 1);
+                let restore = Command::RestoreScene { scene: scene.clone(), index: v.scene_sel };
+                return self.undoable(label, Command::RemoveScene { scene_id: scene.id }, restore);
             }
             (Focus::Scenes, Cmd::RegenerateScene) => {
-                let Some(id) = v.selected_scene_id() else { return vec![] };
-                return self.session_change(Command::RefineScenes { feedback: "regenerate this scene".into(), scene_id: Some(id) }, true);
+                let Some(scene) = v.state.scenes.get(v.scene_sel).cloned() else { return vec![] };
+                let label = format!("scene {} rewritten", v.scene_sel + 1);
+                let back = Command::EditScene { scene_id: scene.id, patch: ScenePatch::whole(&scene) };
+                return self.undoable(label, Command::RefineScenes { feedback: "regenerate this scene".into(), scene_id: Some(scene.id) }, back);
             }
             (Focus::Scenes | Focus::Progress, Cmd::RetryClip) => {
                 let idx = if self.focus == Focus::Scenes { v.scene_sel } else { v.progress_sel };

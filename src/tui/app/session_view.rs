@@ -39,6 +39,15 @@ pub enum RunState {
     Stopping,
 }
 
+/// A scene change the user made, and the command that takes it back. An undo is a new
+/// change recorded like any other (the log only grows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undo {
+    pub label: String,
+    pub undo: crate::domain::Command,
+    pub redo: crate::domain::Command,
+}
+
 /// The open session as the UI sees it: the folded state plus live, unpersisted progress.
 pub struct SessionView {
     pub id: String,
@@ -52,6 +61,9 @@ pub struct SessionView {
     pub quality_scroll: usize,
     /// Where the last run put the advert (for `y`, copy).
     pub output_path: Option<String>,
+    /// Scene changes made here, newest last, and those undone (for redo).
+    pub undo: Vec<Undo>,
+    pub redo: Vec<Undo>,
     /// Live progress per task (a clip, compose), 0..1.
     pub live: HashMap<Task, f32>,
     pub run: RunState,
@@ -75,6 +87,8 @@ impl SessionView {
             progress_sel: 0,
             quality_scroll: 0,
             output_path: None,
+            undo: vec![],
+            redo: vec![],
             live: HashMap::new(),
             run: RunState::Idle,
             stage_started_ms: HashMap::new(),
