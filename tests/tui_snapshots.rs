@@ -307,3 +307,30 @@ fn a_preview_without_colour_says_what_it_needs() {
     assert!(text.contains("previews need colour"), "{text}");
     assert!(!text.contains("▄▄▄▄"), "{text}");
 }
+
+/// Help at every size: every description whole, every section under its heading, and
+/// what does not fit reached with j.
+#[test]
+fn help_reflows_and_scrolls_at_every_size() {
+    let km = Keymap::default();
+    for (w, h) in [(80, 24), (120, 35), (200, 60)] {
+        let mut a = with_session(app(false), "clips", RunState::Running);
+        a.update(Action::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
+        let mut seen = String::new();
+        for _ in 0..60 {
+            let t = render(&a, w, h);
+            seen.push_str(&(0..h).map(|y| row(&t, y)).collect::<Vec<_>>().join("\n"));
+            a.update(Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)));
+        }
+        assert!(a.popup.is_some(), "j scrolls, it does not close");
+        for (ctx, binds) in km.help() {
+            assert!(seen.contains(ctx.title()), "{w}x{h}: heading {}", ctx.title());
+            for (_, desc) in binds {
+                assert!(seen.contains(desc), "{w}x{h}: '{desc}' is shown whole");
+            }
+        }
+        assert!(seen.contains("Prompt answers") && seen.contains("retry clip 2"), "{w}x{h}: the last lines are reached");
+        a.update(Action::Key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE)));
+        assert!(a.popup.is_none(), "any other key closes");
+    }
+}

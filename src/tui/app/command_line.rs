@@ -151,7 +151,7 @@ impl App {
                 }
             }
             Verb::Help => {
-                self.popup = Some(Popup::Help);
+                self.popup = Some(Popup::Help { scroll: 0 });
                 vec![]
             }
         }

@@ -26,7 +26,7 @@ impl App {
                 vec![Effect::Quit]
             }
             Cmd::Help => {
-                self.popup = Some(Popup::Help);
+                self.popup = Some(Popup::Help { scroll: 0 });
                 vec![]
             }
             Cmd::Suspend => vec![Effect::Suspend],

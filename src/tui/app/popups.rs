@@ -16,7 +16,8 @@ pub enum EditField {
 }
 
 pub enum Popup {
-    Help,
+    /// The help overlay, scrolled down by this many lines.
+    Help { scroll: usize },
     ConfirmQuit,
     ConfirmDelete(String),
     CommandLine(TextArea<'static>),
@@ -30,8 +31,20 @@ impl App {
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
         let Some(popup) = self.popup.take() else { return vec![] };
         match popup {
-            Popup::Help => {
-                // Any key closes help.
+            Popup::Help { scroll } => {
+                // Scroll keys scroll; any other key closes.
+                let scroll = match k.code {
+                    KeyCode::Char('j') | KeyCode::Down => Some(scroll + 1),
+                    KeyCode::Char('k') | KeyCode::Up => Some(scroll.saturating_sub(1)),
+                    KeyCode::PageDown | KeyCode::Char(' ') => Some(scroll + 10),
+                    KeyCode::PageUp => Some(scroll.saturating_sub(10)),
+                    KeyCode::Char('g') | KeyCode::Home => Some(0),
+                    KeyCode::Char('G') | KeyCode::End => Some(200),
+                    _ => None,
+                };
+                if let Some(scroll) = scroll {
+                    self.popup = Some(Popup::Help { scroll: scroll.min(200) });
+                }
                 vec![]
             }
             Popup::ConfirmQuit => match k.code {

@@ -14,41 +14,77 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
+/// The help overlay: every binding by panel, then the command line and the prompt's
+/// answers. Descriptions wrap under themselves (never cut); sections stay whole, each
+/// under its heading, in one column or two; j/k scroll what does not fit.
+fn help(app: &App, f: &mut Frame, area: Rect, scroll: usize) {
+    let t = &app.theme;
+    let r = centered(area, area.width.saturating_sub(4).min(112), area.height.saturating_sub(2));
+    f.render_widget(Clear, r);
+    let b = block(app, "Help — j/k scroll · any other key closes", true);
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let cols: usize = if inner.width >= 100 { 2 } else { 1 };
+    let col_w = (inner.width as usize).saturating_sub(2 * (cols - 1)) / cols;
+    let help = app.keymap.help();
+    let kw = help.iter().flat_map(|(_, b)| b.iter().map(|(k, _)| k.chars().count())).max().unwrap_or(10).min(14) + 2;
+    let key_style = ratatui::style::Style::default().fg(t.accent.fg.unwrap_or(ratatui::style::Color::Reset));
+    let mut sections: Vec<Vec<Line>> = help
+        .into_iter()
+        .map(|(ctx, binds)| {
+            let mut lines = vec![Line::from(Span::styled(ctx.title(), t.accent.add_modifier(ratatui::style::Modifier::BOLD)))];
+            for (keys, desc) in binds {
+                let wrapped = crate::text::wrap_text(desc, col_w.saturating_sub(kw + 2).max(8), usize::MAX);
+                for (i, part) in wrapped.into_iter().enumerate() {
+                    // Whole keys only: "Alt-Enter Shift-Enter" shows "Alt-Enter" when narrow.
+                    let key = if i == 0 { crate::text::wrap_text(&keys, kw - 1, 1).into_iter().next().unwrap_or_default().trim_end_matches('…').to_string() } else { String::new() };
+                    lines.push(Line::from(vec![Span::styled(format!("  {key:<kw$}"), key_style), Span::styled(part, t.muted)]));
+                }
+            }
+            lines
+        })
+        .collect();
+    let more = [("Command line (:)", verb_summary(" · ")), ("Prompt answers", "approve · regenerate · make scene 2 more dramatic · edit scene 3: … · edit scene 3 camera: pan-right · retry clip 2".to_string())];
+    for (title, text) in more {
+        let mut lines = vec![Line::from(Span::styled(title, t.accent.add_modifier(ratatui::style::Modifier::BOLD)))];
+        lines.extend(crate::text::wrap_text(&text, col_w.saturating_sub(2).max(8), usize::MAX).into_iter().map(|l| Line::from(Span::styled(format!("  {l}"), t.muted))));
+        sections.push(lines);
+    }
+    // Whole sections into columns of about equal height.
+    let total: usize = sections.iter().map(Vec::len).sum();
+    let mut columns: Vec<Vec<Line>> = vec![Vec::new(); cols];
+    let mut c = 0;
+    for s in sections {
+        if c + 1 < cols && !columns[c].is_empty() && columns[c].len() + s.len() > total.div_ceil(cols) {
+            c += 1;
+        }
+        columns[c].extend(s);
+    }
+    let h = inner.height as usize;
+    let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let top = scroll.min(longest.saturating_sub(h));
+    let below = longest.saturating_sub(top + h);
+    for (i, col) in columns.into_iter().enumerate() {
+        let x = inner.x + (i * (col_w + 2)) as u16;
+        let rect = Rect { x, y: inner.y, width: col_w as u16, height: inner.height };
+        let mut shown: Vec<Line> = col.into_iter().skip(top).take(h).collect();
+        if below > 0 && i + 1 == cols {
+            while shown.len() < h {
+                shown.push(Line::from(""));
+            }
+            if let Some(last) = shown.last_mut() {
+                *last = Line::from(Span::styled(format!("↓ {below} more lines: j/k, PgDn"), t.accent));
+            }
+        }
+        f.render_widget(Paragraph::new(shown), rect);
+    }
+}
+
 pub fn popup(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let Some(p) = &app.popup else { return };
     match p {
-        Popup::Help => {
-            let mut lines = Vec::new();
-            let help = app.keymap.help();
-            let kw = help.iter().flat_map(|(_, b)| b.iter().map(|(k, _)| k.chars().count())).max().unwrap_or(10) + 2;
-            for (ctx, binds) in help {
-                lines.push(Line::from(Span::styled(ctx.title(), t.accent)));
-                for (keys, desc) in binds {
-                    lines.push(Line::from(vec![Span::styled(format!("  {keys:<kw$}"), t.base), Span::styled(desc, t.muted)]));
-                }
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(format!("Command line (:) — {}", verb_summary(" · ")), t.muted)));
-            lines.push(Line::from(Span::styled("Prompt answers — approve · regenerate · make scene 2 more dramatic · edit scene 3: … · edit scene 3 text: … · retry clip 2", t.muted)));
-            let r = centered(area, area.width.saturating_sub(8).min(100), area.height.saturating_sub(2));
-            f.render_widget(Clear, r);
-            // Two columns when the list is taller than the box.
-            let inner_h = r.height.saturating_sub(2) as usize;
-            let b = block(app, "Help — any key closes", true);
-            let inner = b.inner(r);
-            f.render_widget(b, r);
-            if lines.len() > inner_h && inner.width > 60 {
-                let half = Rect { width: inner.width / 2, ..inner };
-                let right = Rect { x: inner.x + inner.width / 2, width: inner.width - inner.width / 2, ..inner };
-                let split = lines.len().div_ceil(2);
-                let rest = lines.split_off(split);
-                f.render_widget(Paragraph::new(lines), half);
-                f.render_widget(Paragraph::new(rest), right);
-            } else {
-                f.render_widget(Paragraph::new(lines), inner);
-            }
-        }
+        Popup::Help { scroll } => help(app, f, area, *scroll),
         Popup::ConfirmQuit => {
             let r = centered(area, 56, 6);
             f.render_widget(Clear, r);
