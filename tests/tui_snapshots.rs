@@ -334,3 +334,21 @@ fn help_reflows_and_scrolls_at_every_size() {
         assert!(a.popup.is_none(), "any other key closes");
     }
 }
+
+/// An open preview follows j/k in the Scenes panel and says which scene it shows.
+#[test]
+fn an_open_preview_follows_the_selection_and_names_its_scene() {
+    let mut a = with_session(app(false), "clips", RunState::Idle);
+    if let Some(v) = a.session.as_mut() {
+        for (seq, id) in [(50, 1), (51, 2)] {
+            v.apply(&EventEnvelope { v: EVENT_VERSION, seq, at_ms: 0, event: Event::KeyframeReady { keyframe: Keyframe { scene_id: id, image: asset(40 + id as u8), key: format!("kf{id}") } } });
+        }
+    }
+    a.focus = Focus::Scenes;
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE)));
+    assert_eq!(a.preview, Some(asset(41)));
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)));
+    assert_eq!(a.preview, Some(asset(42)), "the preview follows the selection");
+    let t = render(&a, 120, 30);
+    assert!(row(&t, 1).contains("Preview: scene 2 keyframe"), "{}", row(&t, 1));
+}

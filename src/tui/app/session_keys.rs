@@ -122,13 +122,18 @@ impl App {
                     }
                 };
             }
-            (Focus::Scenes, Cmd::Up) => v.scene_sel = v.scene_sel.saturating_sub(1),
-            (Focus::Scenes, Cmd::Down) => v.scene_sel = (v.scene_sel + 1).min(scenes.saturating_sub(1)),
+            (Focus::Scenes | Focus::Progress, Cmd::Up | Cmd::Down) => {
+                let sel = if self.focus == Focus::Scenes { &mut v.scene_sel } else { &mut v.progress_sel };
+                *sel = if c == Cmd::Up { sel.saturating_sub(1) } else { (*sel + 1).min(scenes.saturating_sub(1)) };
+                // An open preview follows the selection.
+                if self.preview.is_some() {
+                    let idx = *sel;
+                    self.preview = v.state.scenes.get(idx).and_then(|s| v.state.keyframes.get(&s.id)).map(|k| k.image.clone()).or(self.preview.take());
+                }
+            }
             (Focus::Quality, Cmd::Up) => v.quality_scroll = v.quality_scroll.saturating_sub(1),
             // The panel clamps it to what is there.
             (Focus::Quality, Cmd::Down) => v.quality_scroll = (v.quality_scroll + 1).min(scenes + 24),
-            (Focus::Progress, Cmd::Up) => v.progress_sel = v.progress_sel.saturating_sub(1),
-            (Focus::Progress, Cmd::Down) => v.progress_sel = (v.progress_sel + 1).min(scenes.saturating_sub(1)),
             (Focus::Scenes | Focus::Progress, Cmd::Preview) => {
                 let idx = if self.focus == Focus::Scenes { v.scene_sel } else { v.progress_sel };
                 self.preview = v.state.scenes.get(idx).and_then(|s| v.state.keyframes.get(&s.id)).map(|k| k.image.clone());

@@ -157,7 +157,17 @@ pub fn chat(app: &App, f: &mut Frame, area: Rect) {
 }
 
 pub fn preview(app: &App, images: &Images, asset: &AssetId, f: &mut Frame, area: Rect) {
-    let b = block(app, "Preview (Esc closes)", true);
+    // Which image this is, and focused only when the chat (which it stands in for) is.
+    let what = app.session.as_ref().and_then(|v| {
+        let s = &v.state;
+        let scene = s.scenes.iter().position(|sc| s.keyframes.get(&sc.id).is_some_and(|k| &k.image == asset)).map(|i| format!("scene {} keyframe", i + 1));
+        scene.or_else(|| s.references.values().find(|r| &r.image == asset).map(|r| format!("{} reference", r.kind.id())))
+    });
+    let title = match what {
+        Some(w) => format!("Preview: {w} (Esc closes)"),
+        None => "Preview (Esc closes)".to_string(),
+    };
+    let b = block(app, &title, app.focus == Focus::Chat);
     let inner = b.inner(area);
     f.render_widget(b, area);
     if !app.images {
