@@ -6,6 +6,7 @@
 pub mod action;
 pub mod app;
 pub mod keymap;
+pub mod remembered;
 pub mod runtime;
 pub mod theme;
 pub mod view;
@@ -134,7 +135,12 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
     let pipeline = env.pipeline()?;
     let tui = env.settings.tui.clone();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::load(&tui.theme, &env.paths.config_dir, no_color).map_err(TuiError::Settings)?;
+    let remembered = remembered::Remembered::load(&env.paths.state_dir);
+    // The theme chosen last in the UI, else the config's; a remembered one that no longer
+    // loads falls back to the config's.
+    let theme = Theme::load(remembered.theme_or(&tui.theme), &env.paths.config_dir, no_color)
+        .or_else(|_| Theme::load(&tui.theme, &env.paths.config_dir, no_color))
+        .map_err(TuiError::Settings)?;
     let keymap = Keymap::load(&env.paths.config_dir).map_err(TuiError::Settings)?;
     let images_on = !opts.no_images && tui.image_protocol != "off";
     let mut app = App::new(theme, keymap, pipeline.rules(), images_on);
@@ -147,12 +153,18 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
     }));
     let mut term = enter().map_err(|e| TuiError::Terminal(format!("cannot start the terminal UI: {e}")))?;
     let mut images = Images { picker: if images_on { probe_images(&tui.image_protocol) } else { None }, ..Default::default() };
-    let result = event_loop(&mut term, &mut app, &mut images, pipeline).await;
+    let result = event_loop(&mut term, &mut app, &mut images, pipeline, (remembered, env.paths.state_dir.clone())).await;
     restore();
     result
 }
 
-async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipeline: crate::pipeline::Pipeline) -> Result<(), TuiError> {
+async fn event_loop(
+    term: &mut Term,
+    app: &mut App,
+    images: &mut Images,
+    pipeline: crate::pipeline::Pipeline,
+    (mut remembered, state_dir): (remembered::Remembered, std::path::PathBuf),
+) -> Result<(), TuiError> {
     let (tx, mut rx) = mpsc::channel::<Action>(1024);
     let (img_tx, mut img_rx) = mpsc::channel::<(String, Option<ratatui_image::protocol::Protocol>)>(8);
     let blobs = pipeline.store.blobs.clone();
@@ -241,7 +253,13 @@ async fn event_loop(term: &mut Term, app: &mut App, images: &mut Images, pipelin
                     let _ = out.flush();
                 }
                 Effect::SetTheme(name) => match Theme::load(&name, &runtime.pipeline.paths_config_dir(), app.theme.no_color) {
-                    Ok(t) => app.theme = t,
+                    Ok(t) => {
+                        app.theme = t;
+                        remembered.theme = Some(name);
+                        if let Err(e) = remembered.save(&state_dir) {
+                            tracing::warn!(error = %e, "could not remember the theme");
+                        }
+                    }
                     Err(e) => app.status = e,
                 },
                 Effect::Stop if app.quitting => {
