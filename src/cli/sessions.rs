@@ -30,7 +30,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             for r in &rows {
                 match &r.error {
                     None => {
-                        let score = r.score.map(|q| format!("{q:.1}")).unwrap_or_else(|| "—".into());
+                        let score = r.score.map(|q| format!("{q:.1}{}", if r.score_stale { "?" } else { "" })).unwrap_or_else(|| "—".into());
                         println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, crate::text::clip_for_terminal(&r.title, 24), format_time(r.created_at_ms), format!("${:.2}", r.cost_usd), score, r.status);
                         if let Some(d) = &r.damage {
                             println!("{:<23} ! store: {d}", "");

@@ -19,6 +19,8 @@ pub struct SessionSummary {
     pub cost_usd: f64,
     /// The final cut's Quality (0..100), when it was scored.
     pub score: Option<f64>,
+    /// The score is of an earlier cut (the advert changed since, or is being remade).
+    pub score_stale: bool,
     /// `done`, `resumable: clips 2/6`, `failed at …` (see `narrate::status`).
     pub status: String,
     pub resumable: bool,
@@ -63,6 +65,7 @@ impl Pipeline {
                         created_at_ms: s.created_at_ms,
                         cost_usd: s.total_cost(),
                         score: s.scores.get(&ScoreTarget::Final).and_then(|r| r.score.quality()),
+                        score_stale: s.scores.get(&ScoreTarget::Final).is_some_and(|r| s.final_video.as_ref().map(|f| &f.video) != Some(&r.video)),
                         resumable: st != "done",
                         status: st,
                         final_video: s.final_video.clone(),
@@ -77,6 +80,7 @@ impl Pipeline {
                     created_at_ms: 0,
                     cost_usd: 0.0,
                     score: None,
+                    score_stale: false,
                     status: String::new(),
                     resumable: false,
                     final_video: None,

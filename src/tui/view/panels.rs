@@ -30,7 +30,7 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
         .block(b);
         f.render_widget(p, rows_area);
     } else {
-        let header = Row::new(["", "title", "created", "cost", "score", "status"]).style(t.muted);
+        let header = Row::new(["", "id (for :resume)", "title", "created", "cost", "score", "status"]).style(t.muted);
         let rows: Vec<Row> = app
             .sessions
             .iter()
@@ -46,10 +46,15 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
                 };
                 Row::new(vec![
                     Cell::from(if sel { "▶" } else { " " }),
+                    Cell::from(Span::styled(r.id.clone(), t.muted)),
                     Cell::from(r.title.clone()),
                     Cell::from(if r.created_at_ms == 0 { "—".to_string() } else { format_time(r.created_at_ms) }),
                     Cell::from(format!("${:.2}", r.cost_usd)),
-                    Cell::from(r.score.map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into())),
+                    Cell::from(match (r.score, r.score_stale) {
+                        (Some(s), false) => Span::raw(format!("{s:.0}")),
+                        (Some(s), true) => Span::styled(format!("{s:.0} stale"), t.muted),
+                        (None, _) => Span::raw("—"),
+                    }),
                     Cell::from(Span::styled(
                         match (&r.error, &r.damage) {
                             (Some(e), _) => format!("unreadable: {e}"),
@@ -64,7 +69,7 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
             .collect();
         let table = Table::new(
             rows,
-            [Constraint::Length(1), Constraint::Percentage(30), Constraint::Length(16), Constraint::Length(7), Constraint::Length(5), Constraint::Fill(1)],
+            [Constraint::Length(1), Constraint::Length(22), Constraint::Percentage(24), Constraint::Length(16), Constraint::Length(7), Constraint::Length(8), Constraint::Fill(1)],
         )
         .header(header)
         .block(b);

@@ -104,10 +104,16 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
             f.render_widget(p, r);
         }
         Popup::ConfirmDelete(id) => {
-            let r = centered(area, 56, 5);
+            let r = centered(area, 64, 6);
             f.render_widget(Clear, r);
-            let p = Paragraph::new(vec![Line::from(format!("Delete session {id}?")), Line::from(Span::styled("y: delete · any other key: keep", t.accent))])
-                .block(block(app, "Delete?", true));
+            let title = app.sessions.iter().find(|s| &s.id == id).map(|s| s.title.clone()).filter(|t| !t.is_empty()).unwrap_or_else(|| "(untitled)".into());
+            let p = Paragraph::new(vec![
+                Line::from(format!("Delete \"{}\"?", crate::text::clip_for_terminal(&title, 50))),
+                Line::from(Span::styled(format!("session {id}: its log is deleted; exported videos and cached results stay"), t.muted)),
+                Line::from(Span::styled("y: delete · any other key: keep", t.accent)),
+            ])
+            .wrap(Wrap { trim: true })
+            .block(block(app, "Delete?", true));
             f.render_widget(p, r);
         }
         Popup::CommandLine(editor) => {
