@@ -352,3 +352,42 @@ fn an_open_preview_follows_the_selection_and_names_its_scene() {
     let t = render(&a, 120, 30);
     assert!(row(&t, 1).contains("Preview: scene 2 keyframe"), "{}", row(&t, 1));
 }
+
+fn click(a: &mut App, x: u16, y: u16, kind: crossterm::event::MouseEventKind) -> Vec<admint::tui::action::Effect> {
+    a.update(Action::Mouse(crossterm::event::MouseEvent { kind, column: x, row: y, modifiers: KeyModifiers::NONE }))
+}
+
+/// Clicks focus the panel under them and select the scene or session; a double click
+/// opens a session; the wheel scrolls what is under the pointer.
+#[test]
+fn the_mouse_focuses_selects_and_scrolls() {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let left = MouseEventKind::Down(MouseButton::Left);
+    let mut a = with_session(app(false), "clips", RunState::Idle);
+    a.focus = Focus::Input;
+    let t = render(&a, 120, 30);
+    // Find scene 3's row on screen and click it.
+    let y = (0..30).find(|y| row(&t, *y).contains("│ 3  2.0s")).expect("scene 3 is listed");
+    let line = row(&t, y);
+    let x = line[..line.find("│ 3  2.0s").unwrap()].chars().count() as u16 + 3;
+    click(&mut a, x, y, left);
+    assert_eq!(a.focus, Focus::Scenes);
+    assert_eq!(a.session.as_ref().unwrap().scene_sel, 2);
+    // The wheel over the chat scrolls it; a click there focuses it.
+    render(&a, 120, 30);
+    click(&mut a, 5, 10, MouseEventKind::ScrollUp);
+    assert_eq!(a.session.as_ref().unwrap().chat_scroll, 3);
+    click(&mut a, 5, 10, left);
+    assert_eq!(a.focus, Focus::Chat);
+    // Sessions: a click selects, a double click opens.
+    let mut s = app(false);
+    s.update(Action::SessionsLoaded(vec![
+        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 1_790_000_000_000, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
+        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 1_789_900_000_000, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
+    ]));
+    let t = render(&s, 120, 20);
+    let y = (0..20).find(|y| row(&t, *y).contains("HydroPeak")).unwrap();
+    assert!(click(&mut s, 30, y, left).is_empty());
+    assert_eq!(s.sessions_sel, 1);
+    assert_eq!(click(&mut s, 30, y, left), vec![admint::tui::action::Effect::OpenSession("20261121-000000-123456".into())]);
+}

@@ -212,11 +212,14 @@ pub struct TuiSettings {
     pub quality_good: f64,
     /// At or above this, acceptable; below, poor.
     pub quality_acceptable: f64,
+    /// Click to focus and select, wheel to scroll. Off leaves the mouse to the terminal
+    /// (tmux copy mode, selecting text without Shift).
+    pub mouse: bool,
 }
 
 impl Default for TuiSettings {
     fn default() -> Self {
-        TuiSettings { theme: "dark".into(), image_protocol: "auto".into(), quality_good: 80.0, quality_acceptable: 60.0 }
+        TuiSettings { theme: "dark".into(), image_protocol: "auto".into(), quality_good: 80.0, quality_acceptable: 60.0, mouse: true }
     }
 }
 

@@ -15,6 +15,7 @@ pub type SessionRow = crate::pipeline::SessionSummary;
 #[derive(Debug, Clone)]
 pub enum Action {
     Key(KeyEvent),
+    Mouse(crossterm::event::MouseEvent),
     Paste(String),
     Resize(u16, u16),
     /// One second passed while something runs (elapsed time, ETA).

@@ -63,17 +63,24 @@ type Term = Terminal<CrosstermBackend<Stdout>>;
 
 fn restore() {
     let mut out = stdout();
+    let _ = out.execute(crossterm::event::DisableMouseCapture);
     let _ = out.execute(DisableBracketedPaste);
     let _ = out.execute(LeaveAlternateScreen);
     let _ = out.execute(crossterm::cursor::Show);
     let _ = terminal::disable_raw_mode();
 }
 
+/// Whether the UI takes the mouse (`tui.mouse`), for entering the screen again after Ctrl-Z.
+static MOUSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn enter() -> std::io::Result<Term> {
     terminal::enable_raw_mode()?;
     let mut out = stdout();
     out.execute(EnterAlternateScreen)?;
     out.execute(EnableBracketedPaste)?;
+    if MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
+        out.execute(crossterm::event::EnableMouseCapture)?;
+    }
     Terminal::new(CrosstermBackend::new(stdout()))
 }
 
@@ -151,6 +158,7 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
         restore();
         prev_hook(info);
     }));
+    MOUSE.store(tui.mouse, std::sync::atomic::Ordering::Relaxed);
     let mut term = enter().map_err(|e| TuiError::Terminal(format!("cannot start the terminal UI: {e}")))?;
     let mut images = Images { picker: if images_on { probe_images(&tui.image_protocol) } else { None }, ..Default::default() };
     let result = event_loop(&mut term, &mut app, &mut images, pipeline, (remembered, env.paths.state_dir.clone())).await;
@@ -212,6 +220,7 @@ async fn event_loop(
             }
             ev = events.next(), if !hung_up => match ev {
                 Some(Ok(CtEvent::Key(k))) => Some(Action::Key(k)),
+                Some(Ok(CtEvent::Mouse(m))) => Some(Action::Mouse(m)),
                 Some(Ok(CtEvent::Paste(s))) => Some(Action::Paste(s)),
                 Some(Ok(CtEvent::Resize(w, h))) => Some(Action::Resize(w, h)),
                 Some(Ok(_)) => None,

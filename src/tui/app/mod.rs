@@ -60,6 +60,14 @@ impl Focus {
     }
 }
 
+/// What is where on the screen, as last drawn: the view records it, clicks read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    Panel(Focus),
+    Scene(usize),
+    Session(usize),
+}
+
 pub struct App {
     pub screen: Screen,
     pub focus: Focus,
@@ -91,6 +99,10 @@ pub struct App {
     pub pending_brief: Option<String>,
     /// Unsent prompt text, by session id ("" for a new advert): it stays with its session.
     pub drafts: HashMap<String, String>,
+    /// Screen areas of the last frame, most specific last (filled by the view).
+    pub hits: std::cell::RefCell<Vec<(ratatui::layout::Rect, Hit)>>,
+    /// The last click (where, when) to tell a double click.
+    last_click: Option<(Hit, u64)>,
 }
 
 /// What a typed answer is answered against when no run waits at a gate.
@@ -131,6 +143,8 @@ impl App {
             quitting: false,
             pending_brief: None,
             drafts: HashMap::new(),
+            hits: Default::default(),
+            last_click: None,
         }
     }
 
@@ -163,6 +177,66 @@ impl App {
         };
     }
 
+    /// A click focuses the panel under it and selects the scene or session; a double
+    /// click opens a session; the wheel scrolls what is under the pointer.
+    fn on_mouse(&mut self, m: crossterm::event::MouseEvent) -> Vec<Effect> {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if self.popup.is_some() {
+            return vec![];
+        }
+        let hit = {
+            let hits = self.hits.borrow();
+            let at = |r: &ratatui::layout::Rect| m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height;
+            let specific = hits.iter().rev().find(|(r, h)| at(r) && !matches!(h, Hit::Panel(_))).map(|(_, h)| *h);
+            let panel = hits.iter().rev().find(|(r, h)| at(r) && matches!(h, Hit::Panel(_))).map(|(_, h)| *h);
+            (specific, panel)
+        };
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let now = crate::domain::now_ms();
+                let double = hit.0.is_some() && self.last_click.is_some_and(|(h, t)| Some(h) == hit.0 && now.saturating_sub(t) < 400);
+                self.last_click = hit.0.map(|h| (h, now));
+                if let Some(Hit::Panel(f)) = hit.1 {
+                    self.focus = f;
+                }
+                match hit.0 {
+                    Some(Hit::Scene(i)) => {
+                        if let Some(v) = self.session.as_mut() {
+                            v.scene_sel = i;
+                        }
+                    }
+                    Some(Hit::Session(i)) => {
+                        self.sessions_sel = i;
+                        if double {
+                            return self.sessions_command(crate::tui::keymap::Cmd::Open);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                let up = m.kind == MouseEventKind::ScrollUp;
+                if self.screen == Screen::Sessions {
+                    let n = self.sessions.len();
+                    self.sessions_sel = if up { self.sessions_sel.saturating_sub(1) } else { (self.sessions_sel + 1).min(n.saturating_sub(1)) };
+                    return vec![];
+                }
+                let Some(v) = self.session.as_mut() else { return vec![] };
+                match hit.1 {
+                    Some(Hit::Panel(Focus::Chat)) => v.chat_scroll = if up { v.chat_scroll + 3 } else { v.chat_scroll.saturating_sub(3) },
+                    Some(Hit::Panel(Focus::Scenes)) => {
+                        let n = v.state.scenes.len();
+                        v.scene_sel = if up { v.scene_sel.saturating_sub(1) } else { (v.scene_sel + 1).min(n.saturating_sub(1)) };
+                    }
+                    Some(Hit::Panel(Focus::Quality)) => v.quality_scroll = if up { v.quality_scroll.saturating_sub(1) } else { v.quality_scroll + 1 },
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
     pub fn ctx(&self) -> Ctx {
         match self.screen {
             Screen::Sessions => Ctx::Sessions,
@@ -178,6 +252,7 @@ impl App {
         self.dirty = true;
         match action {
             Action::Key(k) => self.on_key(k),
+            Action::Mouse(m) => self.on_mouse(m),
             Action::Paste(text) => {
                 match &mut self.popup {
                     Some(Popup::EditScene { editor, .. }) | Some(Popup::CommandLine(editor)) => {

@@ -71,6 +71,7 @@ pub fn block<'a>(app: &App, title: &'a str, focused: bool) -> Block<'a> {
 
 pub fn view(app: &App, images: &Images, f: &mut Frame) {
     let area = f.area();
+    app.hits.borrow_mut().clear();
     f.render_widget(Block::default().style(app.theme.base), area);
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         let msg = format!("terminal too small: {}x{} (admint needs at least {}x{})", area.width, area.height, MIN_SIZE.0, MIN_SIZE.1);
@@ -86,6 +87,13 @@ pub fn view(app: &App, images: &Images, f: &mut Frame) {
 
 fn session_screen(app: &App, images: &Images, f: &mut Frame, area: Rect) {
     let l = session_layout(area, app.input.lines().len() as u16);
+    {
+        use crate::tui::app::Hit;
+        let mut hits = app.hits.borrow_mut();
+        for (r, focus) in [(l.chat, Focus::Chat), (l.scenes, Focus::Scenes), (l.progress, Focus::Progress), (l.quality, Focus::Quality), (l.input, Focus::Input)] {
+            hits.push((r, Hit::Panel(focus)));
+        }
+    }
     header(app, f, l.header);
     // A popup hides graphics: terminal images would otherwise survive under it.
     match (&app.preview, app.popup.is_none()) {

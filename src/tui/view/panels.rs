@@ -74,6 +74,11 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
         .header(header)
         .block(b);
         f.render_widget(table, rows_area);
+        // Rows start under the border and the header.
+        let mut hits = app.hits.borrow_mut();
+        for i in 0..app.sessions.len().min(rows_area.height.saturating_sub(3) as usize) {
+            hits.push((Rect { x: rows_area.x + 1, y: rows_area.y + 2 + i as u16, width: rows_area.width.saturating_sub(2), height: 1 }, crate::tui::app::Hit::Session(i)));
+        }
     }
     super::hints(app, f, Rect { y: area.y + area.height.saturating_sub(1), height: 1, ..area });
 }
@@ -207,7 +212,10 @@ pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
     }
     let w = inner.width as usize;
     let mut lines = Vec::new();
+    // Which scene each line belongs to, for clicks.
+    let mut owner: Vec<usize> = Vec::new();
     for (i, sc) in s.scenes.iter().enumerate() {
+        owner.resize(lines.len(), i.saturating_sub(1));
         let sel = i == v.scene_sel;
         let head = format!("{}{} {:>4.1}s {:<9} ", if sel { "▶" } else { " " }, i + 1, sc.duration_s, sc.camera.id());
         let text = if sc.on_screen_text.is_empty() { "(no text)".to_string() } else { format!("\"{}\"", sc.on_screen_text) };
@@ -223,10 +231,17 @@ pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
             lines.push(Line::from(Span::styled(format!("   vo: {}", vo.chars().take(w.saturating_sub(7)).collect::<String>()), if warn { t.poor } else { t.muted })));
         }
     }
+    owner.resize(lines.len(), s.scenes.len().saturating_sub(1));
     // Keep the selected scene in view.
     let sel_line = s.scenes.iter().take(v.scene_sel).count();
     let h = inner.height as usize;
     let skip = (sel_line + 3).saturating_sub(h);
+    {
+        let mut hits = app.hits.borrow_mut();
+        for (row, scene) in owner.iter().skip(skip).take(h).enumerate() {
+            hits.push((Rect { y: inner.y + row as u16, height: 1, ..inner }, crate::tui::app::Hit::Scene(*scene)));
+        }
+    }
     f.render_widget(Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()), inner);
 }
 
