@@ -391,3 +391,53 @@ fn the_mouse_focuses_selects_and_scrolls() {
     assert_eq!(s.sessions_sel, 1);
     assert_eq!(click(&mut s, 30, y, left), vec![admint::tui::action::Effect::OpenSession("20261121-000000-123456".into())]);
 }
+
+fn press(a: &mut App, keys: &str) {
+    for c in keys.chars() {
+        a.update(Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+    }
+}
+
+/// `/` finds text as it is typed in the chat, the scenes and the sessions list; `n` and
+/// `N` step through the matches; Esc leaves the search.
+#[test]
+fn slash_searches_incrementally_and_n_steps_through_matches() {
+    let enter = Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let esc = Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    // Scenes: the match is selected while typing.
+    let mut a = with_session(app(false), "clips", RunState::Idle);
+    a.focus = Focus::Scenes;
+    press(&mut a, "/Feel");
+    assert_eq!(a.session.as_ref().unwrap().scene_sel, 2, "{:?}", a.status);
+    a.update(enter.clone());
+    // Chat: every "clip" message in turn; the match is scrolled into view and marked.
+    a.focus = Focus::Chat;
+    press(&mut a, "/clip");
+    a.update(enter.clone());
+    let first = a.session.as_ref().unwrap().chat_mark.expect("a chat match");
+    assert!(a.session.as_ref().unwrap().chat[first].text.to_lowercase().contains("clip"));
+    press(&mut a, "n");
+    let second = a.session.as_ref().unwrap().chat_mark.unwrap();
+    assert!(second > first, "n goes to the next match");
+    press(&mut a, "N");
+    assert_eq!(a.session.as_ref().unwrap().chat_mark, Some(first));
+    let t = render(&a, 120, 30);
+    let text = a.session.as_ref().unwrap().chat[first].text.clone();
+    let shown = (0..30).any(|y| row(&t, y).contains(&text.chars().take(20).collect::<String>()));
+    assert!(shown, "the match is on screen");
+    // Sessions: n steps while a search is set; after Esc it is a new advert again.
+    let mut s = app(false);
+    s.update(Action::SessionsLoaded(vec![
+        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
+        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
+        SessionRow { id: "20261120-000000-999999".into(), title: "HydroPeak Mini".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
+    ]));
+    press(&mut s, "/hydro");
+    assert_eq!(s.sessions_sel, 1);
+    s.update(enter);
+    press(&mut s, "n");
+    assert_eq!((s.sessions_sel, s.screen), (2, Screen::Sessions), "n is the next match here");
+    s.update(esc);
+    press(&mut s, "n");
+    assert_eq!(s.screen, Screen::Session, "without a search, n is a new advert");
+}

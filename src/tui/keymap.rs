@@ -77,6 +77,9 @@ pub enum Cmd {
     CopyPath,
     Undo,
     Redo,
+    Search,
+    SearchNext,
+    SearchPrev,
 }
 
 impl Cmd {
@@ -122,6 +125,9 @@ impl Cmd {
             Cmd::CopyPath => "copy the advert's path",
             Cmd::Undo => "undo a scene change",
             Cmd::Redo => "redo",
+            Cmd::Search => "search",
+            Cmd::SearchNext => "next match",
+            Cmd::SearchPrev => "previous match",
         }
     }
 }
@@ -251,6 +257,7 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Sessions, Cmd::NewSession, &["n"]),
     (Ctx::Sessions, Cmd::DeleteSession, &["d", "delete"]),
     (Ctx::Sessions, Cmd::Refresh, &["r"]),
+    (Ctx::Sessions, Cmd::Search, &["/"]),
     (Ctx::Chat, Cmd::Up, &["k", "up"]),
     (Ctx::Chat, Cmd::Down, &["j", "down"]),
     (Ctx::Chat, Cmd::PageUp, &["pgup", "ctrl-u"]),
@@ -260,6 +267,9 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Chat, Cmd::Approve, &["a"]),
     (Ctx::Chat, Cmd::Preview, &["p"]),
     (Ctx::Chat, Cmd::CopyPath, &["y"]),
+    (Ctx::Chat, Cmd::Search, &["/"]),
+    (Ctx::Chat, Cmd::SearchNext, &["n"]),
+    (Ctx::Chat, Cmd::SearchPrev, &["N"]),
     (Ctx::Scenes, Cmd::Up, &["k", "up"]),
     (Ctx::Scenes, Cmd::Down, &["j", "down"]),
     (Ctx::Scenes, Cmd::EditText, &["e", "enter"]),
@@ -277,6 +287,9 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Scenes, Cmd::RetryClip, &["R"]),
     (Ctx::Scenes, Cmd::Approve, &["A"]),
     (Ctx::Scenes, Cmd::Preview, &["p"]),
+    (Ctx::Scenes, Cmd::Search, &["/"]),
+    (Ctx::Scenes, Cmd::SearchNext, &["n"]),
+    (Ctx::Scenes, Cmd::SearchPrev, &["N"]),
     (Ctx::Progress, Cmd::Up, &["k", "up"]),
     (Ctx::Progress, Cmd::Down, &["j", "down"]),
     (Ctx::Progress, Cmd::RetryClip, &["R"]),

@@ -44,6 +44,14 @@ impl App {
                 if self.preview.take().is_some() {
                     return vec![];
                 }
+                if self.search.take().is_some() {
+                    if let Some(v) = self.session.as_mut() {
+                        v.chat_mark = None;
+                    }
+                    self.status = "search left".into();
+                    self.status_is_error = false;
+                    return vec![];
+                }
                 if self.screen == Screen::Session && self.focus != Focus::Input {
                     self.focus = Focus::Input;
                     return vec![];
@@ -51,6 +59,13 @@ impl App {
                 if self.screen == Screen::Session && !self.is_running() {
                     self.leave_session();
                     return vec![Effect::LoadSessions];
+                }
+                vec![]
+            }
+            Cmd::Search => self.start_search(),
+            Cmd::SearchNext | Cmd::SearchPrev => {
+                if !self.search_step(c == Cmd::SearchNext) {
+                    self.status = "no search yet: / finds text".into();
                 }
                 vec![]
             }
@@ -76,6 +91,8 @@ impl App {
             Cmd::Up => self.sessions_sel = self.sessions_sel.saturating_sub(1),
             Cmd::Down => self.sessions_sel = (self.sessions_sel + 1).min(n.saturating_sub(1)),
             Cmd::Refresh => return vec![Effect::LoadSessions],
+            // While a search is set here, n and N step through it (Esc leaves it).
+            Cmd::NewSession if self.search_step(true) => {}
             Cmd::NewSession => {
                 self.session = None;
                 self.restore_draft("");

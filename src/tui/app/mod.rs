@@ -11,12 +11,14 @@ mod global_keys;
 mod input;
 mod pipeline_updates;
 mod popups;
+mod search;
 mod session_keys;
 mod session_view;
 
 pub use command_line::{verb_summary, Verb, VerbSpec, VERBS};
 pub use input::{brief_from_text, new_input};
 pub use popups::{EditField, Popup};
+pub use search::{Search, Within};
 pub use session_view::{ChatLine, RunState, SessionView, Undo, Who};
 
 use ratatui_textarea::TextArea;
@@ -103,6 +105,8 @@ pub struct App {
     pub hits: std::cell::RefCell<Vec<(ratatui::layout::Rect, Hit)>>,
     /// The last click (where, when) to tell a double click.
     last_click: Option<(Hit, u64)>,
+    /// The search `n` / `N` step through, once set with `/`.
+    pub search: Option<Search>,
 }
 
 /// What a typed answer is answered against when no run waits at a gate.
@@ -145,6 +149,7 @@ impl App {
             drafts: HashMap::new(),
             hits: Default::default(),
             last_click: None,
+            search: None,
         }
     }
 

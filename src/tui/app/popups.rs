@@ -22,6 +22,8 @@ pub enum Popup {
     ConfirmDelete(String),
     CommandLine(TextArea<'static>),
     EditScene { scene_id: u32, field: EditField, editor: TextArea<'static> },
+    /// `/`: the search being typed (each key moves to the first match).
+    Search { within: super::Within, editor: TextArea<'static> },
 }
 
 impl App {
@@ -63,6 +65,25 @@ impl App {
                 KeyCode::Char('y') | KeyCode::Char('Y') => vec![Effect::DeleteSession(id)],
                 _ => vec![],
             },
+            Popup::Search { within, mut editor } => {
+                if esc || ctrl_c {
+                    self.search = None;
+                    return vec![];
+                }
+                if !enter {
+                    editor.input(k);
+                }
+                let query = editor.lines().join(" ");
+                if !query.trim().is_empty() {
+                    self.go_to_match(within, query.trim(), None);
+                }
+                if enter {
+                    self.search = (!query.trim().is_empty()).then(|| super::Search { within, query: query.trim().to_string() });
+                    return vec![];
+                }
+                self.popup = Some(Popup::Search { within, editor });
+                vec![]
+            }
             Popup::CommandLine(mut t) => {
                 if esc || ctrl_c {
                     return vec![];

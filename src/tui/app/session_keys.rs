@@ -78,12 +78,18 @@ impl App {
         let Some(v) = self.session.as_mut() else { return vec![] };
         let scenes = v.state.scenes.len();
         match (self.focus, c) {
-            (Focus::Chat, Cmd::Up) => v.chat_scroll += 1,
-            (Focus::Chat, Cmd::Down) => v.chat_scroll = v.chat_scroll.saturating_sub(1),
-            (Focus::Chat, Cmd::PageUp) => v.chat_scroll += 10,
-            (Focus::Chat, Cmd::PageDown) => v.chat_scroll = v.chat_scroll.saturating_sub(10),
-            (Focus::Chat, Cmd::Top) => v.chat_scroll = usize::MAX / 2,
-            (Focus::Chat, Cmd::Bottom) => v.chat_scroll = 0,
+            (Focus::Chat, Cmd::Up | Cmd::Down | Cmd::PageUp | Cmd::PageDown | Cmd::Top | Cmd::Bottom) => {
+                // Scrolling by hand leaves a search's mark.
+                v.chat_mark = None;
+                v.chat_scroll = match c {
+                    Cmd::Up => v.chat_scroll + 1,
+                    Cmd::Down => v.chat_scroll.saturating_sub(1),
+                    Cmd::PageUp => v.chat_scroll + 10,
+                    Cmd::PageDown => v.chat_scroll.saturating_sub(10),
+                    Cmd::Top => usize::MAX / 2,
+                    _ => 0,
+                };
+            }
             (Focus::Chat, Cmd::CopyPath) => match v.output_path.clone() {
                 Some(path) => {
                     self.status = format!("copied to the clipboard: {path}");

@@ -55,6 +55,8 @@ pub struct SessionView {
     pub chat: Vec<ChatLine>,
     /// Lines scrolled up from the newest; 0 follows new messages.
     pub chat_scroll: usize,
+    /// A message the chat shows and marks (a search match), overriding the scroll.
+    pub chat_mark: Option<usize>,
     pub scene_sel: usize,
     pub progress_sel: usize,
     /// Lines the Quality panel is scrolled down by.
@@ -83,6 +85,7 @@ impl SessionView {
             state: SessionState::default(),
             chat: vec![],
             chat_scroll: 0,
+            chat_mark: None,
             scene_sel: 0,
             progress_sel: 0,
             quality_scroll: 0,

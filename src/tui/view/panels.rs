@@ -85,10 +85,18 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
 
 /// The chat as wrapped lines (oldest first) for a given width.
 pub fn chat_lines<'a>(app: &App, v: &SessionView, width: u16) -> Vec<Line<'a>> {
+    chat_lines_marked(app, v, width).0
+}
+
+/// The chat as lines, and the range of lines of the marked message (a search match),
+/// drawn in the selection style.
+fn chat_lines_marked<'a>(app: &App, v: &SessionView, width: u16) -> (Vec<Line<'a>>, Option<(usize, usize)>) {
     let t = &app.theme;
     let w = width.max(10) as usize;
     let mut out = Vec::new();
-    for m in &v.chat {
+    let mut marked = None;
+    for (index, m) in v.chat.iter().enumerate() {
+        let start = out.len();
         let (prefix, style) = match m.who {
             Who::User => ("you › ", t.user),
             Who::System => ("• ", t.system),
@@ -132,8 +140,14 @@ pub fn chat_lines<'a>(app: &App, v: &SessionView, width: u16) -> Vec<Line<'a>> {
                 None => out.push(Line::from(Span::styled("   ▣ image — focus Chat (Tab) and press p to preview", t.muted))),
             }
         }
+        if v.chat_mark == Some(index) {
+            for l in &mut out[start..] {
+                *l = l.clone().patch_style(t.selected);
+            }
+            marked = Some((start, out.len()));
+        }
     }
-    out
+    (out, marked)
 }
 
 pub fn chat(app: &App, f: &mut Frame, area: Rect) {
@@ -151,10 +165,16 @@ pub fn chat(app: &App, f: &mut Frame, area: Rect) {
         f.render_widget(p, inner);
         return;
     };
-    let lines = chat_lines(app, v, inner.width);
+    let (lines, marked) = chat_lines_marked(app, v, inner.width);
     let h = inner.height as usize;
     let max_scroll = lines.len().saturating_sub(h);
-    let scroll = v.chat_scroll.min(max_scroll);
+    // A marked message (a search match) is scrolled into view, its first line on top
+    // when it is longer than the panel.
+    let scroll = match marked {
+        Some((start, end)) => lines.len().saturating_sub(end.max(start + 1).min(start + h).max(h.min(lines.len()))),
+        None => v.chat_scroll,
+    }
+    .min(max_scroll);
     let end = lines.len() - scroll;
     let start = end.saturating_sub(h);
     let mut shown: Vec<Line> = lines[start..end].to_vec();

@@ -116,6 +116,20 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
             .block(block(app, "Delete?", true));
             f.render_widget(p, r);
         }
+        Popup::Search { within, editor } => {
+            let r = Rect { x: area.x, y: area.y + area.height.saturating_sub(3), width: area.width, height: 3 };
+            f.render_widget(Clear, r);
+            let mut e = editor.clone();
+            e.set_placeholder_style(t.muted);
+            let what = match within {
+                crate::tui::app::Within::Chat => "the chat",
+                crate::tui::app::Within::Scenes => "the scenes",
+                crate::tui::app::Within::Sessions => "the sessions",
+            };
+            let title = format!("/ search {what} (Enter keeps it for n / N, Esc leaves)");
+            e.set_block(block(app, &title, true));
+            f.render_widget(&e, r);
+        }
         Popup::CommandLine(editor) => {
             let r = Rect { x: area.x, y: area.y + area.height.saturating_sub(3), width: area.width, height: 3 };
             f.render_widget(Clear, r);
