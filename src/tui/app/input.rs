@@ -137,6 +137,7 @@ impl App {
             None => {
                 self.screen = Screen::Session;
                 self.pending_brief = Some(text.clone());
+                self.pending_since_ms = crate::domain::now_ms();
                 vec![Effect::CreateSession { text }]
             }
             Some(v) => {

@@ -97,8 +97,10 @@ pub struct App {
     pub thumbs: HashMap<AssetId, Vec<ratatui::text::Line<'static>>>,
     pub dirty: bool,
     pub quitting: bool,
-    /// A brief sent to be created: put back in the prompt if it is refused.
+    /// A brief sent to be created (and when): put back in the prompt if it is refused;
+    /// its run's clock starts when it was sent.
     pub pending_brief: Option<String>,
+    pub pending_since_ms: u64,
     /// Unsent prompt text, by session id ("" for a new advert): it stays with its session.
     pub drafts: HashMap<String, String>,
     /// Screen areas of the last frame, most specific last (filled by the view).
@@ -146,6 +148,7 @@ impl App {
             dirty: true,
             quitting: false,
             pending_brief: None,
+            pending_since_ms: 0,
             drafts: HashMap::new(),
             hits: Default::default(),
             last_click: None,

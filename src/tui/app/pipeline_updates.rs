@@ -171,7 +171,9 @@ impl App {
     /// A session typed in the prompt was created and runs.
     pub(super) fn created(&mut self, session: String) -> Vec<Effect> {
         let mut v = SessionView::new(session.clone());
-        v.begin_run(crate::domain::now_ms());
+        // The clock runs from when the brief was sent, not from when its session came back.
+        let sent = if self.pending_since_ms > 0 { self.pending_since_ms } else { crate::domain::now_ms() };
+        v.begin_run(sent);
         self.session = Some(v);
         self.pending_brief = None;
         self.screen = Screen::Session;
