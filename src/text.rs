@@ -101,6 +101,36 @@ mod tests {
     }
 }
 
+/// `text` wrapped with a first line of at most `first` characters and the others of
+/// `rest` (the first line shares its row with a badge or label).
+pub fn wrap_hanging(text: &str, first: usize, rest: usize) -> Vec<String> {
+    if first >= rest {
+        return wrap_text(text, rest, usize::MAX);
+    }
+    let mut head = String::new();
+    let mut words = text.split_whitespace().peekable();
+    while let Some(w) = words.peek() {
+        let needed = if head.is_empty() { w.chars().count() } else { head.chars().count() + 1 + w.chars().count() };
+        if needed > first {
+            break;
+        }
+        if !head.is_empty() {
+            head.push(' ');
+        }
+        head.push_str(w);
+        words.next();
+    }
+    let tail: Vec<&str> = words.collect();
+    let mut out = if head.is_empty() { vec![] } else { vec![head] };
+    if !tail.is_empty() {
+        out.extend(wrap_text(&tail.join(" "), rest, usize::MAX));
+    }
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    out
+}
+
 /// `s` cut in the middle to at most `max` characters, keeping its start and its end
 /// (`/home/ana/…/final.mp4`): a path is never wrapped inside.
 pub fn ellipsize_middle(s: &str, max: usize) -> String {
@@ -128,6 +158,16 @@ pub fn io_words(e: &std::io::Error) -> String {
         K::QuotaExceeded => "the disk quota is used up: free some space, then resume".into(),
         K::ReadOnlyFilesystem => "the file system is read-only".into(),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    #[test]
+    fn only_the_first_line_is_narrower() {
+        let lines = super::wrap_hanging("one two three four five six seven", 9, 15);
+        assert_eq!(lines, ["one two", "three four five", "six seven"]);
+        assert_eq!(super::ellipsize_middle("/home/ana/projects/long/final.mp4", 20), "/home/an…g/final.mp4");
     }
 }
 

@@ -106,14 +106,16 @@ fn chat_lines_marked<'a>(app: &App, v: &SessionView, width: u16) -> (Vec<Line<'a
         let badge = m.badge.as_ref().map(|b| format!("[{b}] ")).unwrap_or_default();
         let mut first = true;
         for para in m.text.lines() {
-            let avail = w.saturating_sub(prefix.chars().count() + if first { badge.chars().count() } else { 0 }).max(4);
+            let avail = w.saturating_sub(prefix.chars().count()).max(4);
+            // Only the message's first line shares its row with the badge.
+            let first_avail = if first { avail.saturating_sub(badge.chars().count()).max(4) } else { avail };
             // A path longer than the line is shortened in the middle, never split.
             let para: String = para
                 .split(' ')
-                .map(|word| if word.contains('/') && word.chars().count() > avail { crate::text::ellipsize_middle(word, avail) } else { word.to_string() })
+                .map(|word| if word.contains('/') && word.chars().count() > first_avail { crate::text::ellipsize_middle(word, first_avail) } else { word.to_string() })
                 .collect::<Vec<_>>()
                 .join(" ");
-            for chunk in wrap_text(&para, avail, usize::MAX) {
+            for chunk in crate::text::wrap_hanging(&para, first_avail, avail) {
                 let mut spans = Vec::new();
                 if first {
                     spans.push(Span::styled(prefix, style.add_modifier(Modifier::BOLD)));
