@@ -188,34 +188,26 @@ async fn event_loop(
     let mut signals = crate::signals::StopSignals::new(false).map_err(|e| TuiError::Terminal(format!("cannot listen for signals: {e}")))?;
     let mut hung_up = false;
     loop {
+        // SIGTERM, SIGHUP, or the terminal gone (its input ends or a frame cannot be
+        // written — whichever is noticed first): stop like a confirmed quit.
+        let mut stop: Option<(String, bool)> = None;
         if app.dirty {
             let wait = Duration::from_millis(16).saturating_sub(last_draw.elapsed());
             if wait.is_zero() {
                 let _ = stdout().execute(BeginSynchronizedUpdate);
-                term.draw(|f| view(app, images, f)).map_err(terminal)?;
+                // After a hangup there is nothing to draw on: errors are expected.
+                if let (Err(e), false) = (term.draw(|f| view(app, images, f)), hung_up) {
+                    stop = Some((format!("the terminal went away (SIGHUP or output error: {e})"), true));
+                }
                 let _ = stdout().execute(EndSynchronizedUpdate);
                 app.dirty = false;
                 last_draw = Instant::now();
             }
         }
         let redraw_in = Duration::from_millis(16).saturating_sub(last_draw.elapsed()).max(Duration::from_millis(1));
-        let action = tokio::select! {
+        let action = if stop.is_some() { None } else { tokio::select! {
             sig = signals.recv() => {
-                // SIGTERM or SIGHUP: stop like a confirmed quit; after a hangup nothing
-                // can be shown or typed any more.
-                tracing::info!(signal = sig.name(), "stopping on a signal");
-                if sig == crate::signals::Stop::Hangup {
-                    crate::signals::detach_from_terminal();
-                    hung_up = true;
-                }
-                if !runtime.has_run() {
-                    return Ok(());
-                }
-                app.quitting = true;
-                app.status = format!("stopping ({}): waiting for running work to end…", sig.name());
-                app.dirty = true;
-                runtime.execute(Effect::Stop);
-                quit_deadline.get_or_insert(Instant::now() + Duration::from_secs(5));
+                stop = Some((sig.name().to_string(), sig == crate::signals::Stop::Hangup));
                 None
             }
             ev = events.next(), if !hung_up => match ev {
@@ -224,8 +216,14 @@ async fn event_loop(
                 Some(Ok(CtEvent::Paste(s))) => Some(Action::Paste(s)),
                 Some(Ok(CtEvent::Resize(w, h))) => Some(Action::Resize(w, h)),
                 Some(Ok(_)) => None,
-                Some(Err(e)) => return Err(TuiError::Terminal(format!("input: {e}"))),
-                None => return Ok(()),
+                Some(Err(e)) => {
+                    stop = Some((format!("the terminal went away (SIGHUP or input error: {e})"), true));
+                    None
+                }
+                None => {
+                    stop = Some(("the terminal went away (SIGHUP or end of input)".to_string(), true));
+                    None
+                }
             },
             a = rx.recv() => a,
             img = img_rx.recv() => {
@@ -244,7 +242,23 @@ async fn event_loop(
                 if quit_deadline.is_some_and(|d| Instant::now() > d) { return Ok(()); }
                 None
             }
-        };
+        } };
+        if let Some((why, hangup)) = stop {
+            tracing::info!(signal = %why, "stopping");
+            if hangup && !hung_up {
+                // Nothing can be shown or typed any more.
+                crate::signals::detach_from_terminal();
+                hung_up = true;
+            }
+            if !runtime.has_run() {
+                return Ok(());
+            }
+            app.quitting = true;
+            app.status = format!("stopping ({why}): waiting for running work to end…");
+            app.dirty = true;
+            runtime.execute(Effect::Stop);
+            quit_deadline.get_or_insert(Instant::now() + Duration::from_secs(5));
+        }
         let Some(action) = action else { continue };
         if matches!(action, Action::RunFinished { .. } | Action::Pipeline(crate::pipeline::Update::Finished { .. })) {
             runtime.run_ended();
