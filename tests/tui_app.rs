@@ -227,6 +227,18 @@ fn approving_quitting_and_stopping_say_what_happens() {
     // `A` before the scenes exist is not dropped silently.
     assert!(a.update(key('A')).is_empty());
     assert!(a.status.contains("nothing to approve yet"), "{:?}", a.status);
+    // `A` while an edit is on its way to the scenes gate approves when the gate asks.
+    {
+        use admint::domain::{Event, EventEnvelope, Scene, EVENT_VERSION};
+        let v = a.session.as_mut().unwrap();
+        let scene = Scene { id: 1, description: "d".into(), duration_s: 3.0, shot_type: "wide".into(), camera: Default::default(), motion_intensity: 0.5, on_screen_text: String::new(), voiceover: String::new(), transition: Default::default() };
+        v.apply(&EventEnvelope { v: EVENT_VERSION, seq: 1, at_ms: 0, event: Event::ScenesDrafted { scenes: vec![scene], revision: 1, provider: String::new() } });
+    }
+    assert!(a.update(key('A')).is_empty());
+    assert!(a.status.contains("approving as soon as the run asks"), "{:?}", a.status);
+    let asked = a.update(Action::GateReached { session: "20261130-000000-bbbbbb".into(), gate: admint::pipeline::Gate::Scenes });
+    assert!(matches!(asked.as_slice(), [Effect::Interpret { text, .. }] if text == "approve"), "{asked:?}");
+    a.session.as_mut().unwrap().begin_run(2);
     // Ctrl-C while anything runs (compose, scoring, clips) asks first.
     assert!(a.update(ctrl('c')).is_empty());
     assert!(matches!(a.popup, Some(Popup::ConfirmQuit)));

@@ -72,9 +72,13 @@ impl App {
                 Gate::FailedClips(f) => format!("{} clip(s) failed: type 'retry', or R on a scene to retry it alone.", f.len()),
                 Gate::Budget(why) => format!("{why}. Raise the budget with :budget USD and the run goes on from here."),
             };
-            v.chat.push(ChatLine { who: Who::Good, text: ask, badge: None, image: None });
-            v.run = RunState::AtGate(gate);
+            v.run = RunState::AtGate(gate.clone());
             v.chat_scroll = 0;
+            if v.approve_when_asked && matches!(gate, Gate::Story | Gate::Scenes) {
+                v.approve_when_asked = false;
+                return vec![Effect::Interpret { session, text: "approve".into(), gate }];
+            }
+            v.chat.push(ChatLine { who: Who::Good, text: ask, badge: None, image: None });
         }
         vec![]
     }

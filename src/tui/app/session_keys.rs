@@ -114,8 +114,16 @@ impl App {
                     RunState::Idle if !v.state.scenes.is_empty() && v.state.scenes_approved.is_none() => Some(idle_gate(&v.state, &self.rules)),
                     _ => None,
                 };
+                let unapproved = (v.state.story.is_some() && v.state.story_approved.is_none()) || (!v.state.scenes.is_empty() && v.state.scenes_approved.is_none());
                 return match waiting {
                     Some(gate) => vec![Effect::Interpret { session: v.id.clone(), text, gate }],
+                    // Busy on the way to a gate (an edit being recorded): approve when asked.
+                    None if v.run == RunState::Running && unapproved => {
+                        v.approve_when_asked = true;
+                        self.status = "approving as soon as the run asks".into();
+                        self.status_is_error = false;
+                        vec![]
+                    }
                     None => {
                         self.status = if v.state.is_done() {
                             "nothing waits for approval: the advert is done (edit a scene or type feedback to change it)".into()

@@ -63,6 +63,9 @@ pub struct SessionView {
     pub quality_scroll: usize,
     /// Where the last run put the advert (for `y`, copy).
     pub output_path: Option<String>,
+    /// `A` pressed while the run was busy on its way to a gate: the approval is sent when
+    /// the run asks.
+    pub approve_when_asked: bool,
     /// Scene changes made here, newest last, and those undone (for redo).
     pub undo: Vec<Undo>,
     pub redo: Vec<Undo>,
@@ -90,6 +93,7 @@ impl SessionView {
             progress_sel: 0,
             quality_scroll: 0,
             output_path: None,
+            approve_when_asked: false,
             undo: vec![],
             redo: vec![],
             live: HashMap::new(),
@@ -113,6 +117,7 @@ impl SessionView {
     /// The run ended: idle, the clock stops.
     pub fn end_run(&mut self, now_ms: u64) {
         self.run = RunState::Idle;
+        self.approve_when_asked = false;
         if self.run_started_ms.is_some() {
             self.run_ended_ms = Some(now_ms);
         }
