@@ -20,6 +20,7 @@ fn fixture() -> App {
         critic_threshold: 7.5,
         providers: ProviderIds { image: "i".into(), video: "v".into(), analyst: "a".into(), speech: "none".into(), music: "none".into() },
         finish: Default::default(),
+        animatic: true,
     };
     let mut app = App::new(Theme::default_dark(false), Keymap::default(), rules, true);
     app.screen = Screen::Session;

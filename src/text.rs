@@ -181,3 +181,27 @@ mod io_words_tests {
         assert_eq!(super::io_words(&e), "x.png");
     }
 }
+
+/// `s` as one word for a POSIX shell: as it is when it has only safe characters, else in
+/// single quotes (a quote inside written `'\''`), so a printed command can be pasted.
+pub fn shell_quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+:,@%=".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod shell_quote_tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(shell_quote("/tmp/out/animatic.mp4"), "/tmp/out/animatic.mp4");
+        assert_eq!(shell_quote("/tmp/my ads/a.mp4"), "'/tmp/my ads/a.mp4'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

@@ -66,6 +66,7 @@ async fn offline_run_produces_a_verified_advert_and_outputs() {
     let outcome = p.run(&id, &mut auto(), Some(&out)).await.unwrap();
     let RunOutcome::Done { final_path, .. } = outcome else { panic!("not done: {outcome:?}") };
     assert_eq!(final_path, out.join("final.mp4"));
+    assert!(out.join("animatic.mp4").is_file(), "--auto keeps the animatic in the output folder");
 
     let state = p.load(&id).await.unwrap();
     assert!(state.is_done());
@@ -301,7 +302,8 @@ async fn scene_commands_are_validated_and_reorder_recomposes() {
     let new_id = s.scenes[1].id;
     assert!(s.scenes.iter().filter(|x| x.id == new_id).count() == 1 && new_id > last);
     p.command(&id, &Command::RemoveScene { scene_id: new_id }).await.unwrap();
-    let r = p.run(&id, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    // The scenes, then the animatic.
+    let r = p.run(&id, &mut Scripted(vec![Decision::Approve, Decision::Approve]), None).await.unwrap();
     assert!(matches!(r, RunOutcome::Done { .. }), "{r:?}");
     let s = p.load(&id).await.unwrap();
     assert_eq!(s.scenes.len(), n);
@@ -473,4 +475,74 @@ async fn an_undone_delete_brings_the_scene_back_with_its_clip_from_the_cache() {
     let events = p.store.events(&id).unwrap();
     assert_eq!(rendered(&events), renders, "no clip was rendered again");
     assert_eq!(after.clips[&scene.id].key, before.clips[&scene.id].key);
+}
+
+/// Mean volume of a file's audio in dB (ffmpeg volumedetect).
+fn mean_volume_db(path: &std::path::Path) -> f64 {
+    let out = std::process::Command::new("ffmpeg").args(["-hide_banner", "-i"]).arg(path).args(["-af", "volumedetect", "-f", "null", "-"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| l.contains("mean_volume:")).unwrap_or_else(|| panic!("no volume in {err}"));
+    line.split("mean_volume:").nth(1).unwrap().trim().trim_end_matches(" dB").parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_animatic_is_the_gate_before_any_clip_and_timing_edits_remake_only_it() {
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    let id = new_session(&p, BriefInput { voice: Some("offline".into()), ..brief_input("pink running shoes for Gen Z runners", 8.0) }).await;
+    let out = h.out("out");
+    let r = p.run(&id, &mut Scripted(vec![Decision::Approve, Decision::Approve]), Some(&out)).await.unwrap();
+    let RunOutcome::Paused { gate: Gate::Animatic(path), .. } = r else { panic!("not at the animatic: {r:?}") };
+    assert_eq!(path, out.join("animatic.mp4"), "the animatic is put where the user can play it");
+    let s = p.load(&id).await.unwrap();
+    assert!(s.clips_started.is_empty() && s.clips.is_empty(), "no clip is rendered before the animatic is approved");
+    // Keys computed by the run equal keys computed from the reloaded log (the voice
+    // cues' times read back to the same bits), or every reload would re-render.
+    assert_eq!(status_of(&p, &s), "waiting for animatic approval");
+
+    // The whole advert's timing, with the voice and music, at the animatic's size.
+    let render = s.render.clone().unwrap();
+    let ff = Ffmpeg::locate().unwrap();
+    let probe = ff.probe(&path).unwrap();
+    let planned = s.scenes_duration() + render.intro_s + render.outro_s;
+    assert!((probe.duration_s - planned).abs() <= 0.1, "{} vs {planned}", probe.duration_s);
+    assert!(probe.has_audio, "the animatic has the soundtrack");
+    assert!(mean_volume_db(&path) > -40.0, "the soundtrack is not silent");
+    assert!(probe.width <= render.width && probe.fps <= 15.5, "{probe:?}");
+    assert!(!s.voices.is_empty() && s.music.is_some(), "voice lines and the music bed are made before the animatic");
+
+    // A timing change at the gate makes a new animatic and nothing else: no keyframe, no
+    // clip, no voice line (the bed follows the new length).
+    let before = p.store.events(&id).unwrap().len();
+    let first = s.scenes[0].clone();
+    let edit = Command::EditScene { scene_id: first.id, patch: ScenePatch { duration_s: Some(first.duration_s + 1.0), ..Default::default() } };
+    let r = p.run(&id, &mut Scripted(vec![Decision::Commands(vec![edit])]), Some(&out)).await.unwrap();
+    assert!(matches!(r, RunOutcome::Paused { gate: Gate::Animatic(_), .. }), "asked again: {r:?}");
+    let events = p.store.events(&id).unwrap();
+    let new = &events[before..];
+    assert_eq!(count(new, |e| matches!(e, Event::AnimaticMade { .. })), 1, "{:?}", kinds(new));
+    assert_eq!(count(new, |e| matches!(e, Event::KeyframeReady { .. } | Event::ClipStarted { .. } | Event::VoiceReady { .. })), 0, "{:?}", kinds(new));
+    let again = ff.probe(&out.join("animatic.mp4")).unwrap();
+    assert!((again.duration_s - (probe.duration_s + 1.0)).abs() <= 0.1, "{} then {}", probe.duration_s, again.duration_s);
+
+    // Approved: the clips render and the advert is finished.
+    let r = p.run(&id, &mut Scripted(vec![Decision::Approve]), Some(&out)).await.unwrap();
+    assert!(matches!(r, RunOutcome::Done { .. }), "{r:?}");
+    let events = p.store.events(&id).unwrap();
+    assert!(plan(&p.load(&id).await.unwrap(), &p.rules()).is_done(), "reloaded, the finished advert has nothing to redo");
+    let approved = events.iter().position(|e| matches!(e.event, Event::AnimaticApproved { by: Approver::User })).expect("approved by the user");
+    let first_clip = events.iter().position(|e| matches!(e.event, Event::ClipStarted { .. })).expect("clips rendered");
+    assert!(approved < first_clip);
+
+    // Once approved, an edit of the finished advert does not stop at the gate again.
+    let s = p.load(&id).await.unwrap();
+    p.command(&id, &Command::EditScene { scene_id: s.scenes[1].id, patch: ScenePatch { duration_s: Some(s.scenes[1].duration_s + 0.5), ..Default::default() } }).await.unwrap();
+    let r = p.run(&id, &mut Scripted(vec![]), Some(&out)).await.unwrap();
+    assert!(matches!(r, RunOutcome::Done { .. }), "{r:?}");
+
+    // Switched off (brief or config), there is no animatic and no gate.
+    let id = new_session(&p, BriefInput { animatic: Some(false), ..brief_input("a candle", 4.0) }).await;
+    let r = p.run(&id, &mut Scripted(vec![Decision::Approve, Decision::Approve]), None).await.unwrap();
+    assert!(matches!(r, RunOutcome::Done { .. }), "{r:?}");
+    assert!(p.load(&id).await.unwrap().animatic.is_none());
 }

@@ -143,6 +143,10 @@ pub struct GenerateArgs {
     /// plain (phrases) or karaoke (each word lit as it is spoken) [default: plain]
     #[arg(long)]
     pub caption_style: Option<String>,
+    /// Skip the animatic (the low-resolution preview of the keyframes, timing, text,
+    /// voice and music made before any clip) [default: the config's pipeline.animatic]
+    #[arg(long)]
+    pub no_animatic: bool,
     /// Print the plan and the estimated cost, run nothing, write nothing.
     #[arg(long)]
     pub dry_run: bool,

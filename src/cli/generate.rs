@@ -39,6 +39,7 @@ fn brief_input(a: &GenerateArgs) -> Result<BriefInput, CliError> {
         url: a.url.clone(),
         price: a.price.clone(),
         typeface: a.typeface.clone(),
+        animatic: a.no_animatic.then_some(false),
     };
     Ok(match &a.brief {
         Some(file) => BriefInput::from_toml_file(file)?.overlay(flags),

@@ -36,6 +36,21 @@ fn show(state: &SessionState, gate: &Gate) -> String {
             }
             s.push_str("\nApprove the scenes? ('approve', 'regenerate', 'make scene 2 more dramatic', 'edit scene 3: …', 'edit scene 3 text: …')\n");
         }
+        Gate::Animatic(path) => {
+            let a = state.animatic.as_ref();
+            s.push_str(&format!(
+                "\nAnimatic ({:.1} s, {}x{}): {}\n  play it: mpv {} (or ffplay)\n",
+                a.map_or(0.0, |a| a.duration_s),
+                a.map_or(0, |a| a.width),
+                a.map_or(0, |a| a.height),
+                path.display(),
+                crate::text::shell_quote(&path.display().to_string())
+            ));
+            for (i, sc) in state.scenes.iter().enumerate() {
+                s.push_str(&format!("  {}. {:.1}s {} → {}\n", i + 1, sc.duration_s, sc.camera, sc.transition.kind));
+            }
+            s.push_str("\nApprove the animatic before the clips are rendered? ('approve', 'edit scene 2 duration: 4', 'dissolve into scene 3', 'edit scene 3 text: …')\n");
+        }
         Gate::FailedClips(f) => {
             for (id, e) in f {
                 s.push_str(&format!("  clip {} failed: {e}\n", state.scene_number(*id).unwrap_or(0)));

@@ -34,6 +34,9 @@ pub struct PipelineSettings {
     pub critic_threshold: f64,
     /// Tries per clip before it is recorded as failed.
     pub clip_attempts: u32,
+    /// Make an animatic before the clips: the keyframes with their camera moves, text,
+    /// voice, captions and music at low resolution, approved before anything is paid for.
+    pub animatic: bool,
 }
 
 impl Default for PipelineSettings {
@@ -44,6 +47,7 @@ impl Default for PipelineSettings {
             scene_max_iterations: 2,
             critic_threshold: 7.5,
             clip_attempts: 2,
+            animatic: true,
         }
     }
 }

@@ -192,6 +192,10 @@ pub struct Brief {
     /// The display face (a fontconfig pattern), from the template unless the brief names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typeface: Option<String>,
+    /// Make an animatic (a cheap low-resolution cut of the keyframes, approved before
+    /// any clip is rendered); `None`: the config's `pipeline.animatic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animatic: Option<bool>,
 }
 
 /// The id of the offline voice (flite / espeak-ng), used when a brief names a voice and

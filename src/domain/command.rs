@@ -16,6 +16,8 @@ pub enum Command {
     ApproveScenes,
     RegenerateScenes,
     RefineScenes { feedback: String, scene_id: Option<u32> },
+    /// Approve the animatic: the clips may be rendered (paid for).
+    ApproveAnimatic,
     /// Put back a scene that was removed, as it was and where it was (an undo): its
     /// content key is the same, so its clip comes back from the cache.
     RestoreScene { scene: Scene, index: usize },
@@ -49,6 +51,8 @@ pub enum CommandError {
     NoScenes(&'static str),
     #[error("scene {} does not exist ({})", .0, scene_range(*.1))]
     NoSuchScene(u32, usize),
+    #[error("there is no animatic yet to approve")]
+    NoAnimatic,
     #[error("that scene is already there")]
     SceneExists,
     #[error("clip for scene {0} has not failed, nothing to retry")]
@@ -92,6 +96,12 @@ pub fn decide(state: &SessionState, cmd: &Command) -> Result<Vec<Event>, Command
         Command::ApproveScenes => {
             has_scenes(state, "approve")?;
             Event::ScenesApproved { by }
+        }
+        Command::ApproveAnimatic => {
+            if state.animatic.is_none() {
+                return Err(CommandError::NoAnimatic);
+            }
+            Event::AnimaticApproved { by }
         }
         Command::RegenerateScenes => {
             has_scenes(state, "regenerate")?;

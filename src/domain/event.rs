@@ -17,6 +17,8 @@ pub enum Stage {
     References,
     Scenes,
     Keyframes,
+    /// The animatic: a cheap low-resolution cut of the keyframes, approved before clips.
+    Animatic,
     Clips,
     Compose,
     /// Scoring of the final video (clips are scored in the clips stage, as they land).
@@ -24,11 +26,12 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 7] = [
+    pub const ALL: [Stage; 8] = [
         Stage::Story,
         Stage::References,
         Stage::Scenes,
         Stage::Keyframes,
+        Stage::Animatic,
         Stage::Clips,
         Stage::Compose,
         Stage::Scoring,
@@ -39,6 +42,7 @@ impl Stage {
             Stage::References => "references",
             Stage::Scenes => "scenes",
             Stage::Keyframes => "keyframes",
+            Stage::Animatic => "animatic",
             Stage::Clips => "clips",
             Stage::Scoring => "scoring",
             Stage::Compose => "compose",
@@ -121,6 +125,10 @@ pub enum Event {
     /// A scene's voiceover line was recorded and measured.
     VoiceReady { take: VoiceTake },
     Composed { video: FinalVideo },
+    /// The animatic of the current keyframes, timing, text, voice and music was made.
+    AnimaticMade { animatic: FinalVideo },
+    /// The user (or `--auto`) approved the animatic: paid clips may start.
+    AnimaticApproved { by: Approver },
     CostRecorded { entry: CostEntry },
     BudgetSet { usd: Option<f64> },
     /// The clips' colour look changed (the final is re-graded; nothing else re-renders).

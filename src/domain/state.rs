@@ -71,6 +71,9 @@ pub struct SessionState {
     pub jobs_ended: BTreeMap<String, u32>,
     pub scores: BTreeMap<ScoreTarget, ScoreRecord>,
     pub final_video: Option<FinalVideo>,
+    /// The latest animatic (the plan checks its key) and whether the animatic was approved.
+    pub animatic: Option<FinalVideo>,
+    pub animatic_approved: Option<Approver>,
     pub music: Option<MusicBed>,
     /// Each scene's recorded voiceover line (the latest; the plan checks its key).
     pub voices: BTreeMap<u32, VoiceTake>,
@@ -174,7 +177,9 @@ impl SessionState {
             | Event::ScoreRecorded { .. }
             | Event::MusicReady { .. }
             | Event::VoiceReady { .. }
-            | Event::Composed { .. } => self.apply_media(&env.event),
+            | Event::Composed { .. }
+            | Event::AnimaticMade { .. }
+            | Event::AnimaticApproved { .. } => self.apply_media(&env.event),
         }
     }
 
@@ -274,6 +279,7 @@ impl SessionState {
                 self.scenes_feedback = None;
                 self.scenes_regenerate = false;
                 self.scenes_approved = None;
+                self.animatic_approved = None;
                 self.scenes_cohered = None;
             }
             Event::ScenesCritiqued { revision, critique, provider } => {
@@ -290,11 +296,13 @@ impl SessionState {
             Event::ScenesFeedback { text, scene_id } => {
                 self.scenes_feedback = Some((*scene_id, text.clone()));
                 self.scenes_approved = None;
+                self.animatic_approved = None;
                 self.reset_from(Stage::Scenes);
             }
             Event::ScenesRegenerationRequested => {
                 self.scenes_regenerate = true;
                 self.scenes_approved = None;
+                self.animatic_approved = None;
                 self.reset_from(Stage::Scenes);
             }
             Event::ScenesApproved { by } => self.scenes_approved = Some(*by),
@@ -381,6 +389,8 @@ impl SessionState {
                 self.scores.insert(record.target.clone(), record.clone());
             }
             Event::Composed { video } => self.final_video = Some(video.clone()),
+            Event::AnimaticMade { animatic } => self.animatic = Some(animatic.clone()),
+            Event::AnimaticApproved { by } => self.animatic_approved = Some(*by),
             Event::MusicReady { music } => self.music = Some(music.clone()),
             Event::VoiceReady { take } => {
                 self.voices.insert(take.scene_id, take.clone());
@@ -402,7 +412,7 @@ impl SessionState {
 
     /// The scene list changed after the fact: later stages must be re-checked.
     fn after_scene_change(&mut self) {
-        for s in [Stage::Keyframes, Stage::Clips, Stage::Compose, Stage::Scoring] {
+        for s in [Stage::Keyframes, Stage::Animatic, Stage::Clips, Stage::Compose, Stage::Scoring] {
             self.stages_completed.remove(&s);
         }
     }

@@ -71,6 +71,8 @@ pub struct BriefInput {
     pub price: Option<String>,
     /// The display face, a fontconfig pattern (`DejaVu Serif:bold`); default: the template's.
     pub typeface: Option<String>,
+    /// Make an animatic before the clips (default: the config's `pipeline.animatic`).
+    pub animatic: Option<bool>,
 }
 
 fn bad(m: String) -> PipelineError {
@@ -107,10 +109,19 @@ pub fn check_image(path: &Path, what: &str) -> Result<(), PipelineError> {
 /// addresses), title-cased, without control characters, at most 60 characters — always
 /// a valid name.
 fn title_case(words: &str) -> String {
+    // The first phrase names the product: "pink running shoes, Gen Z, energetic" gives
+    // "Pink Running Shoes" (links and handles are left out).
+    let mut ended = false;
     let name = words
         .split_whitespace()
         .filter(|w| !w.contains("://") && !w.starts_with("www.") && !w.contains('@'))
         .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .take_while(|w| {
+            let go = !ended;
+            ended |= w.ends_with([',', ';', ':', '.', '!', '?']) || w == "-" || w == "—";
+            go
+        })
+        .map(|w| w.trim_matches(|c: char| c.is_ascii_punctuation() && c != '&' && c != '+').to_string())
         .filter(|w| !w.is_empty())
         .take(3)
         .map(|w| crate::text::capitalised(&w))
@@ -153,7 +164,7 @@ impl BriefInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price, typeface);
+        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price, typeface, animatic);
         if !o.product_images.is_empty() {
             self.product_images = o.product_images;
         }
@@ -270,6 +281,7 @@ impl BriefInput {
             url,
             price,
             typeface,
+            animatic: self.animatic,
         };
         let files = BriefFiles {
             product_images: self.product_images.clone(),
@@ -359,6 +371,9 @@ mod tests {
         assert_eq!(name(&format!("{url} pink running shoes")).unwrap(), "Pink Running Shoes");
         assert_eq!(name(&"x".repeat(400)).unwrap().chars().count(), 60);
         assert_eq!(name("https://example.com/only-a-link").unwrap(), "Your product");
+        assert_eq!(name("pink running shoes, Gen Z, energetic").unwrap(), "Pink Running Shoes");
+        assert_eq!(name("oat milk. creamy, barista grade").unwrap(), "Oat Milk");
+        assert_eq!(name("\"Glow\" serum - for dry skin").unwrap(), "Glow Serum");
         let e = BriefInput { prompt: Some("pink\0shoes".into()), ..Default::default() }.validate(&res).unwrap_err().to_string();
         assert!(e.contains("NUL"), "{e}");
     }

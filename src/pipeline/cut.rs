@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::keys::voice_key;
 use crate::config::Resources;
-use crate::domain::{fit_tempo, AssetId, CaptionMode, CaptionStyle, ReferenceKind, SessionState, TransitionStyle, MAX_TEMPO};
+use crate::domain::{fit_tempo, AssetId, Scene, CaptionMode, CaptionStyle, ReferenceKind, SessionState, TransitionStyle, MAX_TEMPO};
 use crate::media::{ComposeAudio, ComposeClip, ComposeSpec, EndCard, VoiceLine};
 use crate::providers::MusicRequest;
 
@@ -91,19 +91,74 @@ pub fn bed_request(tone: &str, total_s: f64, cadence_s: f64, seed: u64) -> Music
 /// when that was made for its current text, voice and speech chain, played at the tempo
 /// that fits it into the scene.
 pub fn compose_spec(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&AssetId) -> PathBuf) -> Option<ComposeSpec> {
+    cut(st, rules, asset, &|s| st.clips.get(&s.id).map(|c| (asset(&c.video), c.has_audio)))
+}
+
+/// The animatic's canvas: the shorter side and the frame rate of a quick preview.
+pub const ANIMATIC_SHORT_SIDE: u32 = 480;
+pub const ANIMATIC_FPS: u32 = 15;
+
+/// How a scene's keyframe moves in the animatic (its clip's size, rate and camera).
+pub fn animatic_motion(st: &SessionState, scene: &Scene) -> Option<crate::media::AnimateSpec> {
+    let render = st.render.as_ref()?;
+    let short = render.width.min(render.height).max(1);
+    // Never larger than the advert itself.
+    let scale = ANIMATIC_SHORT_SIDE.min(short) as f64 / short as f64;
+    let even = |v: u32| ((v as f64 * scale / 2.0).round() as u32 * 2).max(2);
+    Some(crate::media::AnimateSpec {
+        width: even(render.width),
+        height: even(render.height),
+        fps: render.fps.min(ANIMATIC_FPS),
+        duration_s: scene.duration_s,
+        camera: scene.camera,
+        intensity: scene.motion_intensity,
+        x264_preset: "ultrafast".into(),
+        crf: 26,
+    })
+}
+
+/// The animatic: the final cut's timeline, cards, text, voice, captions and music, with
+/// each scene's keyframe moving as `animatic_motion` says in place of its clip (at
+/// `clip(scene)`), at low resolution and a fast preset. `None` while a keyframe is missing.
+pub fn animatic_spec(
+    st: &SessionState,
+    rules: &FinishRules,
+    asset: &dyn Fn(&AssetId) -> PathBuf,
+    clip: &dyn Fn(&Scene) -> PathBuf,
+) -> Option<ComposeSpec> {
+    let mut spec = cut(st, rules, asset, &|s| st.keyframes.get(&s.id).map(|_| (clip(s), false)))?;
+    let motion = animatic_motion(st, st.scenes.first()?)?;
+    (spec.width, spec.height, spec.fps) = (motion.width, motion.height, motion.fps);
+    (spec.x264_preset, spec.crf) = (motion.x264_preset, motion.crf);
+    Some(spec)
+}
+
+/// The animatic with content ids: what its cache key hashes (each scene's clip named by
+/// its keyframe and its motion).
+pub fn animatic_identity(st: &SessionState, rules: &FinishRules) -> Option<ComposeSpec> {
+    let asset = |a: &AssetId| PathBuf::from(format!("{}.{}", a.sha256, a.ext));
+    let clip = |s: &Scene| {
+        let kf = st.keyframes.get(&s.id).map(|k| k.image.sha256.as_str()).unwrap_or("");
+        PathBuf::from(format!("{kf}#{:?}", animatic_motion(st, s)))
+    };
+    animatic_spec(st, rules, &asset, &clip)
+}
+
+/// The cut with each scene's clip from `clip` (its path and whether it has sound).
+fn cut(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&AssetId) -> PathBuf, clip: &dyn Fn(&Scene) -> Option<(PathBuf, bool)>) -> Option<ComposeSpec> {
     let brief = st.brief();
     let render = st.render.clone()?;
     let mut clips = Vec::new();
     for s in &st.scenes {
-        let c = st.clips.get(&s.id)?;
+        let (path, has_audio) = clip(s)?;
         let voice = voice_key(st, s, &rules.speech).and_then(|key| st.voices.get(&s.id).filter(|t| t.key == key)).map(|t| VoiceLine {
             path: asset(&t.audio),
             duration_s: t.duration_s,
             tempo: fit_tempo(t.duration_s, s.duration_s).unwrap_or(MAX_TEMPO),
             cues: t.cues.clone(),
         });
-        let ambience = c.has_audio && rules.ambience_db.is_some();
-        clips.push(ComposeClip { path: asset(&c.video), duration_s: s.duration_s, text: s.on_screen_text.clone(), transition: s.transition, voice, ambience });
+        let ambience = has_audio && rules.ambience_db.is_some();
+        clips.push(ComposeClip { path, duration_s: s.duration_s, text: s.on_screen_text.clone(), transition: s.transition, voice, ambience });
     }
     Some(ComposeSpec {
         width: render.width,

@@ -9,6 +9,9 @@ use crate::domain::{Approver, Command, SessionState};
 pub enum Gate {
     Story,
     Scenes,
+    /// The animatic is made (at this path): approve it, or change timing and scenes,
+    /// before any clip is rendered.
+    Animatic(std::path::PathBuf),
     /// Clips that failed: (scene id, error).
     FailedClips(Vec<(u32, String)>),
     /// The budget stops the run before anything more is paid for: raise it (`resume
@@ -47,7 +50,7 @@ impl Decider for AutoDecider {
     }
     async fn decide(&mut self, _state: &SessionState, gate: &Gate) -> Decision {
         match gate {
-            Gate::Story | Gate::Scenes => Decision::Approve,
+            Gate::Story | Gate::Scenes | Gate::Animatic(_) => Decision::Approve,
             Gate::FailedClips(failed) if self.retry_failed => {
                 self.retry_failed = false;
                 Decision::Commands(failed.iter().map(|(id, _)| Command::RetryClip { scene_id: *id }).collect())

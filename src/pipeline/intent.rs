@@ -125,7 +125,7 @@ pub fn decision(intent: Intent, state: &SessionState, gate: &Gate) -> Result<Dec
         (Intent::Approve, Gate::FailedClips(_)) => return Err("some clips failed: say 'retry', 'retry clip N', or edit their scenes".into()),
         (Intent::Approve, _) => Decision::Approve,
         (Intent::Regenerate, Gate::Story) => Decision::Commands(vec![Command::RegenerateStory]),
-        (Intent::Regenerate, Gate::Scenes) => Decision::Commands(vec![Command::RegenerateScenes]),
+        (Intent::Regenerate, Gate::Scenes | Gate::Animatic(_)) => Decision::Commands(vec![Command::RegenerateScenes]),
         (Intent::Regenerate, Gate::FailedClips(f)) => Decision::Commands(f.iter().map(|(id, _)| Command::RetryClip { scene_id: *id }).collect()),
         (Intent::Regenerate, Gate::Budget(_)) => return Err("the budget stopped the run: raise it first (:budget USD)".into()),
         (Intent::Feedback { text, .. }, Gate::Story) => Decision::Commands(vec![Command::RefineStory { feedback: text }]),
@@ -213,6 +213,7 @@ impl IntentParser {
         let stage = match gate {
             Gate::Story => "story",
             Gate::Scenes => "scenes",
+            Gate::Animatic(_) => "animatic",
             Gate::FailedClips(_) => "failed clips",
             Gate::Budget(_) => "budget",
         };

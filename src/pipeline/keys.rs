@@ -92,6 +92,11 @@ pub fn voice_key(state: &SessionState, scene: &Scene, configured: &str) -> Optio
     (!text.is_empty()).then(|| key_of("voice", &json!({ "text": text, "voice": b.voice_name(), "speech": speech })))
 }
 
+/// Key of the animatic: everything it reads (see `cut::animatic_identity`).
+pub fn animatic_key(state: &SessionState, finish: &super::cut::FinishRules) -> Option<String> {
+    super::cut::animatic_identity(state, finish).map(|spec| key_of("animatic", &spec))
+}
+
 /// Key of the final cut: everything compose reads (see `cut::spec_identity`).
 pub fn compose_key(state: &SessionState, finish: &super::cut::FinishRules) -> Option<String> {
     super::cut::spec_identity(state, finish).map(|spec| key_of("compose", &spec))

@@ -2,7 +2,7 @@
 //! an event. The TUI and the headless CLI both drive this, and only this.
 
 mod brief_input;
-pub mod cut;
+mod cut;
 mod decider;
 mod estimate;
 pub mod intent;

@@ -65,6 +65,8 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
             format!("{what}: {}", describe_score(&record.score))
         }
         Event::Composed { video } => format!("composed: {:.2} s, {}x{}", video.duration_s, video.width, video.height),
+        Event::AnimaticMade { animatic } => format!("animatic ready: {:.2} s, {}x{} — timing, text, voice and music before any clip is rendered", animatic.duration_s, animatic.width, animatic.height),
+        Event::AnimaticApproved { by } => format!("animatic approved ({}): rendering the clips", if *by == crate::domain::Approver::Auto { "auto" } else { "you" }),
         Event::BudgetSet { usd } => match usd {
             Some(u) => format!("budget set to ${u:.2}"),
             None => "budget removed".into(),
@@ -121,6 +123,7 @@ pub fn status(state: &SessionState, rules: &PlanRules) -> String {
         (_, Some(Blocked::ClipsFailed(f)), _) => format!("{} clip(s) failed — resumable", f.len()),
         (_, _, Some(Task::AwaitStoryApproval)) => "waiting for story approval".into(),
         (_, _, Some(Task::AwaitScenesApproval)) => "waiting for scenes approval".into(),
+        (_, _, Some(Task::AwaitAnimaticApproval)) => "waiting for animatic approval".into(),
         (Some(Stage::Clips), _, _) => format!("resumable: clips {}/{}", state.clips.len().min(state.scenes.len()), state.scenes.len()),
         (Some(stage), _, _) => format!("resumable: {stage}"),
     }

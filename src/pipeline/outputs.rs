@@ -121,15 +121,28 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Put the final video at `dest`: a hard link to the blob where the file system allows,
-/// else a copy, under a temporary name renamed into place.
+/// Put a video at `dest`: a hard link to the blob where the file system allows, else a
+/// copy, under a temporary name renamed into place.
 pub(super) fn place_final(blob: &Path, dest: &Path) -> std::io::Result<()> {
-    let tmp = dest.with_file_name(".final.mp4.part");
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "final.mp4".into());
+    let tmp = dest.with_file_name(format!(".{name}.part"));
     let _ = std::fs::remove_file(&tmp);
     if std::fs::hard_link(blob, &tmp).is_err() {
         std::fs::copy(blob, &tmp)?;
     }
     std::fs::rename(&tmp, dest)
+}
+
+/// Where the user can play the animatic: `animatic.mp4` in the output folder when there
+/// is one (placed there now), else its blob.
+pub(super) fn place_animatic(p: &Pipeline, state: &SessionState, dir: Option<&Path>) -> Result<PathBuf, PipelineError> {
+    let a = state.animatic.as_ref().ok_or_else(|| PipelineError::Internal("no animatic to show".into()))?;
+    let blob = p.store.blobs.existing(&a.video)?;
+    let Some(dir) = dir else { return Ok(blob) };
+    std::fs::create_dir_all(dir).map_err(|e| PipelineError::BadInput(format!("output dir {}: {e}", dir.display())))?;
+    let dest = dir.join("animatic.mp4");
+    place_final(&blob, &dest)?;
+    Ok(dest)
 }
 
 /// Write the output folder. Returns the path of `final.mp4`.
@@ -144,6 +157,9 @@ pub fn write_outputs(p: &Pipeline, state: &SessionState, dir: &Path) -> Result<P
     write_atomic(&dir.join("manifest.json"), serde_json::to_string_pretty(&m).unwrap_or_default().as_bytes())?;
     write_atomic(&dir.join("storyboard.md"), storyboard(state).as_bytes())?;
     write_captions(p, state, dir)?;
+    if state.animatic.is_some() {
+        place_animatic(p, state, Some(dir))?;
+    }
     Ok(dest)
 }
 

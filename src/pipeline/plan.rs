@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::keys::{clip_key, compose_key, keyframe_key, music_key, reference_key, voice_key, ProviderIds};
+use super::keys::{animatic_key, clip_key, compose_key, keyframe_key, music_key, reference_key, voice_key, ProviderIds};
 use super::cut::FinishRules;
 use super::Task;
 use crate::domain::{ReferenceKind, ScoreTarget, SessionState, Stage};
@@ -31,6 +31,8 @@ pub struct PlanRules {
     pub providers: ProviderIds,
     /// What the final cut reads besides the session (its key depends on it).
     pub finish: FinishRules,
+    /// Make an animatic before the clips unless the brief says otherwise.
+    pub animatic: bool,
 }
 
 impl Plan {
@@ -86,8 +88,10 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
         return Plan::at(Stage::Scenes, vec![t]);
     }
 
-    // Keyframes, and beside them the voice lines: a line that overruns its scene may
-    // change the scene, which must happen before its clip is paid for.
+    // Keyframes, and beside them the voice lines (a line that overruns its scene may
+    // change the scene, which must happen before its clip is paid for) and the music bed
+    // (the animatic plays it).
+    let music = music_key(state, &rules.providers, &rules.finish).filter(|want| state.music.as_ref().is_none_or(|m| m.key != *want)).map(|_| Task::Music);
     let kfs: Vec<Task> = state
         .scenes
         .iter()
@@ -100,6 +104,7 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
                 .filter(|s| voice_key(state, s, &rules.providers.speech).is_some_and(|k| state.voices.get(&s.id).is_none_or(|t| t.key != k)))
                 .map(|s| Task::Voice(s.id)),
         )
+        .chain(music)
         .collect();
     if !kfs.is_empty() {
         return Plan::at(Stage::Keyframes, kfs);
@@ -122,10 +127,16 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
             _ => clip_tasks.push(Task::Clip(s.id)),
         }
     }
-    // The music bed is made beside the clips.
-    if let Some(want) = music_key(state, &rules.providers, &rules.finish) {
-        if state.music.as_ref().is_none_or(|m| m.key != want) {
-            clip_tasks.push(Task::Music);
+    // Before a clip is rendered (paid for), the animatic: made for the current keyframes
+    // and timing, and approved once.
+    if clip_tasks.iter().any(|t| matches!(t, Task::Clip(_))) && state.brief().animatic.unwrap_or(rules.animatic) {
+        if let Some(want) = animatic_key(state, &rules.finish) {
+            if state.animatic.as_ref().is_none_or(|a| a.key != want) {
+                return Plan::at(Stage::Animatic, vec![Task::Animatic]);
+            }
+            if state.animatic_approved.is_none() {
+                return Plan::at(Stage::Animatic, vec![Task::AwaitAnimaticApproval]);
+            }
         }
     }
     if !clip_tasks.is_empty() {

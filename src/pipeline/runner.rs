@@ -101,6 +101,7 @@ impl Pipeline {
             critic_threshold: self.settings.pipeline.critic_threshold,
             providers: self.provider_ids(),
             finish: self.finish_rules(),
+            animatic: self.settings.pipeline.animatic,
         }
     }
 
@@ -245,7 +246,7 @@ impl Pipeline {
             if !state.stages_started.contains(&stage) {
                 rec.record(Event::StageStarted { stage }).await?;
             }
-            let result = self.run_tasks(&rec, decider, &state, stage, p.tasks).await;
+            let result = self.run_tasks(&rec, decider, &state, stage, p.tasks, output).await;
             match result {
                 Ok(Some(gate)) => return Ok(RunOutcome::Paused { session: session.to_string(), gate }),
                 Ok(None) => {}
@@ -308,6 +309,7 @@ impl Pipeline {
                 match gate {
                     Gate::Story => rec.record(Event::StoryApproved { by }).await?,
                     Gate::Scenes => rec.record(Event::ScenesApproved { by }).await?,
+                    Gate::Animatic(_) => rec.record(Event::AnimaticApproved { by }).await?,
                     Gate::FailedClips(_) | Gate::Budget(_) => return Ok(false),
                 };
                 Ok(true)
@@ -338,6 +340,7 @@ impl Pipeline {
         state: &SessionState,
         stage: Stage,
         tasks: Vec<Task>,
+        output: Option<&Path>,
     ) -> Result<Option<Gate>, PipelineError> {
         let parallel = matches!(stage, Stage::References | Stage::Keyframes | Stage::Clips);
         if parallel {
@@ -387,6 +390,7 @@ impl Pipeline {
             let gate = match task {
                 Task::AwaitStoryApproval => Some(Gate::Story),
                 Task::AwaitScenesApproval => Some(Gate::Scenes),
+                Task::AwaitAnimaticApproval => Some(Gate::Animatic(super::outputs::place_animatic(self, state, output)?)),
                 _ => None,
             };
             if let Some(gate) = gate {

@@ -19,6 +19,9 @@ pub enum Task {
     CohereScenes,
     AwaitScenesApproval,
     Keyframe(u32),
+    /// The animatic: keyframes with their camera moves, text, voice and music, low-res.
+    Animatic,
+    AwaitAnimaticApproval,
     Clip(u32),
     ScoreClip(u32),
     /// The music bed (when the brief brings no music), made beside the clips.
@@ -43,10 +46,11 @@ impl Task {
             Task::Clip(id) => format!("clip:{id}"),
             Task::ScoreClip(id) => format!("score:{id}"),
             Task::Music => "music".into(),
+            Task::Animatic => "animatic".into(),
             Task::Voice(id) => format!("voice:{id}"),
             Task::Compose => "compose".into(),
             Task::ScoreFinal => "score:final".into(),
-            Task::AwaitStoryApproval | Task::AwaitScenesApproval => "approval".into(),
+            Task::AwaitStoryApproval | Task::AwaitScenesApproval | Task::AwaitAnimaticApproval => "approval".into(),
         }
     }
 
@@ -63,6 +67,7 @@ impl Task {
                 "scene critique" => Task::CritiqueScenes,
                 "scene cohesion" => Task::CohereScenes,
                 "music" => Task::Music,
+                "animatic" => Task::Animatic,
                 "compose" => Task::Compose,
                 "approval" => Task::AwaitStoryApproval,
                 _ => return None,
@@ -110,6 +115,7 @@ mod tests {
             Task::Clip(3),
             Task::ScoreClip(4),
             Task::Music,
+            Task::Animatic,
             Task::Voice(5),
             Task::Compose,
             Task::ScoreFinal,

@@ -7,23 +7,38 @@ use super::super::cut::compose_spec;
 use super::super::keys::compose_key;
 use super::super::{Pipeline, PipelineError, Recorder, Task};
 use super::{blob_path, ingest};
-use crate::domain::{Event, FinalVideo, ScoreRecord, ScoreTarget, SessionState};
+use crate::domain::{AssetId, Event, FinalVideo, ScoreRecord, ScoreTarget, SessionState};
 use crate::media::{overlay_boxes, ComposeSpec};
 use crate::providers::MediaRef;
 use crate::quality::{GateContext, ScoreRequest};
 
 /// The final cut with blob paths, every blob it reads checked to exist.
 async fn spec(p: &Pipeline, st: &SessionState) -> Result<ComposeSpec, PipelineError> {
-    let blobs = &p.store.blobs;
-    let assets = &st.brief().assets;
     let clips = st.scenes.iter().filter_map(|s| st.clips.get(&s.id)).map(|c| &c.video);
+    check_sound_and_assets(p, st, clips)?;
+    let spec = compose_spec(st, &p.finish_rules(), &|a| p.store.blobs.path(a)).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
+    Ok(with_beat(p, spec).await)
+}
+
+/// Check that `media` and every blob a cut reads besides its pictures (voice lines, the
+/// brief's logo, music and look, the music bed) exist.
+pub(super) fn check_sound_and_assets<'a>(p: &Pipeline, st: &'a SessionState, media: impl Iterator<Item = &'a AssetId>) -> Result<(), PipelineError> {
+    let assets = &st.brief().assets;
     let voices = st.voices.values().map(|t| &t.audio);
-    for a in clips.chain(voices).chain(&assets.logo).chain(&assets.music).chain(&assets.look).chain(st.music.as_ref().map(|m| &m.audio)) {
-        blobs.existing(a)?;
+    for a in media.chain(voices).chain(&assets.logo).chain(&assets.music).chain(&assets.look).chain(st.music.as_ref().map(|m| &m.audio)) {
+        p.store.blobs.existing(a)?;
     }
-    let spec = compose_spec(st, &p.finish_rules(), &|a| blobs.path(a)).ok_or_else(|| PipelineError::Internal("a clip is missing".into()))?;
+    Ok(())
+}
+
+/// The spec with the music's beat detected when cutting on it asks for that.
+pub(super) async fn with_beat(p: &Pipeline, spec: ComposeSpec) -> ComposeSpec {
     let (ff, on_beat) = (p.ffmpeg.clone(), p.finish_rules().cut_on_beat);
-    tokio::task::spawn_blocking(move || with_detected_beat(&ff, on_beat, spec)).await.map_err(|e| PipelineError::Internal(format!("beat detection: {e}")))
+    let fallback = spec.clone();
+    tokio::task::spawn_blocking(move || with_detected_beat(&ff, on_beat, spec)).await.unwrap_or_else(|e| {
+        tracing::warn!("beat detection: {e}");
+        fallback
+    })
 }
 
 /// Cutting on the beat of music whose tempo admint was not told (the user's track, a
@@ -49,29 +64,43 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
         rec.record(Event::Composed { video: FinalVideo { key, ..v } }).await?;
         return Ok(());
     }
-    let mut spec = spec(p, st).await?;
-    for warning in crate::media::leave_out_unprintable(&mut spec) {
-        rec.note(format!("warning: {warning}"));
-    }
+    let spec = spec(p, st).await?;
     let work = p.work_dir(&st.id).join(format!("compose-{}", &key[..12]));
-    let out = work.join("final.mp4");
-    let (ff, cancel, rec2) = (p.ffmpeg.clone(), p.cancel.clone(), rec.clone());
-    let (work2, out2) = (work.clone(), out.clone());
-    let probe = tokio::task::spawn_blocking(move || {
-        crate::media::compose(&ff, &spec, &work2, &out2, Some(&cancel), move |f| rec2.progress(Task::Compose, f))
-    })
-    .await
-    .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))?
-    .map_err(|e| match e {
-        crate::media::MediaError::Cancelled => PipelineError::Cancelled(st.id.clone()),
-        e => PipelineError::Media(e),
-    })?;
-    let video = ingest(p, MediaRef::Local(out), "mp4").await.map_err(|e| PipelineError::provider(Task::Compose, e))?;
-    let _ = std::fs::remove_dir_all(&work);
-    let fv = FinalVideo { video, duration_s: probe.duration_s, width: probe.width, height: probe.height, key: key.clone() };
+    let rec2 = rec.clone();
+    let fv = render_cut(p, rec, st, spec, &work, key.clone(), Task::Compose, move |f| rec2.progress(Task::Compose, f)).await?;
     p.store.cache_put(&key, &fv)?;
     rec.record(Event::Composed { video: fv }).await?;
     Ok(())
+}
+
+/// Compose `spec` in `work` (removed after), the result moved into the blob store: the
+/// video under `key`. Characters the fonts cannot draw are left out, with a warning.
+pub(super) async fn render_cut(
+    p: &Pipeline,
+    rec: &Arc<Recorder>,
+    st: &SessionState,
+    mut spec: ComposeSpec,
+    work: &std::path::Path,
+    key: String,
+    task: Task,
+    progress: impl FnMut(f32) + Send + 'static,
+) -> Result<FinalVideo, PipelineError> {
+    for warning in crate::media::leave_out_unprintable(&mut spec) {
+        rec.note(format!("warning: {warning}"));
+    }
+    let out = work.join("cut.mp4");
+    let (ff, cancel) = (p.ffmpeg.clone(), p.cancel.clone());
+    let (work2, out2) = (work.to_path_buf(), out.clone());
+    let probe = tokio::task::spawn_blocking(move || crate::media::compose(&ff, &spec, &work2, &out2, Some(&cancel), progress))
+        .await
+        .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))?
+        .map_err(|e| match e {
+            crate::media::MediaError::Cancelled => PipelineError::Cancelled(st.id.clone()),
+            e => PipelineError::Media(e),
+        })?;
+    let video = ingest(p, MediaRef::Local(out), "mp4").await.map_err(|e| PipelineError::provider(task, e))?;
+    let _ = std::fs::remove_dir_all(work);
+    Ok(FinalVideo { video, duration_s: probe.duration_s, width: probe.width, height: probe.height, key })
 }
 
 /// Score the advert: dimensions, and the gates with what the timeline knows — the planned

@@ -1,6 +1,7 @@
 //! One function per task kind. Each reads the state, does its work (reusing cached
 //! results by content key), and records the outcome as events.
 
+mod animatic;
 mod clips;
 mod compose;
 mod images;
@@ -33,7 +34,8 @@ pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, t
         Task::Music => music::music(p, rec, state).await,
         Task::Compose => compose::compose(p, rec, state).await,
         Task::ScoreFinal => compose::score_final(p, rec, state).await,
-        Task::AwaitStoryApproval | Task::AwaitScenesApproval => Ok(()),
+        Task::Animatic => animatic::animatic(p, rec, state).await,
+        Task::AwaitStoryApproval | Task::AwaitScenesApproval | Task::AwaitAnimaticApproval => Ok(()),
         Task::Voice(id) => voice::voice(p, rec, state, *id).await,
     };
     // Chat and vision calls are paid whether or not the task succeeded.

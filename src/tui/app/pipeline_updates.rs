@@ -69,12 +69,16 @@ impl App {
             let ask = match &gate {
                 Gate::Story => "Approve the story? Type 'approve', 'regenerate' or what to change.".to_string(),
                 Gate::Scenes => "Approve the scenes? Edit them in the Scenes panel (Tab), type feedback, or 'approve' (A in Scenes).".to_string(),
+                Gate::Animatic(path) => format!(
+                    "The animatic is ready: {} (play it in mpv or ffplay). Change timing in the Scenes panel, or approve it (A) to render the clips.",
+                    path.display()
+                ),
                 Gate::FailedClips(f) => format!("{} clip(s) failed: type 'retry', or R on a scene to retry it alone.", f.len()),
                 Gate::Budget(why) => format!("{why}. Raise the budget with :budget USD and the run goes on from here."),
             };
             v.run = RunState::AtGate(gate.clone());
             v.chat_scroll = 0;
-            if v.approve_when_asked && matches!(gate, Gate::Story | Gate::Scenes) {
+            if v.approve_when_asked && matches!(gate, Gate::Story | Gate::Scenes | Gate::Animatic(_)) {
                 v.approve_when_asked = false;
                 return vec![Effect::Interpret { session, text: "approve".into(), gate }];
             }
@@ -152,6 +156,7 @@ impl App {
                     let cmds = match decision {
                         Decision::Approve => match gate {
                             Gate::Story => vec![Command::ApproveStory],
+                            Gate::Animatic(_) => vec![Command::ApproveAnimatic],
                             _ => vec![Command::ApproveScenes],
                         },
                         Decision::Commands(c) => c,
