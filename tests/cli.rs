@@ -300,13 +300,20 @@ fn interactive_answers_on_stdin_steer_the_run() {
         .spawn()
         .unwrap();
     // Story: approve. Scenes: an edit with a colon in the value, a bad edit, then approve.
-    let answers = "looks good\nedit scene 2 text: Cold: 24 hours\nedit scene 9: nothing\napprove\n";
+    // The animatic: a timing change, then approve.
+    let answers = "looks good\nedit scene 2 text: Cold: 24 hours\nedit scene 9: nothing\napprove\nedit scene 1 duration: 3\napprove\n";
     child.stdin.take().unwrap().write_all(answers.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("Approve the story?") && err.contains("Approve the scenes?"), "{err}");
     assert!(err.contains("scene 9 does not exist"), "a bad answer is explained and asked again: {err}");
+    // The animatic is shown (where to play it) before any clip renders, and again after
+    // the timing change.
+    assert_eq!(err.matches("Approve the animatic before the clips are rendered?").count(), 2, "{err}");
+    assert!(err.contains("play it: mpv ") && root.join("out/animatic.mp4").is_file(), "{err}");
+    let first_clip = err.find(" rendering\n").expect("clips are narrated");
+    assert!(err.rfind("Approve the animatic").unwrap() < first_clip, "the animatic is approved before the clips: {err}");
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("out/manifest.json")).unwrap()).unwrap();
     assert_eq!(m["scenes"][1]["scene"]["on_screen_text"], "Cold: 24 hours");
     assert!(m["brief"]["assets"]["logo"].is_object());
@@ -366,4 +373,93 @@ fn escape_sequences_in_a_prompt_never_reach_the_terminal_raw() {
     }
     // Shown, not obeyed.
     assert!(show.contains("\\e[2J"), "{show}");
+}
+
+/// Every session's events in the store under `root` (after the processes ended).
+fn all_events(root: &Path) -> Vec<(String, Vec<admint::domain::EventEnvelope>)> {
+    let store = admint::store::Store::open(&root.join("data")).unwrap();
+    store.session_ids().unwrap().into_iter().map(|id| (id.clone(), store.events(&id).unwrap())).collect()
+}
+
+#[test]
+fn a_sharded_batch_killed_mid_way_resumes_and_merges_with_no_clip_rendered_twice() {
+    use admint::domain::Event;
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let mut csv = String::from("name,prompt,cta,duration,animatic\n");
+    for i in 1..=20 {
+        // Quotes, commas and colons in cells; half the rows with an animatic.
+        csv.push_str(&format!("Lamp {i},\"a desk lamp, model {i}: warm \"\"{i}\"\" light\",Shop now,3,{}\n", if i % 2 == 0 { "yes" } else { "no" }));
+    }
+    std::fs::write(r.join("lamps.csv"), csv).unwrap();
+
+    // Shard 0 of 2 (rows 1, 3, 5, …), killed (SIGKILL) once three adverts are made.
+    let mut child = admint(r).args(["batch", "lamps.csv", "--shard", "0/2", "-o", "out", "--format", "jsonl"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut done = 0;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if v["status"] == "done" {
+            done += 1;
+            if done == 3 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(done, 3, "three adverts were made before the kill");
+    let sessions_before = all_events(r).len();
+    assert!((3..10).contains(&sessions_before), "killed mid-way: {sessions_before} sessions");
+
+    // The same command resumes the shard; then the other shard; then the merge.
+    let (code, _, err) = run(r, &["batch", "lamps.csv", "--shard", "0/2", "-o", "out"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("resumed"), "{err}");
+    let (code, table, err) = run(r, &["batch", "lamps.csv", "--shard", "1/2", "-o", "out"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains("Lamp 2") && !table.contains("Lamp 1 "), "shard 1 makes the even rows:\n{table}");
+    let (code, merged, err) = run(r, &["batch", "merge", "out"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("20 row(s), 20 done"), "{err}\n{merged}");
+    let summary = std::fs::read_to_string(r.join("out/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 21, "a header and 20 rows:\n{summary}");
+    for i in 1..=20 {
+        let dir = r.join(format!("out/{i:03}-lamp-{i}"));
+        assert!(dir.join("final.mp4").is_file(), "row {i}: {}", dir.display());
+        assert_eq!(dir.join("animatic.mp4").is_file(), i % 2 == 0, "row {i}'s animatic as its row says");
+    }
+
+    // One session per row, and no clip content rendered twice across the whole batch.
+    let events = all_events(r);
+    let mut rows: Vec<usize> = events
+        .iter()
+        .filter_map(|(_, ev)| match &ev[0].event {
+            Event::SessionCreated { brief, .. } => brief.batch.as_ref().map(|b| b.row),
+            _ => None,
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(rows, (1..=20).collect::<Vec<_>>(), "each row has exactly one session");
+    let mut rendered: Vec<String> =
+        events.iter().flat_map(|(_, ev)| ev.iter()).filter_map(|e| match &e.event { Event::ClipRendered { clip } if !clip.cached => Some(clip.key.clone()), _ => None }).collect();
+    let n = rendered.len();
+    rendered.sort();
+    rendered.dedup();
+    assert_eq!(rendered.len(), n, "a finished clip was rendered again");
+    assert!(n >= 20, "every advert has clips: {n}");
+
+    // Run again: everything is done, nothing is rendered.
+    let (code, _, err) = run(r, &["batch", "lamps.csv", "-o", "out"]);
+    assert_eq!(code, 0, "{err}");
+    let again: usize = all_events(r).iter().flat_map(|(_, ev)| ev.iter()).filter(|e| matches!(&e.event, Event::ClipStarted { .. })).count();
+    let before: usize = events.iter().flat_map(|(_, ev)| ev.iter()).filter(|e| matches!(&e.event, Event::ClipStarted { .. })).count();
+    assert_eq!(again, before, "a finished batch run again renders nothing");
+
+    // A bad row is named, the rest are made.
+    std::fs::write(r.join("bad.csv"), "prompt,duration\na desk lamp,3\nsomething,fifteen\n").unwrap();
+    let (code, _, err) = run(r, &["batch", "bad.csv", "-o", "bad"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("row 2: duration_s \"fifteen\" is not a number") && err.contains("1 of 2 advert(s) made"), "{err}");
+    let (code, _, err) = run(r, &["batch", "lamps.csv", "--shard", "2/2"]);
+    assert_eq!(code, 2, "{err}");
 }

@@ -108,6 +108,14 @@ async fn a_whole_offline_session_driven_through_actions() {
     pump(&mut a, &mut rt, &mut rx, |a| at_gate(a) && a.session.as_ref().unwrap().state.scenes[1].on_screen_text == "Run: 100% faster").await;
 
     send(&mut a, &mut rt, vec![key('A')]);
+    // The animatic is the gate before the clips: the chat says where to play it.
+    pump(&mut a, &mut rt, &mut rx, |a| matches!(&a.session.as_ref().unwrap().run, RunState::AtGate(admint::pipeline::Gate::Animatic(_)))).await;
+    let v = a.session.as_ref().unwrap();
+    assert!(v.state.clips.is_empty(), "no clip before the animatic is approved");
+    let ask = v.chat.iter().rev().find(|l| l.text.contains("The animatic is ready")).expect("the gate is said");
+    let path = ask.text.split("ready: ").nth(1).and_then(|t| t.split(" (play").next()).unwrap();
+    assert!(std::path::Path::new(path).is_file(), "{}", ask.text);
+    send(&mut a, &mut rt, vec![key('A')]);
     pump(&mut a, &mut rt, &mut rx, |a| idle_with(a, "advert ready")).await;
     let v = a.session.as_ref().unwrap();
     let id = v.id.clone();

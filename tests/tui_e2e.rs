@@ -123,6 +123,9 @@ fn make_an_advert(w: u16, h: u16, quit: &[&str]) {
     t.keys(&["Enter"]);
     t.wait_for("Gen Z: 100%", 30);
     t.keys(&["A"]);
+    // The animatic, then the clips.
+    t.wait_for("animatic is ready", 60);
+    t.keys(&["A"]);
     let s = t.wait_for("advert ready", 120);
     assert!(s.contains("clips✓") || s.contains("clip 1"), "{s}");
     // The final video exists where the chat says.
@@ -176,10 +179,13 @@ fn brief_to_scenes_gate(t: &Tmux, prompt: &str, duration: u32) {
     t.wait_for("Approve the scenes?", 60);
 }
 
-/// From the sessions screen: a new 30 s brief, story and scenes approved; clips start.
+/// From the sessions screen: a new 30 s brief, story, scenes and animatic approved;
+/// clips start.
 fn start_30s_advert(t: &Tmux, prompt: &str) {
     brief_to_scenes_gate(t, prompt, 30);
     t.keys(&["Tab", "Tab", "A"]);
+    t.wait_for("animatic is ready", 90);
+    t.keys(&["A"]);
 }
 
 /// CPU ticks (user + system) the process has used.

@@ -30,6 +30,52 @@ pub enum Commands {
     Score(ScoreArgs),
     /// Check the session store for damage, or repair it from its journals.
     Store(StoreArgs),
+    /// Make one advert per row of a catalogue (CSV or JSONL); run again to resume;
+    /// `--shard K/N` for a share of the rows; `batch merge` joins the shards' summaries.
+    Batch(BatchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct BatchArgs {
+    #[command(subcommand)]
+    pub command: Option<BatchCommand>,
+    /// The catalogue: CSV with a header row (prompt, name, cta, duration, images, look,
+    /// aspect, voice, url, price… — any brief field) or JSONL, one advert per row.
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
+    /// Make only share K of N of the rows (0-based: 0/4 … 3/4), e.g. a Kubernetes Indexed
+    /// Job's completion index or a Slurm array task id.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Adverts made at once; their clips share the render and per-backend limits.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Folder for the adverts (one folder per row) and the summary [default:
+    /// ./admint-batch/FILE-NAME]
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BatchCommand {
+    /// Join the summaries of a batch's shards (every summary*.csv in the folders given)
+    /// into one summary.csv, one line per row.
+    Merge(BatchMergeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BatchMergeArgs {
+    /// Folders with shards' summaries, or summary files.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The merged file [default: summary.csv in the first folder]
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

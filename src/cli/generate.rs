@@ -69,7 +69,9 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
         "dry_run": true,
         "brief": brief,
         "stages": ["story (director + critic)", "references (3)", "scenes (writer + critic + cohesion)",
-                   format!("keyframes (~{scenes})"), format!("clips (~{scenes}, {} at a time) and the music bed", settings.pipeline.clip_concurrency),
+                   format!("keyframes (~{scenes}), voice lines and the music bed"),
+                   if brief.animatic.unwrap_or(settings.pipeline.animatic) { "animatic (the keyframes moving with text, voice and music at 480p, $0; approved before the clips)".to_string() } else { "no animatic".to_string() },
+                   format!("clips (~{scenes}, {} at a time)", settings.pipeline.clip_concurrency),
                    "compose (transitions, look, mix at the loudness target)".to_string(), "scoring".to_string()],
         "render": { "width": w, "height": h, "fps": settings.render.fps,
                     "length_s": brief.duration_s + settings.render.intro_s + settings.render.outro_s },
@@ -227,6 +229,10 @@ async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliErro
             let why = match gate {
                 Gate::FailedClips(f) => format!("{} clip(s) failed; retry with `admint resume {session} --retry-failed` or edit their scenes", f.len()),
                 Gate::Budget(why) => format!("{why}; raise the budget and go on with `admint resume {session} --budget USD`"),
+                Gate::Animatic(path) => format!(
+                    "the animatic is ready to watch ({}); approve it and render the clips with `admint resume {session} --interactive` (or --auto)",
+                    path.display()
+                ),
                 _ => format!("waiting for your answer; continue with `admint resume {session} --interactive` (or --auto)"),
             };
             Err(CliError::failed(format!("session {session} paused: {why}")))

@@ -1,6 +1,7 @@
 //! The headless face of admint: clap commands over the same pipeline the TUI drives.
 
 mod args;
+mod batch;
 mod doctor;
 mod generate;
 mod interactive;
@@ -53,5 +54,6 @@ pub async fn run(command: Commands) -> Result<(), CliError> {
         Commands::Show(a) => show::show(a).await,
         Commands::Score(a) => score::score(a).await,
         Commands::Store(a) => store::store(a),
+        Commands::Batch(a) => batch::batch(a).await,
     }
 }

@@ -9,7 +9,7 @@ use tokio::sync::broadcast;
 use super::OutputFormat;
 use crate::domain::SessionState;
 use crate::pipeline::narrate::describe_event;
-use crate::pipeline::{Task, Update};
+use crate::pipeline::{Gate, Task, Update};
 
 /// Listen to the pipeline and print. Ends when the channel closes or `stop` fires.
 pub fn spawn_reporter(
@@ -82,6 +82,9 @@ fn handle_one(
             }
         }
         (OutputFormat::Jsonl, Update::Note { session, text }) => println!("{}", json!({ "session": session, "note": text })),
+        (OutputFormat::Jsonl, Update::Waiting { session, gate: Gate::Animatic(path) }) => {
+            println!("{}", json!({ "session": session, "waiting": "Animatic", "path": path }))
+        }
         (OutputFormat::Jsonl, Update::Waiting { session, gate }) => println!("{}", json!({ "session": session, "waiting": format!("{gate:?}") })),
         (_, Update::Waiting { .. } | Update::Finished { .. }) => {}
         (OutputFormat::Text, Update::Event { envelope, .. }) => {

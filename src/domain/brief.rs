@@ -196,6 +196,18 @@ pub struct Brief {
     /// any clip is rendered); `None`: the config's `pipeline.animatic`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animatic: Option<bool>,
+    /// The batch row this advert was made for (`admint batch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchTag>,
+}
+
+/// Which batch and row a session belongs to; `key` is the row's content, by which a batch
+/// run again finds the session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchTag {
+    pub name: String,
+    pub row: usize,
+    pub key: String,
 }
 
 /// The id of the offline voice (flite / espeak-ng), used when a brief names a voice and

@@ -282,6 +282,7 @@ impl BriefInput {
             price,
             typeface,
             animatic: self.animatic,
+            batch: None,
         };
         let files = BriefFiles {
             product_images: self.product_images.clone(),

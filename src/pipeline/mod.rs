@@ -1,8 +1,9 @@
 //! The orchestrator: `plan()` says what is missing, stage tasks do it, every result is
 //! an event. The TUI and the headless CLI both drive this, and only this.
 
+pub mod batch;
 mod brief_input;
-mod cut;
+pub mod cut;
 mod decider;
 mod estimate;
 pub mod intent;

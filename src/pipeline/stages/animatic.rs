@@ -62,7 +62,7 @@ pub async fn animatic(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> R
         .ok_or_else(|| PipelineError::Internal("a keyframe is missing".into()))?;
     let spec = with_beat(p, spec).await;
     let rec2 = rec.clone();
-    let made = render_cut(p, rec, st, spec, &work, key.clone(), Task::Animatic, move |f| {
+    let made = render_cut(p, rec, spec, &work, key.clone(), Task::Animatic, move |f| {
         rec2.progress(Task::Animatic, MOTION_SHARE + (1.0 - MOTION_SHARE) * f)
     })
     .await?;

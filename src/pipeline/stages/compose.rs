@@ -67,7 +67,7 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
     let spec = spec(p, st).await?;
     let work = p.work_dir(&st.id).join(format!("compose-{}", &key[..12]));
     let rec2 = rec.clone();
-    let fv = render_cut(p, rec, st, spec, &work, key.clone(), Task::Compose, move |f| rec2.progress(Task::Compose, f)).await?;
+    let fv = render_cut(p, rec, spec, &work, key.clone(), Task::Compose, move |f| rec2.progress(Task::Compose, f)).await?;
     p.store.cache_put(&key, &fv)?;
     rec.record(Event::Composed { video: fv }).await?;
     Ok(())
@@ -78,7 +78,6 @@ pub async fn compose(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Re
 pub(super) async fn render_cut(
     p: &Pipeline,
     rec: &Arc<Recorder>,
-    st: &SessionState,
     mut spec: ComposeSpec,
     work: &std::path::Path,
     key: String,
@@ -95,7 +94,7 @@ pub(super) async fn render_cut(
         .await
         .map_err(|e| PipelineError::Io(std::io::Error::other(e.to_string())))?
         .map_err(|e| match e {
-            crate::media::MediaError::Cancelled => PipelineError::Cancelled(st.id.clone()),
+            crate::media::MediaError::Cancelled => PipelineError::Cancelled(rec.session().to_string()),
             e => PipelineError::Media(e),
         })?;
     let video = ingest(p, MediaRef::Local(out), "mp4").await.map_err(|e| PipelineError::provider(task, e))?;

@@ -118,6 +118,8 @@ fn idle_gate(state: &SessionState, rules: &PlanRules) -> Gate {
         (Some(Blocked::ClipsFailed(f)), _) => Gate::FailedClips(f),
         (_, Some(Task::AwaitStoryApproval)) => Gate::Story,
         (_, Some(Task::DraftStory | Task::CritiqueStory)) => Gate::Story,
+        // The path is the run's to tell; answering only needs the gate.
+        (_, Some(Task::AwaitAnimaticApproval)) => Gate::Animatic(Default::default()),
         _ => Gate::Scenes,
     }
 }

@@ -112,9 +112,12 @@ impl App {
                     // scenes), never a finished advert.
                     RunState::Idle if v.state.story.is_some() && v.state.story_approved.is_none() => Some(Gate::Story),
                     RunState::Idle if !v.state.scenes.is_empty() && v.state.scenes_approved.is_none() => Some(idle_gate(&v.state, &self.rules)),
+                    RunState::Idle if v.state.animatic.is_some() && v.state.animatic_approved.is_none() => Some(idle_gate(&v.state, &self.rules)),
                     _ => None,
                 };
-                let unapproved = (v.state.story.is_some() && v.state.story_approved.is_none()) || (!v.state.scenes.is_empty() && v.state.scenes_approved.is_none());
+                let unapproved = (v.state.story.is_some() && v.state.story_approved.is_none())
+                    || (!v.state.scenes.is_empty() && v.state.scenes_approved.is_none())
+                    || (v.state.animatic.is_some() && v.state.animatic_approved.is_none());
                 return match waiting {
                     Some(gate) => vec![Effect::Interpret { session: v.id.clone(), text, gate }],
                     // Busy on the way to a gate (an edit being recorded): approve when asked.
