@@ -546,3 +546,52 @@ async fn the_animatic_is_the_gate_before_any_clip_and_timing_edits_remake_only_i
     assert!(matches!(r, RunOutcome::Done { .. }), "{r:?}");
     assert!(p.load(&id).await.unwrap().animatic.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_by_two_variant_matrix_shares_its_work_and_every_variant_passes_the_gates() {
+    let h = Harness::new();
+    let p = h.pipeline_scored(h.store(), |_| {});
+    let input = BriefInput { variants: Some("hooks=2,aspects=16:9,1:1".into()), voice: Some("offline".into()), ..brief_input("pink running shoes for Gen Z runners", 8.0) };
+    let id = new_session(&p, input).await;
+    let out = h.out("out");
+    assert!(matches!(p.run(&id, &mut auto(), Some(&out)).await.unwrap(), RunOutcome::Done { .. }));
+    let parent = p.load(&id).await.unwrap();
+    let n = parent.scenes.len();
+
+    let mut heard = 0;
+    let rows = p.make_variants(&id, &out, |_| heard += 1).await.unwrap();
+    assert_eq!((rows.len(), heard), (4, 4));
+    assert_eq!(rows.iter().map(|r| r.variant.as_str()).collect::<Vec<_>>(), ["h1-c1-16x9", "h1-c1-1x1", "h2-c1-16x9", "h2-c1-1x1"]);
+    let ff = Ffmpeg::locate().unwrap();
+    for r in &rows {
+        assert_eq!(r.status, "done", "{r:?}");
+        let probe = ff.probe(std::path::Path::new(&r.file)).unwrap();
+        let square = r.aspect == "1:1";
+        assert_eq!(probe.width == probe.height, square, "{}: {}x{}", r.variant, probe.width, probe.height);
+        let child = p.load(&r.session).await.unwrap();
+        let Some(Score::Scored { gates, .. }) = child.scores.get(&ScoreTarget::Final).map(|s| &s.score) else { panic!("{} not scored", r.variant) };
+        assert!(gates.iter().all(|g| g.verdict == Verdict::Pass), "{}: {gates:?}", r.variant);
+        // The child replayed the parent's story and scenes; only its hook changed.
+        assert_eq!(child.story.as_ref().map(|s| &s.title), parent.story.as_ref().map(|s| &s.title));
+        assert_eq!(child.scenes[1..], parent.scenes[1..]);
+        assert_eq!(child.scenes[0].on_screen_text != parent.scenes[0].on_screen_text, r.variant.starts_with("h2"), "{}", r.variant);
+    }
+    // Shared work: the 16:9 variants render no clip; the square canvas is rendered once.
+    let rendered: Vec<usize> = rows.iter().map(|r| r.clips_rendered).collect();
+    assert_eq!(rendered, vec![0, n, 0, 0], "clips rendered per variant");
+    assert!(rendered.iter().sum::<usize>() < 4 * n, "fewer than four independent runs");
+
+    let csv = std::fs::read_to_string(out.join("variants.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.lines().next().unwrap().starts_with("variant,file,hook,cta,aspect,duration_s,cost_usd"), "{csv}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("variants.json")).unwrap()).unwrap();
+    assert_eq!(doc["variants"][3]["differs"].as_object().unwrap().keys().collect::<Vec<_>>(), ["aspect", "hook"]);
+
+    // Asked again (a resume), the variants are found, not made again.
+    let events_before: usize = rows.iter().map(|r| p.store.events(&r.session).unwrap().len()).sum();
+    let again = p.make_variants(&id, &out, |_| {}).await.unwrap();
+    assert_eq!(again.iter().map(|r| &r.session).collect::<Vec<_>>(), rows.iter().map(|r| &r.session).collect::<Vec<_>>());
+    assert!(again.iter().all(|r| r.clips_rendered == rows.iter().find(|x| x.variant == r.variant).unwrap().clips_rendered));
+    let events_after: usize = rows.iter().map(|r| p.store.events(&r.session).unwrap().len()).sum();
+    assert!(events_after - events_before <= 4 * 2, "a resumed variant only notes that it resumed");
+}

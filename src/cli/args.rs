@@ -193,6 +193,12 @@ pub struct GenerateArgs {
     /// voice and music made before any clip) [default: the config's pipeline.animatic]
     #[arg(long)]
     pub no_animatic: bool,
+    /// A/B variants made after the advert, sharing its story and every clip they can:
+    /// hooks=N, ctas=N (or the texts: ctas=Shop now|Get 20% off), aspects=16:9,9:16 —
+    /// e.g. --variants hooks=2,ctas=2,aspects=16:9,9:16 → final-h1-c1-16x9.mp4 … and
+    /// variants.csv
+    #[arg(long)]
+    pub variants: Option<String>,
     /// Print the plan and the estimated cost, run nothing, write nothing.
     #[arg(long)]
     pub dry_run: bool,

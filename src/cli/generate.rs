@@ -40,6 +40,7 @@ fn brief_input(a: &GenerateArgs) -> Result<BriefInput, CliError> {
         price: a.price.clone(),
         typeface: a.typeface.clone(),
         animatic: a.no_animatic.then_some(false),
+        variants: a.variants.clone(),
     };
     Ok(match &a.brief {
         Some(file) => BriefInput::from_toml_file(file)?.overlay(flags),
@@ -151,6 +152,20 @@ pub async fn resume(a: ResumeArgs) -> Result<(), CliError> {
     drive(&pipeline, &a.id, &a.run).await
 }
 
+fn report_variant(format: OutputFormat, r: &crate::pipeline::VariantRow) {
+    match format {
+        OutputFormat::Text => eprintln!(
+            "variant {}: {}{} ({} clip(s) rendered, the rest from the cache)",
+            r.variant,
+            r.status,
+            if r.file.is_empty() { String::new() } else { format!(" → {}", r.file) },
+            r.clips_rendered
+        ),
+        OutputFormat::Jsonl => println!("{}", serde_json::json!({ "variant": r })),
+        OutputFormat::Json => {}
+    }
+}
+
 /// Run a session to its end (or a gate) with the chosen decider and output format.
 async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliError> {
     let mut decider: Box<dyn Decider> = if run.interactive {
@@ -185,9 +200,14 @@ async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliErro
         }
     });
     let result = p.run(session, decider.as_mut(), Some(&output)).await;
-    stop_on_signal.abort();
     let _ = stop_reporter.send(());
     let _ = reporter.await;
+    // The A/B variants the brief asks for, once the advert itself is made.
+    let variants = match &result {
+        Ok(RunOutcome::Done { .. }) if initial.brief().variants.is_some() => Some(p.make_variants(session, &output, |row| report_variant(run.format, row)).await),
+        _ => None,
+    };
+    stop_on_signal.abort();
     let state = p.load(session).await?;
     let print_json = |status: &str| {
         if run.format == OutputFormat::Json {
@@ -218,7 +238,17 @@ async fn drive(p: &Pipeline, session: &str, run: &RunArgs) -> Result<(), CliErro
                 let tty = std::io::stdout().is_terminal();
                 println!("{}{}", if tty { "✓ advert ready: " } else { "" }, final_path.display());
             }
-            Ok(())
+            match variants.transpose()? {
+                Some(rows) if rows.iter().any(|r| r.status != "done") => {
+                    let not: Vec<&str> = rows.iter().filter(|r| r.status != "done").map(|r| r.variant.as_str()).collect();
+                    Err(CliError::failed(format!("variant(s) {} not made; continue with `admint resume {session}`", not.join(", "))))
+                }
+                Some(rows) if run.format == OutputFormat::Text => {
+                    eprintln!("{} variant(s): {}", rows.len(), output.join("variants.csv").display());
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
         }
         Ok(RunOutcome::Paused { gate, .. }) => {
             print_json("paused");

@@ -28,6 +28,12 @@ pub struct FrameworkSpec {
     pub id: String,
     pub name: String,
     pub stages: Vec<FrameworkStage>,
+    /// Other openings for hook variants (minijinja, with `product`, `audience`, `cta`).
+    #[serde(default)]
+    pub hooks: Vec<crate::domain::HookLine>,
+    /// Other calls to action for CTA variants.
+    #[serde(default)]
+    pub ctas: Vec<String>,
 }
 
 /// A shot pattern of an ad template.

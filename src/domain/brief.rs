@@ -199,6 +199,19 @@ pub struct Brief {
     /// The batch row this advert was made for (`admint batch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<BatchTag>,
+    /// A matrix of A/B variants to make after the advert (`hooks=2,ctas=2,aspects=16:9,9:16`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<String>,
+    /// The advert this one is a variant of, and which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<VariantTag>,
+}
+
+/// A variant session's parent and its cell of the matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantTag {
+    pub parent: String,
+    pub variant: super::Variant,
 }
 
 /// Which batch and row a session belongs to; `key` is the row's content, by which a batch

@@ -12,6 +12,7 @@ mod rng;
 mod score;
 mod state;
 mod story;
+mod variants;
 mod voice;
 
 pub use brief::*;
@@ -25,4 +26,5 @@ pub use rng::Rng;
 pub use score::*;
 pub use state::*;
 pub use story::*;
+pub use variants::*;
 pub use voice::*;

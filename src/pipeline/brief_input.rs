@@ -73,6 +73,8 @@ pub struct BriefInput {
     pub typeface: Option<String>,
     /// Make an animatic before the clips (default: the config's `pipeline.animatic`).
     pub animatic: Option<bool>,
+    /// A/B variants to make after the advert: `hooks=2,ctas=2,aspects=16:9,9:16`.
+    pub variants: Option<String>,
 }
 
 fn bad(m: String) -> PipelineError {
@@ -164,7 +166,7 @@ impl BriefInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price, typeface, animatic);
+        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price, typeface, animatic, variants);
         if !o.product_images.is_empty() {
             self.product_images = o.product_images;
         }
@@ -257,6 +259,10 @@ impl BriefInput {
             }
         }
         let captions = self.captions.as_deref().map(str::parse).transpose().map_err(bad)?;
+        let variants = self.variants.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        if let Some(v) = &variants {
+            crate::domain::VariantAxes::parse(v).map_err(bad)?;
+        }
         let caption_style = self.caption_style.as_deref().map(str::parse).transpose().map_err(bad)?;
         let brief = Brief {
             prompt,
@@ -283,6 +289,8 @@ impl BriefInput {
             typeface,
             animatic: self.animatic,
             batch: None,
+            variants,
+            variant_of: None,
         };
         let files = BriefFiles {
             product_images: self.product_images.clone(),

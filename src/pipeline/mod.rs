@@ -16,6 +16,7 @@ mod runner;
 mod sessions;
 mod stages;
 mod task;
+mod variants;
 
 pub use brief_input::{check_image, BriefFiles, BriefInput, LIMITS};
 pub use decider::{AutoDecider, Decider, Decision, Gate};
@@ -24,6 +25,7 @@ use estimate::typical_writing_call;
 pub use outputs::{manifest, storyboard, write_outputs, write_stems};
 pub use plan::{plan, Blocked, Plan, PlanRules};
 pub use task::Task;
+pub use variants::VariantRow;
 pub use recorder::{Recorder, Update};
 pub use runner::{Pipeline, RunOutcome};
 pub use sessions::{Exported, SessionSummary};
