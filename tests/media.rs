@@ -569,3 +569,14 @@ fn the_beat_of_a_music_track_is_detected_from_the_file() {
     let err = admint::media::detect_beat(&ff, &dir.path().join("missing.wav")).unwrap_err();
     assert!(err.to_string().contains("missing.wav"), "{err}");
 }
+
+#[test]
+fn a_tall_frame_gives_the_intro_title_a_third_line_before_cutting_it() {
+    let title_height = |name: &str| {
+        let spec = ComposeSpec { width: 180, height: 320, product_name: name.into(), ..spec_of(vec![], 1.0, 1.0, None) };
+        let b = overlay_boxes(&spec).into_iter().find(|b| b.label == "intro title").expect("an intro title");
+        b.rect.3 - b.rect.1
+    };
+    let ratio = title_height("Pink Running Shoes") / title_height("Pink");
+    assert!(ratio > 2.6, "three words on a 9:16 card take three lines, not two and an ellipsis: {ratio:.2}");
+}

@@ -112,9 +112,9 @@ fn sessions_screen_empty_and_listed() {
     let mut a = app(false);
     snap("sessions_empty", &a, 100, 18);
     a.update(Action::SessionsLoaded(vec![
-        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 1_790_000_000_000, cost_usd: 0.0, score: Some(82.0), score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
-        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 1_789_900_000_000, cost_usd: 1.25, score: Some(71.0), score_stale: true, status: "resumable: clips 2/6".into(), resumable: true, final_video: None, error: None, damage: Some("the database lacks 3 events (#40–#42); read from the journal".into()) },
-        SessionRow { id: "20261120-000000-999999".into(), title: String::new(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: String::new(), resumable: false, final_video: None, error: Some("event #2 is corrupt".into()), damage: None },
+        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 1_790_000_000_000, cost_usd: 0.0, score: Some(82.0), score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None, group: None, group_key: None },
+        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 1_789_900_000_000, cost_usd: 1.25, score: Some(71.0), score_stale: true, status: "resumable: clips 2/6".into(), resumable: true, final_video: None, error: None, damage: Some("the database lacks 3 events (#40–#42); read from the journal".into()), group: Some("lamps #3".into()), group_key: Some(("batch:lamps".into(), 3, String::new())) },
+        SessionRow { id: "20261120-000000-999999".into(), title: String::new(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: String::new(), resumable: false, final_video: None, error: Some("event #2 is corrupt".into()), damage: None, group: None, group_key: None },
     ]));
     a.update(Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)));
     snap("sessions_listed", &a, 120, 18);
@@ -210,7 +210,7 @@ fn hostile_text_never_puts_a_control_character_in_a_cell() {
     a.update(Action::Info(hostile.into()));
     a.input.insert_str(hostile);
     let mut sessions = app(false);
-    sessions.update(Action::SessionsLoaded(vec![SessionRow { id: "20261122-000000-abcdef".into(), title: hostile.into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: hostile.into(), resumable: true, final_video: None, error: Some(hostile.into()), damage: None }]));
+    sessions.update(Action::SessionsLoaded(vec![SessionRow { id: "20261122-000000-abcdef".into(), title: hostile.into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: hostile.into(), resumable: true, final_video: None, error: Some(hostile.into()), damage: None, group: None, group_key: None }]));
     for (what, app) in [("session", &a), ("sessions", &sessions)] {
         for (w, h) in [(120, 30), (80, 24)] {
             let t = render(app, w, h);
@@ -382,8 +382,8 @@ fn the_mouse_focuses_selects_and_scrolls() {
     // Sessions: a click selects, a double click opens.
     let mut s = app(false);
     s.update(Action::SessionsLoaded(vec![
-        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 1_790_000_000_000, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
-        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 1_789_900_000_000, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
+        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 1_790_000_000_000, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None, group: None, group_key: None },
+        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 1_789_900_000_000, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None, group: None, group_key: None },
     ]));
     let t = render(&s, 120, 20);
     let y = (0..20).find(|y| row(&t, *y).contains("HydroPeak")).unwrap();
@@ -428,9 +428,9 @@ fn slash_searches_incrementally_and_n_steps_through_matches() {
     // Sessions: n steps while a search is set; after Esc it is a new advert again.
     let mut s = app(false);
     s.update(Action::SessionsLoaded(vec![
-        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
-        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
-        SessionRow { id: "20261120-000000-999999".into(), title: "HydroPeak Mini".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None },
+        SessionRow { id: "20261122-000000-abcdef".into(), title: "AirRun Pro".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None, group: None, group_key: None },
+        SessionRow { id: "20261121-000000-123456".into(), title: "HydroPeak".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None, group: None, group_key: None },
+        SessionRow { id: "20261120-000000-999999".into(), title: "HydroPeak Mini".into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None, group: None, group_key: None },
     ]));
     press(&mut s, "/hydro");
     assert_eq!(s.sessions_sel, 1);

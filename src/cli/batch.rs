@@ -13,7 +13,7 @@ use super::args::{BatchArgs, BatchCommand, BatchMergeArgs, OutputFormat};
 use super::CliError;
 use crate::app_env::AppEnv;
 use crate::domain::ScoreTarget;
-use crate::pipeline::batch::{merge_summaries, read_rows, row_dir, tag, write_summary, BatchRow, Shard, SummaryRow};
+use crate::pipeline::batch::{merge_summaries, merge_variants, read_rows, row_dir, tag, write_summary, BatchRow, Shard, SummaryRow};
 use crate::pipeline::{AutoDecider, Pipeline, PipelineError, RunOutcome};
 
 pub async fn batch(a: BatchArgs) -> Result<(), CliError> {
@@ -138,7 +138,12 @@ async fn make_row(p: &Pipeline, batch: &str, row: &BatchRow, session: Option<Str
     line.status = match &result {
         Ok(RunOutcome::Done { final_path, .. }) => {
             line.file = final_path.display().to_string();
-            "done".into()
+            // The row's A/B variants, when its brief asks for them.
+            match p.make_variants(&session, &dir, |_| {}).await {
+                Ok(rows) if rows.iter().all(|r| r.status == "done") => "done".into(),
+                Ok(rows) => format!("failed: variant(s) {} not made", rows.iter().filter(|r| r.status != "done").map(|r| r.variant.as_str()).collect::<Vec<_>>().join(", ")),
+                Err(e) => format!("failed: variants: {e}"),
+            }
         }
         Ok(RunOutcome::Paused { gate, .. }) => format!("paused: {gate:?}"),
         Err(PipelineError::Cancelled(_)) => "stopped".into(),
@@ -203,13 +208,21 @@ fn merge(m: BatchMergeArgs) -> Result<(), CliError> {
         }
     };
     write_summary(&dest, &rows)?;
+    let variants = merge_variants(&m.inputs)?.map(|bytes| {
+        let f = dest.with_file_name("variants.csv");
+        std::fs::write(&f, bytes).map(|_| f)
+    });
+    let variants = variants.transpose().map_err(|e| CliError::failed(format!("variants.csv: {e}")))?;
     match m.format {
         OutputFormat::Text => {
             print_table(&rows);
             let done = rows.iter().filter(|r| r.done()).count();
             eprintln!("{} row(s), {done} done → {}", rows.len(), dest.display());
+            if let Some(v) = &variants {
+                eprintln!("variants of every row → {}", v.display());
+            }
         }
-        _ => println!("{}", json!({ "rows": rows, "summary": dest })),
+        _ => println!("{}", json!({ "rows": rows, "summary": dest, "variants": variants })),
     }
     Ok(())
 }

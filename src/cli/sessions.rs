@@ -17,7 +17,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
             if format != OutputFormat::Text {
                 let list: Vec<_> = rows.iter().map(|r| match &r.error {
                     None => serde_json::json!({ "id": r.id, "title": r.title, "status": r.status,
-                        "created_at_ms": r.created_at_ms, "cost_usd": r.cost_usd, "final": r.final_video, "store_damage": r.damage }),
+                        "created_at_ms": r.created_at_ms, "cost_usd": r.cost_usd, "final": r.final_video, "store_damage": r.damage, "group": r.group }),
                     Some(e) => serde_json::json!({ "id": r.id, "error": e }),
                 }).collect();
                 println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
@@ -31,7 +31,7 @@ pub async fn sessions(a: SessionsArgs) -> Result<(), CliError> {
                 match &r.error {
                     None => {
                         let score = r.score.map(|q| format!("{q:.1}{}", if r.score_stale { "?" } else { "" })).unwrap_or_else(|| "—".into());
-                        println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, crate::text::clip_for_terminal(&r.title, 24), format_time(r.created_at_ms), format!("${:.2}", r.cost_usd), score, r.status);
+                        println!("{:<23} {:<24} {:<16} {:>7} {:>6}  {}", r.id, crate::text::clip_for_terminal(&r.label(), 24), format_time(r.created_at_ms), format!("${:.2}", r.cost_usd), score, r.status);
                         if let Some(d) = &r.damage {
                             println!("{:<23} ! store: {d}", "");
                         }

@@ -333,7 +333,9 @@ fn layout(spec: &ComposeSpec) -> Layout {
     let vertical = spec.height > spec.width;
     let intro = if spec.intro_s > 0.0 {
         let size = (s / 7).max(8);
-        vec![TextLayer { label: "intro title".into(), lines: wrap_text(&spec.product_name, chars_per_line(size, 0.8), 2), size, anchor: Anchor::Centre, badge: false }]
+        // A tall frame has room for a third line (a three-word name, one word a line).
+        let lines = wrap_text(&spec.product_name, chars_per_line(size, 0.8), if vertical { 3 } else { 2 });
+        vec![TextLayer { label: "intro title".into(), lines, size, anchor: Anchor::Centre, badge: false }]
     } else {
         vec![]
     };

@@ -46,7 +46,7 @@ const ALIASES: &[(&str, &str)] = &[
 const FIELDS: &[&str] = &[
     "prompt", "product_name", "call_to_action", "audience", "tone", "language", "framework", "template", "aspect",
     "duration_s", "product_images", "logo", "character_images", "music", "budget_usd", "seed", "transition", "look",
-    "voice", "words_per_second", "captions", "caption_style", "url", "price", "typeface", "animatic",
+    "voice", "words_per_second", "captions", "caption_style", "url", "price", "typeface", "animatic", "variants",
 ];
 const LISTS: &[&str] = &["product_images", "character_images"];
 const NUMBERS: &[&str] = &["duration_s", "budget_usd", "words_per_second"];
@@ -284,6 +284,40 @@ pub fn merge_summaries(inputs: &[PathBuf]) -> Result<Vec<SummaryRow>, PipelineEr
     Ok(rows.into_values().collect())
 }
 
+/// Every row folder's `variants.csv` under `dirs`, joined into one CSV with the row
+/// number first (from the folder's name, `007-airrun-pro`); `None` when there are none.
+pub fn merge_variants(dirs: &[PathBuf]) -> Result<Option<Vec<u8>>, PipelineError> {
+    let mut found: Vec<(usize, PathBuf)> = Vec::new();
+    for d in dirs.iter().filter(|d| d.is_dir()) {
+        for e in std::fs::read_dir(d)?.flatten() {
+            let f = e.path().join("variants.csv");
+            let row = e.file_name().to_str().and_then(|n| n.split('-').next()).and_then(|n| n.parse::<usize>().ok());
+            if let (Some(row), true) = (row, f.is_file()) {
+                found.push((row, f));
+            }
+        }
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    found.sort();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header_written = false;
+    for (row, f) in found {
+        let mut r = csv::Reader::from_path(&f).map_err(|e| bad(format!("{}: {e}", f.display())))?;
+        if !header_written {
+            let h = r.headers().map_err(|e| bad(format!("{}: {e}", f.display())))?.clone();
+            w.write_record(std::iter::once("row").chain(h.iter())).map_err(|e| PipelineError::Internal(e.to_string()))?;
+            header_written = true;
+        }
+        for rec in r.records() {
+            let rec = rec.map_err(|e| bad(format!("{}: {e}", f.display())))?;
+            w.write_record(std::iter::once(row.to_string().as_str()).chain(rec.iter())).map_err(|e| PipelineError::Internal(e.to_string()))?;
+        }
+    }
+    Ok(Some(w.into_inner().map_err(|e| PipelineError::Internal(e.to_string()))?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +399,15 @@ mod tests {
         assert_eq!(merged.iter().map(|r| (r.row, r.status.as_str())).collect::<Vec<_>>(), vec![(1, "done"), (2, "done"), (3, "done")]);
         assert_eq!(read_summary(&d.path().join("summary-0-of-2.csv")).unwrap()[0], line(1, "done"), "a summary reads back as written");
         assert!(merge_summaries(&[d.path().join("nothing-here")]).is_err());
+
+        // Rows' variants.csv files are joined with their row numbers.
+        assert_eq!(merge_variants(&[d.path().to_path_buf()]).unwrap(), None);
+        for (dir, lines) in [("003-lamp-3", "variant,file\nh1-c1-16x9,a.mp4\nh2-c1-16x9,b.mp4\n"), ("001-lamp-1", "variant,file\nh1-c1-16x9,c.mp4\n")] {
+            std::fs::create_dir_all(d.path().join(dir)).unwrap();
+            write(&d.path().join(dir), "variants.csv", lines);
+        }
+        let joined = String::from_utf8(merge_variants(&[d.path().to_path_buf()]).unwrap().unwrap()).unwrap();
+        assert_eq!(joined, "row,variant,file\n1,h1-c1-16x9,c.mp4\n3,h1-c1-16x9,a.mp4\n3,h2-c1-16x9,b.mp4\n");
     }
 
     #[test]

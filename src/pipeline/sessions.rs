@@ -27,6 +27,11 @@ pub struct SessionSummary {
     pub final_video: Option<FinalVideo>,
     /// Why the session's log could not be read.
     pub error: Option<String>,
+    /// The batch row (`lamps #3`) or the variant (`h1-c2-9x16 of ID`) it was made as;
+    /// the list keeps a batch's rows, and an advert with its variants, together.
+    pub group: Option<String>,
+    /// What the list groups by: the batch name, or the parent advert's id.
+    pub group_key: Option<(String, usize, String)>,
     /// What is wrong with a copy of its log (it was read from the other; `admint store
     /// repair` makes both whole), or which events are lost.
     pub damage: Option<String>,
@@ -46,8 +51,14 @@ impl Pipeline {
         PathBuf::from("admint-out").join(session)
     }
 
-    /// Every stored session, newest first, with a status; unreadable ones say why.
+    /// Every stored session, newest first, with a status; unreadable ones say why. A
+    /// batch's rows stand together (in row order) where its newest row would be, and
+    /// an advert's variants right under it.
     pub fn session_summaries(&self) -> Result<Vec<SessionSummary>, PipelineError> {
+        Ok(grouped(self.summaries()?))
+    }
+
+    fn summaries(&self) -> Result<Vec<SessionSummary>, PipelineError> {
         let rules = self.rules();
         Ok(self
             .store
@@ -71,6 +82,16 @@ impl Pipeline {
                         final_video: s.final_video.clone(),
                         error: None,
                         damage,
+                        group: s.brief.as_ref().and_then(|b| match (&b.batch, &b.variant_of) {
+                            (Some(t), _) => Some(format!("{} #{}", t.name, t.row)),
+                            (_, Some(v)) => Some(format!("{} of {}", v.variant.id, v.parent)),
+                            _ => None,
+                        }),
+                        group_key: s.brief.as_ref().and_then(|b| match (&b.batch, &b.variant_of) {
+                            (Some(t), _) => Some((format!("batch:{}", t.name), t.row, String::new())),
+                            (_, Some(v)) => Some((v.parent.clone(), 1, v.variant.id.clone())),
+                            _ => None,
+                        }),
                         id: r.id,
                     }
                 }
@@ -86,6 +107,8 @@ impl Pipeline {
                     final_video: None,
                     error: Some(e.to_string()),
                     damage,
+                    group: None,
+                    group_key: None,
                 },
             })
             .collect())
@@ -150,5 +173,83 @@ impl Pipeline {
             }
         }
         Ok(Exported { dir: dir.to_path_buf(), with_final: state.final_video.is_some() })
+    }
+}
+
+impl SessionSummary {
+    /// The title as lists show it: a batch row's with its batch and row, a variant's
+    /// marked as one (it sits under its advert).
+    pub fn label(&self) -> String {
+        match (&self.group, &self.group_key) {
+            (Some(g), Some((k, _, v))) if !v.is_empty() && !k.starts_with("batch:") => format!("↳ {} · {}", g.split(" of ").next().unwrap_or(g), self.title),
+            (Some(g), _) => format!("{g} · {}", self.title),
+            _ => self.title.clone(),
+        }
+    }
+}
+
+/// The list with each group together at its newest member's place: a batch's rows by row,
+/// an advert first and then its variants.
+fn grouped(list: Vec<SessionSummary>) -> Vec<SessionSummary> {
+    let key = |s: &SessionSummary| s.group_key.as_ref().map_or_else(|| s.id.clone(), |k| k.0.clone());
+    let mut order: Vec<String> = Vec::new();
+    for s in &list {
+        let k = key(s);
+        if !order.contains(&k) {
+            order.push(k);
+        }
+    }
+    let mut out = Vec::with_capacity(list.len());
+    let mut rest = list;
+    for k in order {
+        let (mut group, others): (Vec<_>, Vec<_>) = rest.into_iter().partition(|s| key(s) == k);
+        rest = others;
+        group.sort_by(|a, b| {
+            let rank = |s: &SessionSummary| s.group_key.as_ref().map_or((0, String::new()), |g| (g.1, g.2.clone()));
+            rank(a).cmp(&rank(b))
+        });
+        out.extend(group);
+    }
+    out
+}
+
+#[cfg(test)]
+mod grouping_tests {
+    use super::*;
+
+    fn row(id: &str, key: Option<(&str, usize, &str)>) -> SessionSummary {
+        SessionSummary {
+            id: id.into(),
+            title: format!("T{id}"),
+            created_at_ms: 0,
+            cost_usd: 0.0,
+            score: None,
+            score_stale: false,
+            status: "done".into(),
+            resumable: false,
+            final_video: None,
+            error: None,
+            damage: None,
+            group: key.map(|(k, r, v)| if v.is_empty() { format!("{} #{r}", k.trim_start_matches("batch:")) } else { format!("{v} of {k}") }),
+            group_key: key.map(|(k, r, v)| (k.to_string(), r, v.to_string())),
+        }
+    }
+
+    #[test]
+    fn batches_and_variants_stand_together_in_order() {
+        // Newest first, as the store lists them.
+        let list = vec![
+            row("v2", Some(("p", 1, "h2-c1-16x9"))),
+            row("b3", Some(("batch:lamps", 3, ""))),
+            row("solo", None),
+            row("v1", Some(("p", 1, "h1-c1-16x9"))),
+            row("b1", Some(("batch:lamps", 1, ""))),
+            row("p", None),
+        ];
+        let ids: Vec<String> = grouped(list).into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["p", "v1", "v2", "b1", "b3", "solo"]);
+        assert_eq!(row("b3", Some(("batch:lamps", 3, ""))).label(), "lamps #3 · Tb3");
+        assert_eq!(row("v1", Some(("p", 1, "h1-c1-16x9"))).label(), "↳ h1-c1-16x9 · Tv1");
+        assert_eq!(row("solo", None).label(), "Tsolo");
     }
 }

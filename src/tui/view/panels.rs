@@ -47,7 +47,7 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
                 Row::new(vec![
                     Cell::from(if sel { "▶" } else { " " }),
                     Cell::from(Span::styled(r.id.clone(), t.muted)),
-                    Cell::from(r.title.clone()),
+                    Cell::from(r.label()),
                     Cell::from(if r.created_at_ms == 0 { "—".to_string() } else { format_time(r.created_at_ms) }),
                     Cell::from(format!("${:.2}", r.cost_usd)),
                     Cell::from(match (r.score, r.score_stale) {
