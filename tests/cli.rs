@@ -463,3 +463,39 @@ fn a_sharded_batch_killed_mid_way_resumes_and_merges_with_no_clip_rendered_twice
     let (code, _, err) = run(r, &["batch", "lamps.csv", "--shard", "2/2"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn a_mood_board_is_estimated_made_and_shown_as_a_contact_sheet() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    // The estimate counts every candidate.
+    let (code, out, err) = run(r, &["generate", "--prompt", "a desk lamp", "--duration", "3", "--candidates", "3", "--dry-run", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let calls = |what: &str| plan["estimate"].as_array().unwrap().iter().find(|l| l["what"] == what).map(|l| l["calls"].as_u64().unwrap()).unwrap();
+    assert_eq!(calls("reference images"), 9);
+    assert_eq!(calls("keyframes") % 3, 0);
+    let (code, _, err) = run(r, &["generate", "--prompt", "a desk lamp", "--duration", "3", "--candidates", "9", "--dry-run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("candidates 9 is out of range"), "{err}");
+
+    let (code, _, err) = run(r, &["generate", "--prompt", "a desk lamp", "--duration", "3", "--candidates", "2", "--auto", "--no-animatic", "-o", "out"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, list, _) = run(r, &["sessions", "list", "--format", "json"]);
+    let id = serde_json::from_str::<serde_json::Value>(&list).unwrap()[0]["id"].as_str().unwrap().to_string();
+    let (code, out, err) = run(r, &["show", &id, "--board", "--save", "board.png", "--width", "40"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("row ")).collect();
+    assert!(rows.len() >= 4, "three references and the keyframes: {out}");
+    assert!(rows[0].contains("reference — candidates a–b, using") && rows[0].contains("(auto)"), "{}", rows[0]);
+    let sheet = image::open(r.join("board.png")).unwrap();
+    assert_eq!(sheet.height(), rows.len() as u32 * 186 + 6, "a row of 180-pixel thumbnails per slot");
+    // A session without a board says how to make one.
+    let (code, _, err) = run(r, &["generate", "--prompt", "a desk lamp", "--duration", "3", "--auto", "--no-animatic", "-o", "out2"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, list, _) = run(r, &["sessions", "list", "--format", "json"]);
+    let id = serde_json::from_str::<serde_json::Value>(&list).unwrap()[0]["id"].as_str().unwrap().to_string();
+    let (code, _, err) = run(r, &["show", &id, "--board"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--candidates 3"), "{err}");
+}

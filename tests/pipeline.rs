@@ -595,3 +595,49 @@ async fn a_two_by_two_variant_matrix_shares_its_work_and_every_variant_passes_th
     let events_after: usize = rows.iter().map(|r| p.store.events(&r.session).unwrap().len()).sum();
     assert!(events_after - events_before <= 4 * 2, "a resumed variant only notes that it resumed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mood_board_records_candidates_auto_picks_deterministically_and_a_pick_changes_only_dependants() {
+    let brief = || BriefInput { candidates: Some(3), ..brief_input("pink running shoes for Gen Z runners", 8.0) };
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    let id = new_session(&p, brief()).await;
+    assert!(matches!(p.run(&id, &mut auto(), None).await.unwrap(), RunOutcome::Done { .. }));
+    let s = p.load(&id).await.unwrap();
+    // Three candidates for each generated reference and each keyframe, all different.
+    assert_eq!(s.candidates.len(), 3 + s.scenes.len(), "{:?}", s.candidates.keys().collect::<Vec<_>>());
+    for (slot, (_, imgs)) in &s.candidates {
+        assert_eq!(imgs.len(), 3, "{slot:?}");
+        assert!(imgs[0] != imgs[1] && imgs[1] != imgs[2], "{slot:?}: candidates differ");
+        let (pick, by) = s.picks[slot];
+        assert_eq!(by, Approver::Auto);
+        if let Slot::Keyframe(id) = slot {
+            assert_eq!(s.keyframes[id].image, imgs[pick], "the keyframe is the picked candidate");
+        }
+    }
+    // --auto picks the same way every time (a fresh store, the same brief).
+    let h2 = Harness::new();
+    let p2 = h2.pipeline(h2.store());
+    let id2 = new_session(&p2, brief()).await;
+    p2.run(&id2, &mut auto(), None).await.unwrap();
+    let s2 = p2.load(&id2).await.unwrap();
+    let picks = |s: &SessionState| s.picks.values().map(|(i, _)| *i).collect::<Vec<_>>();
+    assert_eq!(picks(&s), picks(&s2));
+
+    // The user picks another keyframe for scene 2: its clip re-renders, nothing else does.
+    let scene2 = s.scenes[1].id;
+    let other = (s.picks[&Slot::Keyframe(scene2)].0 + 1) % 3;
+    assert!(p.command(&id, &Command::PickCandidate { slot: Slot::Keyframe(scene2), index: 7 }).await.is_err(), "there is no candidate h");
+    let before = p.store.events(&id).unwrap().len();
+    p.command(&id, &Command::PickCandidate { slot: Slot::Keyframe(scene2), index: other }).await.unwrap();
+    assert!(matches!(p.run(&id, &mut auto(), None).await.unwrap(), RunOutcome::Done { .. }));
+    let events = p.store.events(&id).unwrap();
+    let new = &events[before..];
+    let keyframes: Vec<u32> = new.iter().filter_map(|e| match &e.event { Event::KeyframeReady { keyframe } => Some(keyframe.scene_id), _ => None }).collect();
+    let clips: Vec<u32> = new.iter().filter_map(|e| match &e.event { Event::ClipRendered { clip } if !clip.cached => Some(clip.scene_id), _ => None }).collect();
+    assert_eq!((keyframes, clips), (vec![scene2], vec![scene2]), "{:?}", kinds(new));
+    assert_eq!(count(new, |e| matches!(e, Event::CandidatesReady { .. })), 0, "no candidate is made again");
+    let s = p.load(&id).await.unwrap();
+    assert_eq!(s.keyframes[&scene2].image, s.candidates[&Slot::Keyframe(scene2)].1[other]);
+    assert_eq!(s.picks[&Slot::Keyframe(scene2)], (other, Approver::User));
+}

@@ -199,6 +199,11 @@ pub struct GenerateArgs {
     /// variants.csv
     #[arg(long)]
     pub variants: Option<String>,
+    /// A mood board: N seeded candidates for each reference and keyframe (1–8); --auto
+    /// picks the one closest to the product reference's palette, and you can pick
+    /// another at any time ("keyframe 3: take b", "use b for the product")
+    #[arg(long)]
+    pub candidates: Option<u32>,
     /// Print the plan and the estimated cost, run nothing, write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -281,6 +286,13 @@ pub struct ShowArgs {
     /// With a session: that scene's keyframe instead of the final video.
     #[arg(long)]
     pub scene: Option<u32>,
+    /// With a session: its mood board as a contact sheet (a row per reference and
+    /// keyframe, the pick framed); --save FILE writes it as a PNG too.
+    #[arg(long, conflicts_with = "scene")]
+    pub board: bool,
+    /// Also write what is shown as a PNG.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
     /// Width in terminal columns [default: the terminal's width].
     #[arg(long)]
     pub width: Option<u32>,

@@ -41,6 +41,7 @@ fn brief_input(a: &GenerateArgs) -> Result<BriefInput, CliError> {
         typeface: a.typeface.clone(),
         animatic: a.no_animatic.then_some(false),
         variants: a.variants.clone(),
+        candidates: a.candidates,
     };
     Ok(match &a.brief {
         Some(file) => BriefInput::from_toml_file(file)?.overlay(flags),

@@ -49,6 +49,9 @@ fn show(state: &SessionState, gate: &Gate) -> String {
             for (i, sc) in state.scenes.iter().enumerate() {
                 s.push_str(&format!("  {}. {:.1}s {} → {}\n", i + 1, sc.duration_s, sc.camera, sc.transition.kind));
             }
+            if !state.candidates.is_empty() {
+                s.push_str(&format!("  mood board: `admint show {} --board` — pick another with 'keyframe 2: take b' or 'use b for the product'\n", state.id));
+            }
             s.push_str("\nApprove the animatic before the clips are rendered? ('approve', 'edit scene 2 duration: 4', 'dissolve into scene 3', 'edit scene 3 text: …')\n");
         }
         Gate::FailedClips(f) => {

@@ -47,11 +47,52 @@ fn resolve(a: &ShowArgs) -> Result<PathBuf, CliError> {
     env.store.blobs.existing(&asset).map_err(|e| CliError::failed(e.to_string()))
 }
 
+/// A session's mood board: the contact sheet, and a line per row saying what it is and
+/// which candidate is used.
+fn board(a: &ShowArgs) -> Result<(image::DynamicImage, Vec<String>), CliError> {
+    let env = AppEnv::open()?;
+    let events = env.store.events(&a.target).map_err(|_| CliError::usage(format!("'{}' is not a session id (see `admint sessions list`)", a.target)))?;
+    let state = SessionState::fold(&events);
+    if state.candidates.is_empty() {
+        return Err(CliError::usage(format!("session {} has no mood board: make one with `admint generate --candidates 3 …`", a.target)));
+    }
+    let mut paths = Vec::new();
+    let mut lines = Vec::new();
+    for (slot, (_, imgs)) in &state.candidates {
+        let row: Vec<PathBuf> = imgs.iter().map(|i| env.store.blobs.existing(i)).collect::<Result<_, _>>().map_err(|e| CliError::failed(e.to_string()))?;
+        let pick = state.picks.get(slot).map(|(i, _)| *i);
+        let name = match slot {
+            crate::domain::Slot::Reference(k) => format!("{} reference", k.id()),
+            crate::domain::Slot::Keyframe(id) => format!("keyframe {}", state.scene_number(*id).map_or(0, |n| n)),
+        };
+        let by = match state.picks.get(slot) {
+            Some((i, crate::domain::Approver::User)) => format!("{} (your pick)", crate::domain::candidate_letter(*i)),
+            Some((i, _)) => format!("{} (auto)", crate::domain::candidate_letter(*i)),
+            None => "none yet".into(),
+        };
+        lines.push(format!("row {}: {name} — candidates a–{}, using {by}", lines.len() + 1, crate::domain::candidate_letter(imgs.len().saturating_sub(1))));
+        paths.push((row, pick));
+    }
+    let rows: Vec<(Vec<&Path>, Option<usize>)> = paths.iter().map(|(r, p)| (r.iter().map(|p| p.as_path()).collect(), *p)).collect();
+    let sheet = crate::media::contact_sheet(&rows, 180, [255, 214, 10]).map_err(|e| CliError::failed(e.to_string()))?;
+    Ok((image::DynamicImage::ImageRgb8(sheet), lines))
+}
+
 pub async fn show(a: ShowArgs) -> Result<(), CliError> {
-    let path = resolve(&a)?;
-    let frame = if is_video(&path) { Some(middle_frame(&path)?) } else { None };
-    let image_path: &Path = frame.as_deref().unwrap_or(&path);
-    let img = image::open(image_path).map_err(|e| CliError::usage(format!("{} is not a readable image: {e}", path.display())))?;
+    let (img, notes) = if a.board {
+        board(&a)?
+    } else {
+        let path = resolve(&a)?;
+        let frame = if is_video(&path) { Some(middle_frame(&path)?) } else { None };
+        let image_path: &Path = frame.as_deref().unwrap_or(&path);
+        (image::open(image_path).map_err(|e| CliError::usage(format!("{} is not a readable image: {e}", path.display())))?, vec![])
+    };
+    if let Some(out) = &a.save {
+        img.save(out).map_err(|e| CliError::failed(format!("cannot write {}: {e}", out.display())))?;
+    }
+    for l in &notes {
+        println!("{l}");
+    }
     let width = a.width.or_else(|| crossterm::terminal::size().ok().map(|(w, _)| w as u32)).unwrap_or(80).clamp(8, 400);
     let conf = viuer::Config { width: Some(width), absolute_offset: false, ..Default::default() };
     viuer::print(&img, &conf).map_err(|e| CliError::failed(format!("cannot print the image: {e}")))?;

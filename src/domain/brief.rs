@@ -202,9 +202,45 @@ pub struct Brief {
     /// A matrix of A/B variants to make after the advert (`hooks=2,ctas=2,aspects=16:9,9:16`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<String>,
+    /// Candidates per reference and keyframe (a mood board to pick from); 1 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<u32>,
     /// The advert this one is a variant of, and which.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant_of: Option<VariantTag>,
+}
+
+/// The most candidates a slot of the mood board may ask for.
+pub const MAX_CANDIDATES: u32 = 8;
+
+impl Brief {
+    /// How many candidates each reference and keyframe gets.
+    pub fn candidates(&self) -> u32 {
+        self.candidates.unwrap_or(1).clamp(1, MAX_CANDIDATES)
+    }
+}
+
+/// A place on the mood board: a reference or a scene's keyframe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "slot", content = "id", rename_all = "snake_case")]
+pub enum Slot {
+    Reference(super::ReferenceKind),
+    Keyframe(u32),
+}
+
+impl Slot {
+    /// `keyframe 3` (scene ids shown as given), `product reference`.
+    pub fn label(&self) -> String {
+        match self {
+            Slot::Reference(k) => format!("{} reference", k.id()),
+            Slot::Keyframe(id) => format!("keyframe #{id}"),
+        }
+    }
+}
+
+/// A candidate's letter: 0 → a.
+pub fn candidate_letter(i: usize) -> char {
+    (b'a' + (i as u8).min(25)) as char
 }
 
 /// A variant session's parent and its cell of the matrix.

@@ -18,6 +18,8 @@ pub enum Command {
     RefineScenes { feedback: String, scene_id: Option<u32> },
     /// Approve the animatic: the clips may be rendered (paid for).
     ApproveAnimatic,
+    /// Use candidate `index` (0-based) of a mood-board slot: what depends on it re-renders.
+    PickCandidate { slot: super::Slot, index: usize },
     /// Put back a scene that was removed, as it was and where it was (an undo): its
     /// content key is the same, so its clip comes back from the cache.
     RestoreScene { scene: Scene, index: usize },
@@ -51,6 +53,10 @@ pub enum CommandError {
     NoScenes(&'static str),
     #[error("scene {} does not exist ({})", .0, scene_range(*.1))]
     NoSuchScene(u32, usize),
+    #[error("the {0} has no candidates to pick from (ask for them with --candidates N)")]
+    NoCandidates(String),
+    #[error("there is no candidate {0} for the {1}: the candidates are a to {2}")]
+    NoSuchCandidate(char, String, char),
     #[error("there is no animatic yet to approve")]
     NoAnimatic,
     #[error("that scene is already there")]
@@ -102,6 +108,16 @@ pub fn decide(state: &SessionState, cmd: &Command) -> Result<Vec<Event>, Command
                 return Err(CommandError::NoAnimatic);
             }
             Event::AnimaticApproved { by }
+        }
+        Command::PickCandidate { slot, index } => {
+            let n = state.candidates.get(slot).map_or(0, |(_, imgs)| imgs.len());
+            if n == 0 {
+                return Err(CommandError::NoCandidates(slot.label()));
+            }
+            if *index >= n {
+                return Err(CommandError::NoSuchCandidate(super::candidate_letter(*index), slot.label(), super::candidate_letter(n - 1)));
+            }
+            Event::CandidatePicked { slot: *slot, index: *index, by, reason: String::new() }
         }
         Command::RegenerateScenes => {
             has_scenes(state, "regenerate")?;

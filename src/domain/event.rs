@@ -107,6 +107,16 @@ pub enum Event {
     SceneRemoved { scene_id: u32 },
     SceneMoved { scene_id: u32, index: usize },
     KeyframeReady { keyframe: Keyframe },
+    /// The candidates of a mood-board slot were made (`key`: the slot's content key).
+    CandidatesReady { slot: super::Slot, key: String, images: Vec<AssetId> },
+    /// A candidate was chosen for a slot (`--auto`: by `reason`; the user: by a command).
+    CandidatePicked {
+        slot: super::Slot,
+        index: usize,
+        by: Approver,
+        #[serde(default)]
+        reason: String,
+    },
     ClipStarted { scene_id: u32, key: String },
     /// Recorded before a remote job is created, so a crash right after can be detected.
     JobSubmitting { task: String, provider: String },

@@ -58,6 +58,9 @@ pub struct SessionState {
     max_scene_id: u32,
 
     pub keyframes: BTreeMap<u32, Keyframe>,
+    /// The mood board: each slot's candidates (its key, the images) and the pick.
+    pub candidates: BTreeMap<super::Slot, (String, Vec<super::AssetId>)>,
+    pub picks: BTreeMap<super::Slot, (usize, Approver)>,
     pub clips: BTreeMap<u32, Clip>,
     pub clip_failures: BTreeMap<u32, ClipFailure>,
     /// The take each scene's clip should be (absent = 0, the first render).
@@ -166,6 +169,8 @@ impl SessionState {
             | Event::SceneRemoved { .. }
             | Event::SceneMoved { .. } => self.apply_scenes(&env.event),
             Event::KeyframeReady { .. }
+            | Event::CandidatesReady { .. }
+            | Event::CandidatePicked { .. }
             | Event::ClipStarted { .. }
             | Event::JobSubmitting { .. }
             | Event::JobSubmitted { .. }
@@ -390,6 +395,12 @@ impl SessionState {
             }
             Event::Composed { video } => self.final_video = Some(video.clone()),
             Event::AnimaticMade { animatic } => self.animatic = Some(animatic.clone()),
+            Event::CandidatesReady { slot, key, images } => {
+                self.candidates.insert(*slot, (key.clone(), images.clone()));
+            }
+            Event::CandidatePicked { slot, index, by, .. } => {
+                self.picks.insert(*slot, (*index, *by));
+            }
             Event::AnimaticApproved { by } => self.animatic_approved = Some(*by),
             Event::MusicReady { music } => self.music = Some(music.clone()),
             Event::VoiceReady { take } => {
@@ -397,6 +408,12 @@ impl SessionState {
             }
             _ => {}
         }
+    }
+
+    /// The candidate the user chose for `slot`, if any (auto picks are not choices:
+    /// they follow from the candidates).
+    pub fn user_pick(&self, slot: super::Slot) -> Option<usize> {
+        self.picks.get(&slot).filter(|(_, by)| *by == Approver::User).map(|(i, _)| *i)
     }
 
     /// The take a scene's clip should be.

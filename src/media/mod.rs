@@ -5,6 +5,7 @@
 
 mod align;
 mod animate;
+mod board;
 mod captions;
 mod compose;
 mod design;
@@ -20,6 +21,7 @@ mod tempo;
 mod timeline;
 
 pub use align::{align, silences};
+pub use board::{best_fit, contact_sheet, palette_fit};
 pub use animate::{animate_still, camera_window, AnimateSpec, Window};
 pub use compose::{compose, overlay_boxes, render_stems, ComposeAudio, ComposeClip, ComposeSpec, EndCard, OverlayBox, VoiceLine};
 pub use captions::{caption_cues, caption_layout, srt, vtt, CaptionCue};

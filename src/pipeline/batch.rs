@@ -46,7 +46,7 @@ const ALIASES: &[(&str, &str)] = &[
 const FIELDS: &[&str] = &[
     "prompt", "product_name", "call_to_action", "audience", "tone", "language", "framework", "template", "aspect",
     "duration_s", "product_images", "logo", "character_images", "music", "budget_usd", "seed", "transition", "look",
-    "voice", "words_per_second", "captions", "caption_style", "url", "price", "typeface", "animatic", "variants",
+    "voice", "words_per_second", "captions", "caption_style", "url", "price", "typeface", "animatic", "variants", "candidates",
 ];
 const LISTS: &[&str] = &["product_images", "character_images"];
 const NUMBERS: &[&str] = &["duration_s", "budget_usd", "words_per_second"];
@@ -87,11 +87,11 @@ fn cell(field: &str, value: Value, base: &Path) -> Result<Option<Value>, String>
                 serde_json::json!(n)
             }
         },
-        "seed" => match &value {
+        "seed" | "candidates" => match &value {
             Value::Number(_) => value,
             _ => {
                 let t = text(&value).unwrap_or_default();
-                serde_json::json!(t.parse::<u64>().map_err(|_| format!("seed \"{t}\" is not a whole number"))?)
+                serde_json::json!(t.parse::<u64>().map_err(|_| format!("{field} \"{t}\" is not a whole number"))?)
             }
         },
         "animatic" => match &value {

@@ -75,6 +75,8 @@ pub struct BriefInput {
     pub animatic: Option<bool>,
     /// A/B variants to make after the advert: `hooks=2,ctas=2,aspects=16:9,9:16`.
     pub variants: Option<String>,
+    /// Candidates per reference and keyframe to pick from (1–8).
+    pub candidates: Option<u32>,
 }
 
 fn bad(m: String) -> PipelineError {
@@ -166,7 +168,7 @@ impl BriefInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price, typeface, animatic, variants);
+        take!(prompt, product_name, call_to_action, audience, tone, language, framework, template, aspect, duration_s, logo, music, budget_usd, seed, transition, look, voice, words_per_second, captions, caption_style, url, price, typeface, animatic, variants, candidates);
         if !o.product_images.is_empty() {
             self.product_images = o.product_images;
         }
@@ -259,6 +261,11 @@ impl BriefInput {
             }
         }
         let captions = self.captions.as_deref().map(str::parse).transpose().map_err(bad)?;
+        if let Some(n) = self.candidates {
+            if !(1..=crate::domain::MAX_CANDIDATES).contains(&n) {
+                return Err(bad(format!("candidates {n} is out of range: ask for 1 to {}", crate::domain::MAX_CANDIDATES)));
+            }
+        }
         let variants = self.variants.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
         if let Some(v) = &variants {
             crate::domain::VariantAxes::parse(v).map_err(bad)?;
@@ -290,6 +297,7 @@ impl BriefInput {
             animatic: self.animatic,
             batch: None,
             variants,
+            candidates: self.candidates,
             variant_of: None,
         };
         let files = BriefFiles {

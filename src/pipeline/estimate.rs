@@ -61,7 +61,9 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
         }
     }
     let image = |purpose| ImageRequest { purpose, prompt: brief.prompt.clone(), negative_prompt: String::new(), width: w, height: h, seed: brief.seed, palette: vec![], title: None, init_images: vec![], typeface: None };
-    let refs = ReferenceKind::ALL.iter().filter(|k| state.is_none_or(|s| !s.references.contains_key(k))).count();
+    // A mood board makes every generated image `candidates` times.
+    let boards = brief.candidates() as usize;
+    let refs = boards * ReferenceKind::ALL.iter().filter(|k| state.is_none_or(|s| !s.references.contains_key(k))).count();
     let img_chain = &providers.image;
     add("reference images", img_chain.head().id(), refs, img_chain.estimate_usd(&image(ImagePurpose::Reference { reference: ReferenceKind::Product })));
     let scenes: Vec<(u32, f64)> = match state.filter(|s| !s.scenes.is_empty()) {
@@ -71,7 +73,7 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
             (1..=n as u32).map(|i| (i, brief.duration_s / n as f64)).collect()
         }
     };
-    let keyframes = scenes.iter().filter(|(id, _)| state.is_none_or(|s| !s.keyframes.contains_key(id))).count();
+    let keyframes = boards * scenes.iter().filter(|(id, _)| state.is_none_or(|s| !s.keyframes.contains_key(id))).count();
     add("keyframes", img_chain.head().id(), keyframes, img_chain.estimate_usd(&image(ImagePurpose::Keyframe { scene_id: 1 })));
     let vid = &providers.video;
     let missing: Vec<f64> = scenes.iter().filter(|(id, _)| state.is_none_or(|s| !s.clips.contains_key(id))).map(|(_, d)| *d).collect();

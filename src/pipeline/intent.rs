@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::{scene_at, CameraMove, Command, ScenePatch, SessionState, Transition};
+use crate::domain::{scene_at, CameraMove, Command, ReferenceKind, ScenePatch, SessionState, Slot, Transition, MAX_CANDIDATES};
 
 use super::{Decision, Gate};
 use crate::providers::{IntentReader, IntentReading};
@@ -18,6 +18,8 @@ pub enum Intent {
     EditScene { scene: u32, patch: ScenePatch },
     /// Retry the failed clip of scene N, or all failed clips.
     RetryClip { scene: Option<u32> },
+    /// Use candidate `index` (0-based) of scene N's keyframe, or of a reference.
+    Pick { scene: Option<u32>, reference: Option<ReferenceKind>, index: usize },
 }
 
 const APPROVE: [&str; 20] = [
@@ -91,6 +93,32 @@ fn parse_transition(text: &str) -> Option<Result<Intent, String>> {
     Some(Ok(Intent::EditScene { scene: n, patch: ScenePatch { transition: Some(transition), ..Default::default() } }))
 }
 
+/// A candidate named as a letter (`b`) or a number from 1 (`2`): its 0-based index.
+fn candidate(word: &str) -> Option<usize> {
+    let w = word.trim().trim_matches(|c: char| c.is_ascii_punctuation());
+    match (w.len(), w.chars().next()) {
+        (1, Some(c)) if c.is_ascii_lowercase() && (c as u32 - 'a' as u32) < MAX_CANDIDATES => Some((c as u8 - b'a') as usize),
+        _ => w.parse::<usize>().ok().filter(|n| (1..=MAX_CANDIDATES as usize).contains(n)).map(|n| n - 1),
+    }
+}
+
+/// "keyframe 3: take b", "keyframe 3 candidate 2", "use b for the product", "use 2 for
+/// the environment reference": a pick on the mood board.
+fn parse_pick(t: &str) -> Option<Result<Intent, String>> {
+    if let Some(rest) = t.strip_prefix("keyframe").or_else(|| t.strip_prefix("scene").filter(|r| r.contains("keyframe"))) {
+        let digits: String = rest.trim_start_matches([' ', '#']).chars().take_while(|c| c.is_ascii_digit()).collect();
+        let scene: u32 = digits.parse().ok()?;
+        let word = ["take ", "candidate ", "use ", "pick "].iter().find_map(|k| rest.split_once(k).map(|(_, w)| w.to_string()))?;
+        return Some(candidate(&word).map(|index| Intent::Pick { scene: Some(scene), reference: None, index }).ok_or_else(|| format!("'{}' is not a candidate: say a letter (a, b, c…) or a number from 1", word.trim())));
+    }
+    let rest = t.strip_prefix("use ").or_else(|| t.strip_prefix("pick "))?;
+    let (word, what) = rest.split_once(" for ")?;
+    let what = what.trim().trim_start_matches("the ").trim_end_matches(" reference").trim();
+    let kind = ReferenceKind::ALL.into_iter().find(|k| k.id() == what)?;
+    // "use more colour for the product" is feedback, not a pick.
+    candidate(word).map(|index| Ok(Intent::Pick { scene: None, reference: Some(kind), index }))
+}
+
 /// Parse an answer. Errors are messages for the user.
 pub fn parse(text: &str) -> Result<Intent, String> {
     let t = normalise(text);
@@ -110,6 +138,9 @@ pub fn parse(text: &str) -> Result<Intent, String> {
         }
         let rest = rest.trim_start_matches("scene").trim().trim_start_matches('#');
         return rest.parse().map(|n| Intent::RetryClip { scene: Some(n) }).map_err(|_| format!("'{rest}' is not a clip number"));
+    }
+    if let Some(pick) = parse_pick(&t) {
+        return pick;
     }
     if let Some(edit) = parse_transition(text).or_else(|| parse_edit(text)) {
         return edit;
@@ -137,6 +168,14 @@ pub fn decision(intent: Intent, state: &SessionState, gate: &Gate) -> Result<Dec
         (Intent::RetryClip { scene: None }, Gate::FailedClips(f)) => Decision::Commands(f.iter().map(|(id, _)| Command::RetryClip { scene_id: *id }).collect()),
         (Intent::RetryClip { scene: Some(n) }, _) => Decision::Commands(vec![Command::RetryClip { scene_id: id_of(n)? }]),
         (Intent::RetryClip { scene: None }, _) => return Err("no clip has failed".into()),
+        (Intent::Pick { scene, reference, index }, _) => {
+            let slot = match (scene, reference) {
+                (Some(n), _) => Slot::Keyframe(id_of(n)?),
+                (None, Some(kind)) => Slot::Reference(kind),
+                (None, None) => return Err("say which keyframe or reference".into()),
+            };
+            Decision::Commands(vec![Command::PickCandidate { slot, index }])
+        }
     })
 }
 
@@ -178,6 +217,12 @@ mod tests {
         let Ok(Intent::EditScene { scene: 4, patch }) = parse("edit scene 4 transition: wipe 0.3s") else { panic!() };
         assert_eq!(patch.transition.map(|t| t.duration_s), Some(0.3));
         assert!(matches!(parse("move to scene 2"), Ok(Intent::Feedback { .. })), "not a transition: feedback");
+        assert_eq!(parse("keyframe 3: take b"), Ok(Intent::Pick { scene: Some(3), reference: None, index: 1 }));
+        assert_eq!(parse("Keyframe #2 candidate 3"), Ok(Intent::Pick { scene: Some(2), reference: None, index: 2 }));
+        assert_eq!(parse("use 2 for the product"), Ok(Intent::Pick { scene: None, reference: Some(ReferenceKind::Product), index: 1 }));
+        assert_eq!(parse("use c for the environment reference"), Ok(Intent::Pick { scene: None, reference: Some(ReferenceKind::Environment), index: 2 }));
+        assert!(parse("keyframe 1: take zz").is_err());
+        assert!(matches!(parse("use more colour for the product"), Ok(Intent::Feedback { .. })), "not a candidate: feedback");
     }
 }
 

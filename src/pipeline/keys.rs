@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::domain::{ReferenceKind, Scene, SessionState};
+use crate::domain::{ReferenceKind, Scene, SessionState, Slot};
 
 /// sha256 of the canonical JSON of `value` (struct fields in declaration order, maps sorted).
 pub fn key_of<T: Serialize>(kind: &str, value: &T) -> String {
@@ -26,6 +26,11 @@ pub struct ProviderIds {
 }
 
 pub fn reference_key(state: &SessionState, kind: ReferenceKind, p: &ProviderIds) -> String {
+    with_pick(state, Slot::Reference(kind), reference_board_key(state, kind, p))
+}
+
+/// A reference's key before any pick: what its candidates are made from.
+pub fn reference_board_key(state: &SessionState, kind: ReferenceKind, p: &ProviderIds) -> String {
     let b = state.brief();
     let r = state.render.as_ref();
     let brand = match kind {
@@ -33,14 +38,24 @@ pub fn reference_key(state: &SessionState, kind: ReferenceKind, p: &ProviderIds)
         ReferenceKind::Character => b.assets.character_images.first(),
         ReferenceKind::Environment => None,
     };
-    key_of(
-        "reference",
-        &json!({
-            "kind": kind, "prompt": b.prompt, "product": b.product_name, "template": b.template,
-            "tone": b.tone, "brand": brand.map(|a| &a.sha256), "seed": b.seed,
-            "size": r.map(|r| (r.width, r.height)), "image": p.image, "analyst": p.analyst,
-        }),
-    )
+    let mut input = json!({
+        "kind": kind, "prompt": b.prompt, "product": b.product_name, "template": b.template,
+        "tone": b.tone, "brand": brand.map(|a| &a.sha256), "seed": b.seed,
+        "size": r.map(|r| (r.width, r.height)), "image": p.image, "analyst": p.analyst,
+    });
+    // A brand image is used as it is: no candidates.
+    if brand.is_none() && b.candidates() > 1 {
+        input["candidates"] = json!(b.candidates());
+    }
+    key_of("reference", &input)
+}
+
+/// A slot's key with the user's pick in it (none: the key the board gives).
+fn with_pick(state: &SessionState, slot: Slot, key: String) -> String {
+    match state.user_pick(slot) {
+        Some(i) => key_of("picked", &json!({ "board": key, "pick": i })),
+        None => key,
+    }
 }
 
 /// The consistency palette the references give (fixed order: product, character, environment).
@@ -49,15 +64,21 @@ fn context_fingerprint(state: &SessionState) -> Vec<&str> {
 }
 
 pub fn keyframe_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> String {
+    with_pick(state, Slot::Keyframe(scene.id), keyframe_board_key(state, scene, p))
+}
+
+/// A keyframe's key before any pick: what its candidates are made from.
+pub fn keyframe_board_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> String {
     let b = state.brief();
-    key_of(
-        "keyframe",
-        &json!({
-            "description": scene.description, "shot": scene.shot_type, "product": b.product_name,
-            "product_image": b.assets.product_images.first().map(|a| &a.sha256),
-            "context": context_fingerprint(state), "render": state.render, "seed": b.seed, "image": p.image,
-        }),
-    )
+    let mut input = json!({
+        "description": scene.description, "shot": scene.shot_type, "product": b.product_name,
+        "product_image": b.assets.product_images.first().map(|a| &a.sha256),
+        "context": context_fingerprint(state), "render": state.render, "seed": b.seed, "image": p.image,
+    });
+    if b.candidates() > 1 {
+        input["candidates"] = json!(b.candidates());
+    }
+    key_of("keyframe", &input)
 }
 
 pub fn clip_key(state: &SessionState, scene: &Scene, p: &ProviderIds) -> Option<String> {

@@ -49,6 +49,19 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
         Event::SceneRemoved { scene_id } => format!("scene {} removed", num(*scene_id)),
         Event::SceneMoved { scene_id, index } => format!("scene {} moved to position {}", num(*scene_id), index + 1),
         Event::KeyframeReady { keyframe } => format!("keyframe for scene {} ready", num(keyframe.scene_id)),
+        Event::CandidatesReady { slot, images, .. } => format!(
+            "{}: {} candidates (a–{}) — pick one with \"{} take b\"",
+            slot_name(slot, state),
+            images.len(),
+            crate::domain::candidate_letter(images.len().saturating_sub(1)),
+            slot_word(slot, state)
+        ),
+        Event::CandidatePicked { slot, index, by, reason } => format!(
+            "{}: candidate {} ({})",
+            slot_name(slot, state),
+            crate::domain::candidate_letter(*index),
+            if *by == crate::domain::Approver::Auto { format!("auto: {reason}") } else { "your pick".into() }
+        ),
         Event::ClipStarted { scene_id, .. } => format!("clip {} rendering", num(*scene_id)),
         Event::JobSubmitting { task, provider } => format!("{}: submitting to {provider}", task_name(task)),
         Event::JobSubmitted { task, remote_id, provider } => format!("{}: {provider} accepted job {remote_id}", task_name(task)),
@@ -93,6 +106,22 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
         Event::CostRecorded { entry } => format!("cost: ${:.3} ({}, {})", entry.usd, entry.stage, entry.model),
         Event::PipelineFailed { stage, error } => format!("✗ {stage} failed: {error}"),
     })
+}
+
+/// "scene 3's keyframe", "the product reference".
+fn slot_name(slot: &crate::domain::Slot, state: &SessionState) -> String {
+    match slot {
+        crate::domain::Slot::Reference(k) => format!("the {} reference", k.id()),
+        crate::domain::Slot::Keyframe(id) => format!("scene {}'s keyframe", state.scene_number(*id).map_or(format!("#{id}"), |n| n.to_string())),
+    }
+}
+
+/// How a pick names the slot: "keyframe 3", "product".
+fn slot_word(slot: &crate::domain::Slot, state: &SessionState) -> String {
+    match slot {
+        crate::domain::Slot::Reference(k) => k.id().to_string(),
+        crate::domain::Slot::Keyframe(id) => format!("keyframe {}", state.scene_number(*id).map_or(0, |n| n)),
+    }
 }
 
 pub fn describe_score(score: &Score) -> String {

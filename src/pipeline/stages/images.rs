@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use super::super::keys::{keyframe_key, reference_key};
+use super::super::keys::{key_of, keyframe_board_key, keyframe_key, reference_board_key, reference_key};
 use super::super::{Pipeline, PipelineError, Recorder, Task};
 use super::{blob_path, produce, Made};
-use crate::domain::{ConsistencyContext, Event, Keyframe, Reference, ReferenceKind, SessionState};
+use crate::domain::{Approver, AssetId, ConsistencyContext, Event, Keyframe, Reference, ReferenceKind, SessionState, Slot};
 use crate::domain::prompt_palette;
 use serde_json::json;
 use crate::providers::{ImagePurpose, ImageRequest};
@@ -16,6 +16,69 @@ fn even(v: u32) -> u32 {
 
 async fn paint(p: &Pipeline, rec: &Arc<Recorder>, task: Task, key: &str, req: ImageRequest) -> Result<Made, PipelineError> {
     produce(p, rec, task, key, &p.providers.image, &req, "png", 1).await
+}
+
+/// A mood-board slot's image: its candidates (made once, seeded apart, or reused by
+/// `board_key`) and the one to use — the user's pick, else the candidate that carries
+/// `palette` best (`rule` says why, in the event). With one candidate, just the image.
+async fn from_board(
+    p: &Pipeline,
+    rec: &Arc<Recorder>,
+    st: &SessionState,
+    slot: Slot,
+    board_key: &str,
+    (palette, rule): (&[String], &str),
+    req: ImageRequest,
+) -> Result<Made, PipelineError> {
+    let task = match slot {
+        Slot::Reference(kind) => Task::Reference(kind),
+        Slot::Keyframe(id) => Task::Keyframe(id),
+    };
+    let n = st.brief().candidates() as usize;
+    if n <= 1 {
+        return paint(p, rec, task, board_key, req).await;
+    }
+    let whole = |imgs: &[AssetId]| imgs.len() == n && imgs.iter().all(|a| p.store.blobs.contains(a));
+    let board_cache = format!("board-{board_key}");
+    let images = match st.candidates.get(&slot).filter(|(k, imgs)| k == board_key && whole(imgs)) {
+        Some((_, imgs)) => imgs.clone(),
+        None => {
+            let images = match p.store.cache_get::<Vec<AssetId>>(&board_cache)?.filter(|v| whole(v)) {
+                Some(v) => v,
+                None => {
+                    let mut v = Vec::with_capacity(n);
+                    for k in 0..n {
+                        let req = ImageRequest { seed: req.seed.wrapping_add(k as u64 * 7919), ..req.clone() };
+                        let key = key_of("candidate", &json!({ "board": board_key, "k": k }));
+                        v.push(paint(p, rec, task, &key, req).await?.asset);
+                    }
+                    p.store.cache_put(&board_cache, &v)?;
+                    v
+                }
+            };
+            rec.record(Event::CandidatesReady { slot, key: board_key.to_string(), images: images.clone() }).await?;
+            images
+        }
+    };
+    let index = match st.user_pick(slot).filter(|i| *i < images.len()) {
+        Some(i) => i,
+        None => {
+            let paths = images.iter().map(|a| blob_path(p, a)).collect::<Result<Vec<_>, _>>()?;
+            let palette = palette.to_vec();
+            let (i, fit) = tokio::task::spawn_blocking(move || {
+                let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+                crate::media::best_fit(&refs, &palette)
+            })
+            .await
+            .map_err(|e| PipelineError::Internal(format!("picking a candidate: {e}")))??;
+            if st.picks.get(&slot) != Some(&(i, Approver::Auto)) {
+                let reason = format!("{rule} ({:.0}% of it)", fit * 100.0);
+                rec.record(Event::CandidatePicked { slot, index: i, by: Approver::Auto, reason }).await?;
+            }
+            i
+        }
+    };
+    Ok(Made { asset: images[index].clone(), model: p.providers.image.head().id() })
 }
 
 pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kind: ReferenceKind) -> Result<(), PipelineError> {
@@ -56,7 +119,9 @@ pub async fn reference(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, kin
                 typeface: brief.typeface.clone(),
             };
             {
-                let made = paint(p, rec, task, &key, req).await?;
+                let board = reference_board_key(st, kind, &p.provider_ids());
+                let palette = req.palette.clone();
+                let made = from_board(p, rec, st, Slot::Reference(kind), &board, (&palette, "closest to the brief's colours"), req).await?;
                 (made.asset, made.model)
             }
         }
@@ -92,7 +157,8 @@ pub async fn keyframe(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scen
         Some(a) => vec![blob_path(p, a)?],
         None => vec![],
     };
-    let seed = u64::from_str_radix(&key[..12], 16).unwrap_or(0);
+    let board = keyframe_board_key(st, scene, &p.provider_ids());
+    let seed = u64::from_str_radix(&board[..12], 16).unwrap_or(0);
     let req = ImageRequest {
         purpose: ImagePurpose::Keyframe { scene_id },
         prompt: p.resources.render_prompt(
@@ -109,7 +175,9 @@ pub async fn keyframe(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState, scen
         init_images: product_image,
         typeface: brief.typeface.clone(),
     };
-    let image = paint(p, rec, Task::Keyframe(scene_id), &key, req).await?.asset;
+    let palette = req.palette.clone();
+    let rule = if context.palette.is_empty() { "closest to the brief's colours" } else { "closest to the product reference's palette" };
+    let image = from_board(p, rec, st, Slot::Keyframe(scene_id), &board, (&palette, rule), req).await?.asset;
     p.store.cache_put(&key, &image)?;
     rec.record(Event::KeyframeReady { keyframe: Keyframe { scene_id, image, key } }).await?;
     Ok(())

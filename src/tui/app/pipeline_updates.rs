@@ -70,8 +70,9 @@ impl App {
                 Gate::Story => "Approve the story? Type 'approve', 'regenerate' or what to change.".to_string(),
                 Gate::Scenes => "Approve the scenes? Edit them in the Scenes panel (Tab), type feedback, or 'approve' (A in Scenes).".to_string(),
                 Gate::Animatic(path) => format!(
-                    "The animatic is ready: {} (play it in mpv or ffplay). Change timing in the Scenes panel, or approve it (A) to render the clips.",
-                    path.display()
+                    "The animatic is ready: {} (play it in mpv or ffplay). Change timing in the Scenes panel{}, or approve it (A) to render the clips.",
+                    path.display(),
+                    if v.state.candidates.is_empty() { "" } else { ", pick other candidates ('keyframe 2: take b')" }
                 ),
                 Gate::FailedClips(f) => format!("{} clip(s) failed: type 'retry', or R on a scene to retry it alone.", f.len()),
                 Gate::Budget(why) => format!("{why}. Raise the budget with :budget USD and the run goes on from here."),
