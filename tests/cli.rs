@@ -459,7 +459,7 @@ fn a_sharded_batch_killed_mid_way_resumes_and_merges_with_no_clip_rendered_twice
     std::fs::write(r.join("bad.csv"), "prompt,duration\na desk lamp,3\nsomething,fifteen\n").unwrap();
     let (code, _, err) = run(r, &["batch", "bad.csv", "-o", "bad"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("row 2: duration_s \"fifteen\" is not a number") && err.contains("1 of 2 advert(s) made"), "{err}");
+    assert!(err.contains("row 2: duration 'fifteen' is not a number of seconds") && err.contains("1 of 2 advert(s) made"), "{err}");
     let (code, _, err) = run(r, &["batch", "lamps.csv", "--shard", "2/2"]);
     assert_eq!(code, 2, "{err}");
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::brief_fields::{brief_input_from, field_name};
 use super::{BriefInput, PipelineError};
 use crate::domain::BatchTag;
 
@@ -27,104 +28,19 @@ pub struct BatchRow {
     pub key: String,
 }
 
-/// Columns and keys a row may use: the brief's fields, and the names a catalogue export
-/// is likely to have for them.
-const ALIASES: &[(&str, &str)] = &[
-    ("name", "product_name"),
-    ("product", "product_name"),
-    ("title", "product_name"),
-    ("cta", "call_to_action"),
-    ("duration", "duration_s"),
-    ("image", "product_images"),
-    ("images", "product_images"),
-    ("product_image", "product_images"),
-    ("photo", "product_images"),
-    ("character_image", "character_images"),
-    ("budget", "budget_usd"),
-    ("wps", "words_per_second"),
-];
-const FIELDS: &[&str] = &[
-    "prompt", "product_name", "call_to_action", "audience", "tone", "language", "framework", "template", "aspect",
-    "duration_s", "product_images", "logo", "character_images", "music", "budget_usd", "seed", "transition", "look",
-    "voice", "words_per_second", "captions", "caption_style", "url", "price", "typeface", "animatic", "variants", "candidates",
-];
-const LISTS: &[&str] = &["product_images", "character_images"];
-const NUMBERS: &[&str] = &["duration_s", "budget_usd", "words_per_second"];
-const PATHS: &[&str] = &["product_images", "character_images", "logo", "music"];
-
-/// A column name as a brief field: lower case, spaces and dashes as underscores, aliases.
-fn field_name(column: &str) -> Result<&'static str, String> {
-    let c = column.trim().to_lowercase().replace([' ', '-'], "_");
-    let c = ALIASES.iter().find(|(a, _)| *a == c).map_or(c.as_str(), |(_, f)| f).to_string();
-    FIELDS.iter().find(|f| **f == c).copied().ok_or_else(|| {
-        format!("unknown column \"{}\": use {} (or name, cta, duration, images, budget)", column.trim(), FIELDS.join(", "))
-    })
-}
-
-/// A cell as the JSON the brief reads: lists split on `;` or `|`, numbers parsed, paths
-/// relative to the batch file.
-fn cell(field: &str, value: Value, base: &Path) -> Result<Option<Value>, String> {
-    let text = |v: &Value| v.as_str().map(str::trim).map(str::to_string);
-    if value.is_null() || text(&value).is_some_and(|t| t.is_empty()) {
-        return Ok(None);
-    }
-    let path = |p: &str| Value::String(if Path::new(p).is_absolute() { p.to_string() } else { base.join(p).display().to_string() });
-    Ok(Some(match field {
-        f if LISTS.contains(&f) => {
-            let items: Vec<String> = match &value {
-                Value::Array(a) => a.iter().filter_map(text).collect(),
-                _ => text(&value).unwrap_or_default().split([';', '|']).map(|s| s.trim().to_string()).collect(),
-            };
-            Value::Array(items.iter().filter(|s| !s.is_empty()).map(|s| path(s)).collect())
-        }
-        f if PATHS.contains(&f) => path(&text(&value).ok_or_else(|| format!("{f} must be a file path"))?),
-        // Numbers as floats, so `8` and `8s` are the same row.
-        f if NUMBERS.contains(&f) => match &value {
-            Value::Number(n) => serde_json::json!(n.as_f64().unwrap_or_default()),
-            _ => {
-                let t = text(&value).unwrap_or_default();
-                let n: f64 = t.trim_end_matches('s').trim_start_matches('$').trim().parse().map_err(|_| format!("{f} \"{t}\" is not a number"))?;
-                serde_json::json!(n)
-            }
-        },
-        "seed" | "candidates" => match &value {
-            Value::Number(_) => value,
-            _ => {
-                let t = text(&value).unwrap_or_default();
-                serde_json::json!(t.parse::<u64>().map_err(|_| format!("{field} \"{t}\" is not a whole number"))?)
-            }
-        },
-        "animatic" => match &value {
-            Value::Bool(_) => value,
-            _ => match text(&value).unwrap_or_default().to_lowercase().as_str() {
-                "yes" | "true" | "1" | "on" => Value::Bool(true),
-                "no" | "false" | "0" | "off" => Value::Bool(false),
-                t => return Err(format!("animatic \"{t}\" is not yes or no")),
-            },
-        },
-        _ => match value {
-            Value::String(s) => Value::String(s.trim().to_string()),
-            other => Value::String(other.to_string()),
-        },
-    }))
-}
-
-/// A row's fields (name → value) as a `BatchRow`.
+/// A row's fields (name → value) as a `BatchRow`; paths are relative to `base`.
 fn row_from(row: usize, fields: Vec<(String, Value)>, base: &Path) -> Result<BatchRow, PipelineError> {
     let at = |m: String| bad(format!("row {row}: {m}"));
-    let mut brief = Map::new();
+    let path = |p: &str| Ok(if Path::new(p).is_absolute() { p.to_string() } else { base.join(p).display().to_string() });
+    let mut checked = Vec::new();
     for (column, value) in fields {
-        let field = field_name(&column).map_err(at)?;
-        if let Some(v) = cell(field, value, base).map_err(at)? {
-            brief.insert(field.to_string(), v);
-        }
+        checked.push((field_name(&column).map_err(at)?.to_string(), value));
     }
-    let key = super::keys::key_of("batch-row", &brief);
-    let input: BriefInput = serde_json::from_value(Value::Object(brief)).map_err(|e| at(e.to_string()))?;
+    let (input, brief) = brief_input_from(checked, &path).map_err(at)?;
     if input.prompt.as_deref().is_none_or(|p| p.trim().is_empty()) {
         return Err(at("the prompt is empty (every row needs a prompt column)".into()));
     }
-    Ok(BatchRow { row, input, key })
+    Ok(BatchRow { row, input, key: super::keys::key_of("batch-row", &brief) })
 }
 
 /// Read a catalogue: `.jsonl` (one JSON object per line) or CSV (a header row, then one
@@ -360,7 +276,7 @@ mod tests {
         let e = read_rows(&write(d.path(), "a.csv", "prompt,colour\nshoes,red\n")).unwrap_err().to_string();
         assert!(e.contains("unknown column \"colour\""), "{e}");
         let rows = read_rows(&write(d.path(), "b.csv", "prompt,duration\nshoes,fifteen\n,8\n")).unwrap();
-        assert!(rows[0].as_ref().unwrap_err().to_string().contains("row 1: duration_s \"fifteen\" is not a number"));
+        assert!(rows[0].as_ref().unwrap_err().to_string().contains("row 1: duration 'fifteen' is not a number of seconds"));
         assert!(rows[1].as_ref().unwrap_err().to_string().contains("row 2: the prompt is empty"));
         assert!(read_rows(&write(d.path(), "c.csv", "prompt\n")).unwrap_err().to_string().contains("has no rows"));
         assert!(read_rows(&d.path().join("missing.csv")).unwrap_err().to_string().contains("missing.csv"));

@@ -2,6 +2,7 @@
 //! an event. The TUI and the headless CLI both drive this, and only this.
 
 pub mod batch;
+pub mod brief_fields;
 mod brief_input;
 pub mod cut;
 mod decider;

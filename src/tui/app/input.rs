@@ -16,39 +16,20 @@ pub fn new_input() -> TextArea<'static> {
 }
 
 /// Brief fields the user may put on their own lines: `name: …`, `cta: …`, `aspect: …`,
-/// `duration: …`, `framework: …`, `template: …`, `image: ~/shoe.png`, …; the rest is the
-/// prompt. A field whose value cannot be read is an error, never silently dropped.
+/// `duration: …`, `image: ~/shoe.png`, `candidates: 3`, `variants: hooks=2` … — any field
+/// a batch column may be (`pipeline::brief_fields`); the rest is the prompt. A field
+/// whose value cannot be read is an error, never silently dropped.
 pub fn brief_from_text(text: &str) -> Result<crate::pipeline::BriefInput, String> {
-    let mut b = crate::pipeline::BriefInput::default();
+    let mut fields = Vec::new();
     let mut prompt = Vec::new();
-    let path = |v: &str| crate::config::expand_user(v);
     for line in text.lines() {
-        let (k, v) = line.split_once(':').map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())).unwrap_or_default();
-        match k.as_str() {
-            "name" | "product" | "product name" => b.product_name = Some(v),
-            "cta" | "call to action" => b.call_to_action = Some(v),
-            "aspect" => b.aspect = Some(v),
-            "duration" => {
-                let n = v.trim_end_matches(|c: char| c == 's' || c.is_whitespace()).trim_end_matches("second").trim();
-                b.duration_s = Some(n.parse().map_err(|_| format!("duration '{v}' is not a number of seconds: write e.g. duration: 15"))?);
-            }
-            "image" | "product image" | "photo" => b.product_images.push(path(&v)?),
-            "logo" => b.logo = Some(path(&v)?),
-            "music" => b.music = Some(path(&v)?),
-            "voice" => b.voice = Some(v),
-            "captions" => b.captions = Some(v),
-            "url" | "link" => b.url = Some(v),
-            "price" => b.price = Some(v),
-            "typeface" | "font" => b.typeface = Some(v),
-            "framework" => b.framework = Some(v),
-            "template" => b.template = Some(v),
-            "tone" => b.tone = Some(v),
-            "audience" => b.audience = Some(v),
-            "transition" | "transitions" => b.transition = Some(v),
-            "look" | "grade" => b.look = Some(v),
-            _ => prompt.push(line),
+        match line.split_once(':').and_then(|(k, v)| crate::pipeline::brief_fields::brief_field(k).filter(|f| *f != "prompt").map(|f| (f, v))) {
+            Some((field, value)) => fields.push((field.to_string(), serde_json::Value::String(value.trim().to_string()))),
+            None => prompt.push(line),
         }
     }
+    let path = |v: &str| crate::config::expand_user(v).map(|p| p.display().to_string());
+    let (mut b, _) = crate::pipeline::brief_fields::brief_input_from(fields, &path)?;
     b.prompt = Some(prompt.join(" ").trim().to_string());
     Ok(b)
 }
@@ -156,5 +137,23 @@ impl App {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::brief_from_text;
+
+    #[test]
+    fn typed_field_lines_read_as_a_batch_column_would() {
+        let b = brief_from_text("pink running shoes: light, fast\nName: AirRun\ncandidates: 3\nvariants: hooks=2,aspects=16:9,9:16\nanimatic: no\nimage: /tmp/a.png\nimage: /tmp/b.png\nfont: DejaVu Serif").unwrap();
+        assert_eq!(b.prompt.as_deref(), Some("pink running shoes: light, fast"), "a colon in the prompt is not a field");
+        assert_eq!(b.product_name.as_deref(), Some("AirRun"));
+        assert_eq!((b.candidates, b.animatic), (Some(3), Some(false)));
+        assert_eq!(b.variants.as_deref(), Some("hooks=2,aspects=16:9,9:16"));
+        assert_eq!(b.product_images.len(), 2, "an image on each line adds up");
+        assert_eq!(b.typeface.as_deref(), Some("DejaVu Serif"));
+        assert!(brief_from_text("shoes\ncandidates: three").unwrap_err().contains("not a whole number"));
+        assert!(brief_from_text("shoes\nduration: fifteen").unwrap_err().contains("'fifteen' is not a number of seconds"));
     }
 }
