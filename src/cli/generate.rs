@@ -74,7 +74,11 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
                    format!("keyframes (~{scenes}), voice lines and the music bed"),
                    if brief.animatic.unwrap_or(settings.pipeline.animatic) { "animatic (the keyframes moving with text, voice and music at 480p, $0; approved before the clips)".to_string() } else { "no animatic".to_string() },
                    format!("clips (~{scenes}, {} at a time)", settings.pipeline.clip_concurrency),
-                   "compose (transitions, look, mix at the loudness target)".to_string(), "scoring".to_string()],
+                   "compose (transitions, look, mix at the loudness target)".to_string(), "scoring".to_string(),
+                   match brief.variants.as_deref().map(crate::domain::VariantAxes::parse) {
+                       Some(Ok(axes)) => format!("variants: {} (each a session sharing the advert's story and every clip it can)", axes.len(1)),
+                       _ => "no variants".to_string(),
+                   }],
         "render": { "width": w, "height": h, "fps": settings.render.fps,
                     "length_s": brief.duration_s + settings.render.intro_s + settings.render.outro_s },
         "roles": chains,
