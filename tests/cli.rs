@@ -455,11 +455,15 @@ fn a_sharded_batch_killed_mid_way_resumes_and_merges_with_no_clip_rendered_twice
     let before: usize = events.iter().flat_map(|(_, ev)| ev.iter()).filter(|e| matches!(&e.event, Event::ClipStarted { .. })).count();
     assert_eq!(again, before, "a finished batch run again renders nothing");
 
-    // A bad row is named, the rest are made.
-    std::fs::write(r.join("bad.csv"), "prompt,duration\na desk lamp,3\nsomething,fifteen\n").unwrap();
-    let (code, _, err) = run(r, &["batch", "bad.csv", "-o", "bad"]);
+    // A bad row is named, the rest are made; a row that repeats another (two at once)
+    // is the same advert, one session.
+    std::fs::write(r.join("bad.csv"), "prompt,duration\na desk lamp,3\nsomething,fifteen\na desk lamp,3\n").unwrap();
+    let sessions = all_events(r).len();
+    let (code, _, err) = run(r, &["batch", "bad.csv", "-o", "bad", "--jobs", "2"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("row 2: duration 'fifteen' is not a number of seconds") && err.contains("1 of 2 advert(s) made"), "{err}");
+    assert!(err.contains("row 2: duration 'fifteen' is not a number of seconds") && err.contains("2 of 3 advert(s) made"), "{err}");
+    assert_eq!(all_events(r).len(), sessions + 1, "the repeated row shares its twin's session");
+    assert!(r.join("bad/003-a-desk-lamp/final.mp4").is_file());
     let (code, _, err) = run(r, &["batch", "lamps.csv", "--shard", "2/2"]);
     assert_eq!(code, 2, "{err}");
 }

@@ -54,26 +54,44 @@ pub async fn batch(a: BatchArgs) -> Result<(), CliError> {
     let stopping = Arc::new(AtomicBool::new(false));
     let stop_on_signal = listen_for_stop(&p, stopping.clone())?;
     let total = rows.len();
-    let results: Vec<SummaryRow> = stream::iter(rows)
-        .map(|(_, row)| {
-            let (p, made, out, name, stopping) = (p.clone(), &made, out.clone(), name.clone(), stopping.clone());
-            async move {
-                let line = match row {
-                    Err(e) => invalid_row(&e),
-                    Ok(_) if stopping.load(Ordering::Relaxed) => return None,
-                    Ok(row) => make_row(&p, &name, &row, made.get(&row.key).cloned(), &out).await,
-                };
-                Some(line)
+    // A row that repeats an earlier one (the same content) is the same advert: it waits
+    // for that one, then takes its session, so no two runs ever share a session.
+    let mut seen = std::collections::HashSet::new();
+    let (first, repeats): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, r)| r.as_ref().map_or(true, |r| seen.insert(r.key.clone())));
+    let made = std::sync::Mutex::new(made);
+    let one = |row: Result<BatchRow, PipelineError>| {
+        let (p, made, out, name, stopping) = (p.clone(), &made, out.clone(), name.clone(), stopping.clone());
+        async move {
+            let row = match row {
+                Err(e) => return Some(invalid_row(&e)),
+                Ok(_) if stopping.load(Ordering::Relaxed) => return None,
+                Ok(row) => row,
+            };
+            let session = made.lock().ok().and_then(|m| m.get(&row.key).cloned());
+            let line = make_row(&p, &name, &row, session, &out).await;
+            if !line.session.is_empty() {
+                if let Ok(mut m) = made.lock() {
+                    m.insert(row.key.clone(), line.session.clone());
+                }
             }
-        })
+            Some(line)
+        }
+    };
+    let mut results: Vec<SummaryRow> = stream::iter(first)
+        .map(|(_, row)| one(row))
         .buffer_unordered(a.jobs)
         .filter_map(|l| async move { l })
         .inspect(|l| report(a.format, &name, l))
         .collect()
         .await;
+    for (_, row) in repeats {
+        if let Some(l) = one(row).await {
+            report(a.format, &name, &l);
+            results.push(l);
+        }
+    }
     stop_on_signal.abort();
 
-    let mut results = results;
     results.sort_by_key(|r| r.row);
     let summary = out.join(shard.summary_name());
     write_summary(&summary, &results)?;
