@@ -598,7 +598,7 @@ async fn a_two_by_two_variant_matrix_shares_its_work_and_every_variant_passes_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mood_board_records_candidates_auto_picks_deterministically_and_a_pick_changes_only_dependants() {
-    let brief = || BriefInput { candidates: Some(3), ..brief_input("pink running shoes for Gen Z runners", 8.0) };
+    let brief = || BriefInput { candidates: Some(3), variants: Some("hooks=2".into()), ..brief_input("pink running shoes for Gen Z runners", 8.0) };
     let h = Harness::new();
     let p = h.pipeline(h.store());
     let id = new_session(&p, brief()).await;
@@ -640,4 +640,13 @@ async fn a_mood_board_records_candidates_auto_picks_deterministically_and_a_pick
     let s = p.load(&id).await.unwrap();
     assert_eq!(s.keyframes[&scene2].image, s.candidates[&Slot::Keyframe(scene2)].1[other]);
     assert_eq!(s.picks[&Slot::Keyframe(scene2)], (other, Approver::User));
+
+    // A variant replays the user's pick: the one with the same hook renders no clip and
+    // shows the picked keyframe.
+    let rows = p.make_variants(&id, &h.out("variants"), |_| {}).await.unwrap();
+    let same = rows.iter().find(|r| r.variant.starts_with("h1")).unwrap();
+    assert_eq!((same.status.as_str(), same.clips_rendered), ("done", 0), "{same:?}");
+    let child = p.load(&same.session).await.unwrap();
+    assert_eq!(child.keyframes[&scene2].image, s.keyframes[&scene2].image);
+    assert_eq!(child.picks[&Slot::Keyframe(scene2)], (other, Approver::User));
 }

@@ -45,8 +45,8 @@ async fn pump(a: &mut App, rt: &mut Runtime, rx: &mut tokio::sync::mpsc::Receive
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while !done(a) {
         let act = tokio::time::timeout_at(deadline, rx.recv()).await.expect("timed out waiting for the pipeline").expect("channel open");
-        if matches!(act, Action::Pipeline(admint::pipeline::Update::Finished { .. })) {
-            rt.run_ended();
+        if let Action::RunFinished { session, .. } | Action::Pipeline(admint::pipeline::Update::Finished { session, .. }) = &act {
+            rt.run_ended(session);
         }
         let effects = a.update(act);
         for e in effects {
@@ -113,7 +113,7 @@ async fn a_whole_offline_session_driven_through_actions() {
     let v = a.session.as_ref().unwrap();
     assert!(v.state.clips.is_empty(), "no clip before the animatic is approved");
     let ask = v.chat.iter().rev().find(|l| l.text.contains("The animatic is ready")).expect("the gate is said");
-    let path = ask.text.split("ready: ").nth(1).and_then(|t| t.split(" (play").next()).unwrap();
+    let path = ask.text.split("ready: ").nth(1).and_then(|t| t.split(" (P plays").next()).unwrap();
     assert!(std::path::Path::new(path).is_file(), "{}", ask.text);
     send(&mut a, &mut rt, vec![key('A')]);
     pump(&mut a, &mut rt, &mut rx, |a| idle_with(a, "advert ready")).await;
@@ -158,7 +158,7 @@ async fn a_whole_offline_session_driven_through_actions() {
 
 #[test]
 fn thumbnails_are_half_block_text_in_the_chat() {
-    use admint::tui::runtime::halfblock_thumbnail;
+    use admint::tui::halfblock::thumbnail as halfblock_thumbnail;
     use ratatui::style::Color;
     // Top half red, bottom half blue, 16:9.
     let mut img = image::RgbImage::from_pixel(160, 90, image::Rgb([0, 0, 255]));
@@ -303,4 +303,82 @@ fn scene_changes_are_undone_and_redone_as_new_commands() {
     let Command::EditScene { scene_id: 1, patch } = sent(a.update(key('u'))) else { panic!() };
     assert_eq!(patch.camera, Some(scene(1).camera));
     assert_eq!(patch.description, None, "only what was changed is put back");
+}
+
+/// The screen as text, drawn into a TestBackend.
+fn screen_text(a: &App, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| admint::tui::view::view(a, &admint::tui::view::Images::default(), f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>()).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mood_board_the_animatic_player_and_the_variants_in_the_app() {
+    use admint::domain::{Approver, Slot};
+    let h = common::Harness::new();
+    let store = h.store();
+    let p = h.pipeline(store.clone());
+    let input = admint::pipeline::BriefInput { candidates: Some(2), variants: Some("hooks=2".into()), ..common::brief_input("pink running shoes for Gen Z runners", 6.0) };
+    let id = common::new_session(&p, input).await;
+    p.run(&id, &mut admint::pipeline::AutoDecider { retry_failed: false }, None).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let mut rt = Runtime::new(p.clone(), tx);
+    let mut a = App::new(Theme::default_dark(false), Keymap::default(), p.rules(), true);
+    a.size = (120, 35);
+    rt.execute(Effect::OpenSession(id.clone()));
+    pump(&mut a, &mut rt, &mut rx, |a| a.session.as_ref().is_some_and(|v| v.state.is_done())).await;
+    a.screen = Screen::Session;
+
+    // b on scene 1 opens its board at the candidate in use, with both pictures.
+    send(&mut a, &mut rt, vec![code(KeyCode::Tab), code(KeyCode::Tab), key('b')]);
+    let slot = Slot::Keyframe(a.session.as_ref().unwrap().state.scenes[0].id);
+    let (in_use, by) = a.session.as_ref().unwrap().state.picks[&slot];
+    assert_eq!(by, Approver::Auto);
+    assert!(matches!(a.popup, Some(admint::tui::app::Popup::Board { sel, .. }) if sel == in_use));
+    let imgs = a.session.as_ref().unwrap().state.candidates[&slot].1.clone();
+    pump(&mut a, &mut rt, &mut rx, |a| imgs.iter().all(|i| a.small_images.contains_key(i))).await;
+    let text = screen_text(&a, 120, 35);
+    assert!(text.contains("Mood board — scene 1 keyframe") && text.contains("✓ in use (auto"), "{text}");
+    assert!(text.contains('▀'), "the candidates are drawn as half-blocks");
+    // The other candidate, taken: its keyframe and clip are made again, u undoes.
+    let other = 1 - in_use;
+    send(&mut a, &mut rt, vec![key(if other == 0 { 'a' } else { 'b' }), code(KeyCode::Enter)]);
+    assert!(a.popup.is_none() && a.status.contains("u undoes"), "{}", a.status);
+    pump(&mut a, &mut rt, &mut rx, |a| idle_with(a, "advert ready")).await;
+    let s = &a.session.as_ref().unwrap().state;
+    assert_eq!(s.picks[&slot], (other, Approver::User));
+    assert_eq!(s.keyframes[&slot_scene(slot)].image, imgs[other]);
+
+    // P plays the animatic: its frames load, ] jumps to the first scene after the intro card.
+    send(&mut a, &mut rt, vec![key('P')]);
+    pump(&mut a, &mut rt, &mut rx, |a| a.animatic.is_some()).await;
+    let made = a.session.as_ref().unwrap().state.animatic.clone().unwrap();
+    let frames = a.animatic.as_ref().unwrap().frames.len() as f64;
+    assert!((frames - made.duration_s * 4.0).abs() <= 2.0, "{frames} frames for {} s", made.duration_s);
+    send(&mut a, &mut rt, vec![key(']')]);
+    let intro = admint::tui::app::animatic_timeline(&a.session.as_ref().unwrap().state, &a.rules.finish).unwrap().segments[1].slot_start_s;
+    assert!(matches!(a.popup, Some(admint::tui::app::Popup::Animatic { at_s, .. }) if (at_s - intro).abs() < 1e-9));
+    let text = screen_text(&a, 120, 35);
+    assert!(text.contains("scene 1 (") && text.contains("with sound: mpv") && text.contains('▲'), "{text}");
+    send(&mut a, &mut rt, vec![code(KeyCode::Esc)]);
+    assert!(a.popup.is_none());
+
+    // :variants makes the hooks: the one like the advert renders no clip.
+    let mut cmd = vec![key(':')];
+    cmd.extend(typed("variants"));
+    send(&mut a, &mut rt, cmd);
+    assert!(a.is_running(), "making variants is a run (Ctrl-S stops it)");
+    pump(&mut a, &mut rt, &mut rx, |a| idle_with(a, "variants ready")).await;
+    let chat: Vec<String> = a.session.as_ref().unwrap().chat.iter().map(|l| l.text.clone()).collect();
+    assert!(chat.iter().any(|l| l.starts_with("variant h1-c1-16x9: done") && l.contains("(0 clip(s) rendered")), "{chat:#?}");
+    assert!(chat.iter().any(|l| l.starts_with("variant h2-c1-16x9: done")), "{chat:#?}");
+    std::fs::remove_dir_all(std::path::Path::new("admint-out").join(&id)).ok();
+}
+
+fn slot_scene(slot: admint::domain::Slot) -> u32 {
+    match slot {
+        admint::domain::Slot::Keyframe(id) => id,
+        _ => unreachable!(),
+    }
 }

@@ -159,13 +159,7 @@ pub async fn resume(a: ResumeArgs) -> Result<(), CliError> {
 
 fn report_variant(format: OutputFormat, r: &crate::pipeline::VariantRow) {
     match format {
-        OutputFormat::Text => eprintln!(
-            "variant {}: {}{} ({} clip(s) rendered, the rest from the cache)",
-            r.variant,
-            r.status,
-            if r.file.is_empty() { String::new() } else { format!(" → {}", r.file) },
-            r.clips_rendered
-        ),
+        OutputFormat::Text => eprintln!("{}", r.describe()),
         OutputFormat::Jsonl => println!("{}", serde_json::json!({ "variant": r })),
         OutputFormat::Json => {}
     }

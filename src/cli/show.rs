@@ -63,7 +63,7 @@ fn board(a: &ShowArgs) -> Result<(image::DynamicImage, Vec<String>), CliError> {
         let pick = state.picks.get(slot).map(|(i, _)| *i);
         let name = match slot {
             crate::domain::Slot::Reference(k) => format!("{} reference", k.id()),
-            crate::domain::Slot::Keyframe(id) => format!("keyframe {}", state.scene_number(*id).map_or(0, |n| n)),
+            crate::domain::Slot::Keyframe(_) => crate::pipeline::narrate::slot_word(slot, &state),
         };
         let by = match state.picks.get(slot) {
             Some((i, crate::domain::Approver::User)) => format!("{} (your pick)", crate::domain::candidate_letter(*i)),

@@ -117,7 +117,7 @@ fn slot_name(slot: &crate::domain::Slot, state: &SessionState) -> String {
 }
 
 /// How a pick names the slot: "keyframe 3", "product".
-fn slot_word(slot: &crate::domain::Slot, state: &SessionState) -> String {
+pub fn slot_word(slot: &crate::domain::Slot, state: &SessionState) -> String {
     match slot {
         crate::domain::Slot::Reference(k) => k.id().to_string(),
         crate::domain::Slot::Keyframe(id) => format!("keyframe {}", state.scene_number(*id).map_or(0, |n| n)),

@@ -32,8 +32,22 @@ pub struct VariantRow {
     pub clips_rendered: usize,
 }
 
-/// The parent's decisions a child replays: what the story and the scenes became, and the
-/// look and budget chosen since. Media are not copied: the cache serves them by key.
+impl VariantRow {
+    /// `variant h1-c2-9x16: done → out/final-h1-c2-9x16.mp4 (1 clip(s) rendered, the rest from the cache)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "variant {}: {}{} ({} clip(s) rendered, the rest from the cache)",
+            self.variant,
+            self.status,
+            if self.file.is_empty() { String::new() } else { format!(" → {}", self.file) },
+            self.clips_rendered
+        )
+    }
+}
+
+/// The parent's decisions a child replays: what the story and the scenes became, the
+/// candidates the user picked, and the look and budget chosen since. Media are not
+/// copied: the cache serves them by key.
 fn is_decision(e: &Event) -> bool {
     matches!(
         e,
@@ -54,6 +68,7 @@ fn is_decision(e: &Event) -> bool {
             | Event::SceneMoved { .. }
             | Event::LookSet { .. }
             | Event::BudgetSet { .. }
+            | Event::CandidatePicked { by: crate::domain::Approver::User, .. }
     )
 }
 

@@ -2,6 +2,8 @@
 //! runtime to do).
 
 use crossterm::event::KeyEvent;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::domain::{Command, EventEnvelope, SessionState};
 use crate::pipeline::{Decision, Gate, Update};
@@ -35,6 +37,27 @@ pub enum Action {
     LookResolved { session: String, result: Result<Command, String> },
     /// A chat thumbnail, as half-block text lines.
     Thumbnail { asset: crate::domain::AssetId, lines: Vec<ratatui::text::Line<'static>> },
+    /// Pictures decoded small (for the mood board), drawn fitted to where they go.
+    ImagesLoaded(Vec<(crate::domain::AssetId, Arc<image::RgbImage>)>),
+    /// The animatic's frames, for its player.
+    AnimaticLoaded(AnimaticFrames),
+}
+
+/// An animatic decoded small, `fps` frames a second, and the file to open in a player.
+#[derive(Debug, Clone)]
+pub struct AnimaticFrames {
+    pub asset: crate::domain::AssetId,
+    pub path: PathBuf,
+    pub fps: f64,
+    pub frames: Arc<Vec<image::RgbImage>>,
+}
+
+impl AnimaticFrames {
+    /// The frame shown at `t` seconds.
+    pub fn at(&self, t: f64) -> Option<&image::RgbImage> {
+        let i = (t.max(0.0) * self.fps).floor() as usize;
+        self.frames.get(i.min(self.frames.len().saturating_sub(1)))
+    }
 }
 
 /// Work the App asks the runtime to do; results come back as Actions.
@@ -62,6 +85,12 @@ pub enum Effect {
     Copy(String),
     /// Make a small half-block thumbnail of an image for the chat, off the UI thread.
     Thumbnail(crate::domain::AssetId),
+    /// Decode pictures small for the mood board, off the UI thread.
+    LoadImages(Vec<crate::domain::AssetId>),
+    /// Decode the session's animatic small for its player, off the UI thread.
+    LoadAnimatic { session: String, asset: crate::domain::AssetId },
+    /// Make the variants of a finished advert (`variants` in its brief).
+    MakeVariants(String),
     /// Find a look by name and bring its `.cube` into the store, for `:look`.
     ResolveLook { session: String, name: String },
 }

@@ -80,6 +80,8 @@ pub enum Cmd {
     Search,
     SearchNext,
     SearchPrev,
+    Board,
+    Animatic,
 }
 
 impl Cmd {
@@ -128,6 +130,8 @@ impl Cmd {
             Cmd::Search => "search",
             Cmd::SearchNext => "next match",
             Cmd::SearchPrev => "previous match",
+            Cmd::Board => "mood board",
+            Cmd::Animatic => "animatic player",
         }
     }
 }
@@ -270,6 +274,7 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Chat, Cmd::Search, &["/"]),
     (Ctx::Chat, Cmd::SearchNext, &["n"]),
     (Ctx::Chat, Cmd::SearchPrev, &["N"]),
+    (Ctx::Chat, Cmd::Animatic, &["P"]),
     (Ctx::Scenes, Cmd::Up, &["k", "up"]),
     (Ctx::Scenes, Cmd::Down, &["j", "down"]),
     (Ctx::Scenes, Cmd::EditText, &["e", "enter"]),
@@ -290,10 +295,13 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Scenes, Cmd::Search, &["/"]),
     (Ctx::Scenes, Cmd::SearchNext, &["n"]),
     (Ctx::Scenes, Cmd::SearchPrev, &["N"]),
+    (Ctx::Scenes, Cmd::Board, &["b"]),
+    (Ctx::Scenes, Cmd::Animatic, &["P"]),
     (Ctx::Progress, Cmd::Up, &["k", "up"]),
     (Ctx::Progress, Cmd::Down, &["j", "down"]),
     (Ctx::Progress, Cmd::RetryClip, &["R"]),
     (Ctx::Progress, Cmd::Preview, &["p"]),
+    (Ctx::Progress, Cmd::Animatic, &["P"]),
     (Ctx::Quality, Cmd::Up, &["k", "up"]),
     (Ctx::Quality, Cmd::Down, &["j", "down"]),
     (Ctx::Input, Cmd::Send, &["enter"]),

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod halfblock;
 pub mod keymap;
 pub mod remembered;
 pub mod runtime;
@@ -237,6 +238,8 @@ async fn event_loop(
                 Some(Action::PreviewReady)
             }
             _ = ticker.tick(), if app.is_running() => Some(Action::Tick),
+            // The animatic player moves its frame while it plays.
+            _ = tokio::time::sleep(Duration::from_millis(125)), if app.playing() => Some(Action::Tick),
             _ = tokio::time::sleep(redraw_in), if app.dirty => None,
             _ = tokio::time::sleep(Duration::from_millis(250)), if quit_deadline.is_some() => {
                 if quit_deadline.is_some_and(|d| Instant::now() > d) { return Ok(()); }
@@ -260,8 +263,8 @@ async fn event_loop(
             quit_deadline.get_or_insert(Instant::now() + Duration::from_secs(5));
         }
         let Some(action) = action else { continue };
-        if matches!(action, Action::RunFinished { .. } | Action::Pipeline(crate::pipeline::Update::Finished { .. })) {
-            runtime.run_ended();
+        if let Action::RunFinished { session, .. } | Action::Pipeline(crate::pipeline::Update::Finished { session, .. }) = &action {
+            runtime.run_ended(session);
         }
         for effect in app.update(action) {
             match effect {

@@ -37,8 +37,17 @@ pub struct Runtime {
     pub ui: mpsc::Sender<Action>,
     decisions: Option<mpsc::Sender<Decision>>,
     cancel: Option<Arc<AtomicBool>>,
+    /// The session the run in progress ends with, when it is not the one it runs (making
+    /// variants runs other sessions; their ends are not its end).
+    run_for: Option<String>,
     parser: IntentParser,
 }
+
+/// Pictures for the mood board and the animatic player are decoded this small (longer
+/// side, pixels): enough for half-blocks on any terminal.
+const SMALL_SIDE: u32 = 192;
+/// Frames a second the animatic player steps through.
+const PLAYER_FPS: f64 = 4.0;
 
 /// The session list, off the UI thread.
 async fn session_rows(p: Pipeline) -> Result<Vec<SessionRow>, String> {
@@ -75,7 +84,7 @@ impl Runtime {
                 }
             }
         });
-        Runtime { pipeline, ui, decisions: None, cancel: None, parser }
+        Runtime { pipeline, ui, decisions: None, cancel: None, run_for: None, parser }
     }
 
     pub fn is_running(&self) -> bool {
@@ -96,6 +105,7 @@ impl Runtime {
 
     /// A pipeline with a fresh cancel flag, and the channel the run's gates read from.
     fn new_run(&mut self) -> (Pipeline, mpsc::Receiver<Decision>) {
+        self.run_for = None;
         let (dtx, drx) = mpsc::channel(8);
         self.decisions = Some(dtx);
         let cancel = Arc::new(AtomicBool::new(false));
@@ -114,10 +124,44 @@ impl Runtime {
         tokio::spawn(run_and_report(p, session, drx, self.ui.clone()));
     }
 
-    /// Called for RunFinished: the run's channels are gone.
-    pub fn run_ended(&mut self) {
+    /// Called for every end of a run (`RunFinished`, `Update::Finished`) with its session:
+    /// the run's channels are gone, unless the run in progress ends with another session.
+    pub fn run_ended(&mut self, session: &str) {
+        if self.run_for.as_deref().is_some_and(|s| s != session) {
+            return;
+        }
         self.decisions = None;
         self.cancel = None;
+        self.run_for = None;
+    }
+
+    /// Make the variants of a finished advert (a run of its own, stopped like any other;
+    /// each variant is said in the chat as it is done).
+    fn make_variants(&mut self, parent: String) {
+        if self.decisions.is_some() {
+            self.send(Action::Error("a run is already in progress".into()));
+            return;
+        }
+        let (p, _drx) = self.new_run();
+        self.run_for = Some(parent.clone());
+        let ui = self.ui.clone();
+        tokio::spawn(async move {
+            let note = |text: String| Action::Pipeline(Update::Note { session: parent.clone(), text });
+            let out = Pipeline::default_output(&parent);
+            let _ = ui.send(note("making the variants (each shares the work its content allows)…".into())).await;
+            let made = p.make_variants(&parent, &out, |row| {
+                let _ = ui.try_send(note(row.describe()));
+            });
+            let result = match made.await {
+                Ok(rows) if rows.iter().all(|r| r.status == "done") => {
+                    let abs = std::fs::canonicalize(&out).unwrap_or(out);
+                    Ok(format!("{} variants ready in {} (variants.csv lists them for an ad manager)", rows.len(), abs.display()))
+                }
+                Ok(rows) => Err(format!("{} of {} variants done; :variants goes on", rows.iter().filter(|r| r.status == "done").count(), rows.len())),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = ui.send(Action::RunFinished { session: parent, result }).await;
+        });
     }
 
     /// Carry out one effect; each has its own method.
@@ -135,6 +179,9 @@ impl Runtime {
             Effect::Stop => self.stop(),
             Effect::Thumbnail(asset) => self.thumbnail(asset),
             Effect::ResolveLook { session, name } => self.resolve_look(session, name),
+            Effect::MakeVariants(session) => self.make_variants(session),
+            Effect::LoadImages(assets) => self.load_images(assets),
+            Effect::LoadAnimatic { session, asset } => self.load_animatic(session, asset),
             // The event loop carries these out itself (they touch the terminal).
             Effect::Suspend | Effect::Quit | Effect::SetTheme(_) | Effect::Copy(_) => {}
         }
@@ -306,38 +353,53 @@ impl Runtime {
         });
     }
 
+    /// Decode pictures small (192 pixels on their longer side) for the mood board.
+    fn load_images(&mut self, assets: Vec<crate::domain::AssetId>) {
+        let ui = self.ui.clone();
+        let blobs = self.pipeline.store.blobs.clone();
+        tokio::task::spawn_blocking(move || {
+            let loaded = assets
+                .into_iter()
+                .filter_map(|a| image::open(blobs.path(&a)).ok().map(|img| (a, std::sync::Arc::new(img.thumbnail(SMALL_SIDE, SMALL_SIDE).to_rgb8()))))
+                .collect();
+            let _ = ui.blocking_send(Action::ImagesLoaded(loaded));
+        });
+    }
+
+    /// Decode the animatic small, 4 frames a second, for its player; the file named is the
+    /// copy in the output folder when there is one.
+    fn load_animatic(&mut self, session: String, asset: crate::domain::AssetId) {
+        let ui = self.ui.clone();
+        let p = self.pipeline.clone();
+        tokio::task::spawn_blocking(move || {
+            let blob = p.store.blobs.path(&asset);
+            let placed = Pipeline::default_output(&session).join("animatic.mp4");
+            let path = std::fs::canonicalize(&placed).ok().filter(|_| placed.is_file()).unwrap_or_else(|| blob.clone());
+            let result = p.ffmpeg.probe(&blob).and_then(|probe| {
+                let (w, h) = (probe.width.max(1) as f64, probe.height.max(1) as f64);
+                let s = SMALL_SIDE as f64 / w.max(h);
+                let even = |v: f64| ((v * s / 2.0).round() as u32 * 2).max(2);
+                let (w, h) = (even(w), even(h));
+                crate::media::thumbnails(&p.ffmpeg, &blob, w, h, PLAYER_FPS).map(|frames| {
+                    frames.into_iter().filter_map(|f| image::RgbImage::from_raw(w, h, f)).collect::<Vec<_>>()
+                })
+            });
+            let _ = ui.blocking_send(match result {
+                Ok(frames) => Action::AnimaticLoaded(super::action::AnimaticFrames { asset, path, fps: PLAYER_FPS, frames: std::sync::Arc::new(frames) }),
+                Err(e) => Action::Error(format!("the animatic could not be read: {e}")),
+            });
+        });
+    }
+
     /// Make a half-block thumbnail of an image for the chat.
     fn thumbnail(&mut self, asset: crate::domain::AssetId) {
         let ui = self.ui.clone();
         let path = self.pipeline.store.blobs.path(&asset);
         tokio::task::spawn_blocking(move || {
             if let Ok(img) = image::open(&path) {
-                let lines = halfblock_thumbnail(&img.to_rgb8(), 24);
+                let lines = super::halfblock::thumbnail(&img.to_rgb8(), 24);
                 let _ = ui.blocking_send(Action::Thumbnail { asset, lines });
             }
         });
     }
-}
-
-/// An image as text: each cell is `▀` with the upper pixel as foreground and the lower as
-/// background, `cols` wide. Text scrolls with the chat and never tears.
-pub fn halfblock_thumbnail(img: &image::RgbImage, cols: u32) -> Vec<ratatui::text::Line<'static>> {
-    use ratatui::style::{Color, Style};
-    use ratatui::text::{Line, Span};
-    let rows2 = ((cols as f64 * img.height() as f64 / img.width().max(1) as f64).round() as u32).max(2) & !1;
-    let small = image::imageops::thumbnail(img, cols, rows2);
-    let (w, h) = small.dimensions();
-    (0..h / 2)
-        .map(|r| {
-            Line::from(
-                (0..w)
-                    .map(|x| {
-                        let top = small.get_pixel(x, 2 * r);
-                        let bot = small.get_pixel(x, (2 * r + 1).min(h - 1));
-                        Span::styled("▀", Style::default().fg(Color::Rgb(top[0], top[1], top[2])).bg(Color::Rgb(bot[0], bot[1], bot[2])))
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect()
 }

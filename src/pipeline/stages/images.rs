@@ -46,12 +46,13 @@ async fn from_board(
             let images = match p.store.cache_get::<Vec<AssetId>>(&board_cache)?.filter(|v| whole(v)) {
                 Some(v) => v,
                 None => {
-                    let mut v = Vec::with_capacity(n);
-                    for k in 0..n {
+                    // Side by side, each under the limits `produce` holds (a job per candidate).
+                    let v = futures::future::try_join_all((0..n).map(|k| {
                         let req = ImageRequest { seed: req.seed.wrapping_add(k as u64 * 7919), ..req.clone() };
                         let key = key_of("candidate", &json!({ "board": board_key, "k": k }));
-                        v.push(paint(p, rec, task, &key, req).await?.asset);
-                    }
+                        async move { paint(p, rec, task, &key, req).await.map(|m| m.asset) }
+                    }))
+                    .await?;
                     p.store.cache_put(&board_cache, &v)?;
                     v
                 }

@@ -13,6 +13,9 @@ pub enum Verb {
     Theme,
     Look,
     Budget,
+    Variants,
+    Board,
+    Animatic,
     Sessions,
     Help,
     Quit,
@@ -43,6 +46,9 @@ pub const VERBS: &[VerbSpec] = &[
     VerbSpec { verb: Verb::Theme, names: &["theme"], arg: Arg::Required("NAME"), listed: true },
     VerbSpec { verb: Verb::Look, names: &["look"], arg: Arg::Required("NAME"), listed: true },
     VerbSpec { verb: Verb::Budget, names: &["budget"], arg: Arg::Optional("USD"), listed: true },
+    VerbSpec { verb: Verb::Board, names: &["board"], arg: Arg::Optional("SCENE|product"), listed: true },
+    VerbSpec { verb: Verb::Animatic, names: &["animatic"], arg: Arg::None, listed: true },
+    VerbSpec { verb: Verb::Variants, names: &["variants"], arg: Arg::None, listed: true },
     VerbSpec { verb: Verb::Sessions, names: &["sessions", "ls"], arg: Arg::None, listed: true },
     VerbSpec { verb: Verb::Help, names: &["help"], arg: Arg::None, listed: false },
     VerbSpec { verb: Verb::Quit, names: &["quit", "q"], arg: Arg::None, listed: true },
@@ -150,6 +156,15 @@ impl App {
                     }
                 }
             }
+            Verb::Variants => self.make_variants(),
+            Verb::Board => self.board_command(arg),
+            Verb::Animatic => match self.session {
+                Some(_) => self.open_animatic(),
+                None => {
+                    self.status = "open a session first".into();
+                    vec![]
+                }
+            },
             Verb::Help => {
                 self.popup = Some(Popup::Help { scroll: 0 });
                 vec![]
@@ -164,7 +179,7 @@ mod tests {
 
     #[test]
     fn the_summary_and_the_parser_come_from_one_table() {
-        assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · look NAME · budget USD · sessions · quit");
+        assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · look NAME · budget USD · board SCENE|product · animatic · variants · sessions · quit");
         assert_eq!(parse("open 2026-x"), Ok((Verb::Resume, "2026-x")));
         assert_eq!(parse("resume"), Ok((Verb::Resume, "")), "the open session");
         assert_eq!(parse("budget"), Ok((Verb::Budget, "")));

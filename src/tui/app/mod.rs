@@ -6,16 +6,20 @@
 //! (the `:` verbs), `pipeline_updates` (what runs report) and `session_view` (the open
 //! session and its chat).
 
+mod board;
 mod command_line;
 mod global_keys;
 mod input;
 mod pipeline_updates;
+mod player;
 mod popups;
 mod search;
 mod session_keys;
 mod session_view;
 
+pub use board::board_grid;
 pub use command_line::{verb_summary, Verb, VerbSpec, VERBS};
+pub use player::{animatic_timeline, segment_name};
 pub use input::{brief_from_text, new_input};
 pub use popups::{EditField, Popup};
 pub use search::{Search, Within};
@@ -68,6 +72,8 @@ pub enum Hit {
     Panel(Focus),
     Scene(usize),
     Session(usize),
+    /// A candidate on the open mood board.
+    Candidate(usize),
 }
 
 pub struct App {
@@ -95,6 +101,10 @@ pub struct App {
     pub preview: Option<AssetId>,
     /// Chat thumbnails (half-block text), by image.
     pub thumbs: HashMap<AssetId, Vec<ratatui::text::Line<'static>>>,
+    /// Pictures decoded small for the mood board, by image.
+    pub small_images: HashMap<AssetId, std::sync::Arc<image::RgbImage>>,
+    /// The animatic's frames, once loaded for the player.
+    pub animatic: Option<super::action::AnimaticFrames>,
     pub dirty: bool,
     pub quitting: bool,
     /// A brief sent to be created (and when): put back in the prompt if it is refused;
@@ -147,6 +157,8 @@ impl App {
             images,
             preview: None,
             thumbs: HashMap::new(),
+            small_images: HashMap::new(),
+            animatic: None,
             dirty: true,
             quitting: false,
             pending_brief: None,
@@ -191,6 +203,9 @@ impl App {
     /// click opens a session; the wheel scrolls what is under the pointer.
     fn on_mouse(&mut self, m: crossterm::event::MouseEvent) -> Vec<Effect> {
         use crossterm::event::{MouseButton, MouseEventKind};
+        if let Some(Popup::Board { slot, sel }) = self.popup {
+            return self.on_board_mouse(slot, sel, m);
+        }
         if self.popup.is_some() {
             return vec![];
         }
@@ -247,6 +262,25 @@ impl App {
         vec![]
     }
 
+    /// On the board, a click chooses a candidate; a click on the chosen one uses it.
+    fn on_board_mouse(&mut self, slot: crate::domain::Slot, sel: usize, m: crossterm::event::MouseEvent) -> Vec<Effect> {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if m.kind != MouseEventKind::Down(MouseButton::Left) {
+            return vec![];
+        }
+        let hit = self.hits.borrow().iter().rev().find_map(|(r, h)| match h {
+            Hit::Candidate(i) if m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height => Some(*i),
+            _ => None,
+        });
+        let Some(i) = hit else { return vec![] };
+        if i == sel {
+            self.popup = None;
+            return self.use_candidate(slot, i);
+        }
+        self.popup = Some(Popup::Board { slot, sel: i });
+        vec![]
+    }
+
     pub fn ctx(&self) -> Ctx {
         match self.screen {
             Screen::Sessions => Ctx::Sessions,
@@ -281,6 +315,7 @@ impl App {
             }
             Action::Tick => {
                 self.now_ms = crate::domain::now_ms();
+                self.player_tick();
                 vec![]
             }
             Action::Pipeline(u) => self.on_update(u),
@@ -324,6 +359,14 @@ impl App {
             },
             Action::Thumbnail { asset, lines } => {
                 self.thumbs.insert(asset, lines);
+                vec![]
+            }
+            Action::ImagesLoaded(images) => {
+                self.small_images.extend(images);
+                vec![]
+            }
+            Action::AnimaticLoaded(frames) => {
+                self.animatic = Some(frames);
                 vec![]
             }
         }

@@ -14,6 +14,24 @@ impl App {
         vec![Effect::StartRun(id)]
     }
 
+    /// Make the open advert's variants (a run of their own: busy, stoppable).
+    pub(super) fn make_variants(&mut self) -> Vec<Effect> {
+        let Some(v) = self.session.as_mut() else {
+            self.status = "open a session first".into();
+            return vec![];
+        };
+        if v.state.brief().variants.is_none() {
+            self.status = "this advert has no variants: start one with a brief line like 'variants: hooks=2,aspects=16:9,9:16'".into();
+            return vec![];
+        }
+        if !v.state.is_done() || v.run != RunState::Idle {
+            self.status = "variants are made from the finished advert: let it finish first".into();
+            return vec![];
+        }
+        v.begin_run(crate::domain::now_ms());
+        vec![Effect::MakeVariants(v.id.clone())]
+    }
+
     pub(super) fn on_update(&mut self, u: Update) -> Vec<Effect> {
         let Some(v) = self.session.as_mut() else {
             if matches!(u, Update::Event { .. }) {
@@ -36,13 +54,22 @@ impl App {
                 if let Event::ClipRendered { clip } = &envelope.event {
                     v.live.remove(&Task::Clip(clip.scene_id));
                 }
+                // A new animatic (after a timing edit) replaces the one in an open player.
+                if let (Event::AnimaticMade { animatic }, Some(super::Popup::Animatic { .. })) = (&envelope.event, &self.popup) {
+                    if self.images {
+                        return vec![Effect::LoadAnimatic { session: v.id.clone(), asset: animatic.video.clone() }];
+                    }
+                }
                 v.scene_sel = v.scene_sel.min(v.state.scenes.len().saturating_sub(1));
             }
             Update::Progress { session, task, fraction } if session == v.id => {
                 v.live.insert(task, fraction);
             }
             Update::Waiting { session, gate } => return self.update(Action::GateReached { session, gate }),
-            Update::Finished { session, result } => {
+            // Another session's end (a variant being made) is not this one's.
+            Update::Finished { session, result } if session == v.id => {
+                // A finished advert with variants in its brief makes them next.
+                let variants = matches!(result, Ok(crate::pipeline::RunOutcome::Done { .. })) && v.state.brief().variants.is_some();
                 let result = match result {
                     Ok(crate::pipeline::RunOutcome::Done { final_path, .. }) => {
                         let abs = std::fs::canonicalize(&final_path).unwrap_or(final_path);
@@ -52,7 +79,11 @@ impl App {
                     Ok(crate::pipeline::RunOutcome::Paused { .. }) => Ok("paused — the session is saved and resumable".into()),
                     Err(e) => Err(e),
                 };
-                return self.update(Action::RunFinished { session, result });
+                let mut effects = self.update(Action::RunFinished { session: session.clone(), result });
+                if variants && !self.quitting {
+                    effects.extend(self.make_variants());
+                }
+                return effects;
             }
             Update::Note { session, text } if session == v.id => {
                 v.chat.push(ChatLine { who: Who::System, text, badge: None, image: None });
@@ -70,9 +101,9 @@ impl App {
                 Gate::Story => "Approve the story? Type 'approve', 'regenerate' or what to change.".to_string(),
                 Gate::Scenes => "Approve the scenes? Edit them in the Scenes panel (Tab), type feedback, or 'approve' (A in Scenes).".to_string(),
                 Gate::Animatic(path) => format!(
-                    "The animatic is ready: {} (play it in mpv or ffplay). Change timing in the Scenes panel{}, or approve it (A) to render the clips.",
+                    "The animatic is ready: {} (P plays it here; or mpv / ffplay). Change timing in the Scenes panel{}, or approve it (A) to render the clips.",
                     path.display(),
-                    if v.state.candidates.is_empty() { "" } else { ", pick other candidates ('keyframe 2: take b')" }
+                    if v.state.candidates.is_empty() { "" } else { ", pick other candidates (b on a scene, or 'keyframe 2: take b')" }
                 ),
                 Gate::FailedClips(f) => format!("{} clip(s) failed: type 'retry', or R on a scene to retry it alone.", f.len()),
                 Gate::Budget(why) => format!("{why}. Raise the budget with :budget USD and the run goes on from here."),

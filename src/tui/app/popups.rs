@@ -1,5 +1,5 @@
-//! Popups and their keys: help, the quit and delete confirmations, the command line and
-//! the scene text editor.
+//! Popups and their keys: help, the quit and delete confirmations, the command line,
+//! the scene text editor, the mood board (`board`) and the animatic player (`player`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
@@ -24,6 +24,10 @@ pub enum Popup {
     EditScene { scene_id: u32, field: EditField, editor: TextArea<'static> },
     /// `/`: the search being typed (each key moves to the first match).
     Search { within: super::Within, editor: TextArea<'static> },
+    /// The mood board of one slot, `sel` the candidate chosen with the keys.
+    Board { slot: crate::domain::Slot, sel: usize },
+    /// The animatic player at `at_s`; while playing, since when (ms) and from where.
+    Animatic { at_s: f64, playing: Option<(u64, f64)> },
 }
 
 impl App {
@@ -33,6 +37,8 @@ impl App {
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
         let Some(popup) = self.popup.take() else { return vec![] };
         match popup {
+            Popup::Board { slot, sel } => self.on_board_key(slot, sel, k),
+            Popup::Animatic { at_s, playing } => self.on_player_key(at_s, playing, k),
             Popup::Help { scroll } => {
                 // Scroll keys scroll; any other key closes.
                 let scroll = match k.code {

@@ -218,6 +218,14 @@ impl App {
                 let back = Command::EditScene { scene_id: scene.id, patch: ScenePatch::whole(&scene) };
                 return self.undoable(label, Command::RefineScenes { feedback: "regenerate this scene".into(), scene_id: Some(scene.id) }, back);
             }
+            (Focus::Scenes, Cmd::Board) => {
+                let Some(id) = v.selected_scene_id() else {
+                    self.status = "there are no scenes yet".into();
+                    return vec![];
+                };
+                return self.open_board(crate::domain::Slot::Keyframe(id));
+            }
+            (_, Cmd::Animatic) => return self.open_animatic(),
             (Focus::Scenes | Focus::Progress, Cmd::RetryClip) => {
                 let idx = if self.focus == Focus::Scenes { v.scene_sel } else { v.progress_sel };
                 let Some(id) = v.state.scenes.get(idx).map(|s| s.id) else { return vec![] };

@@ -1,5 +1,6 @@
 //! `view(&App, &Images, &mut Frame)`: pure drawing. No store access, no mutation.
 
+mod choose;
 mod panels;
 mod popups;
 

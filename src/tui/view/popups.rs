@@ -1,4 +1,5 @@
-//! Popups drawn over the screen: help, confirmations, the command line, the scene editor.
+//! Popups drawn over the screen: help, confirmations, the command line, the scene editor
+//! (the mood board and the animatic player are in `choose`).
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -85,6 +86,8 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
     let Some(p) = &app.popup else { return };
     match p {
         Popup::Help { scroll } => help(app, f, area, *scroll),
+        Popup::Board { slot, sel } => super::choose::board(app, f, area, *slot, *sel),
+        Popup::Animatic { at_s, playing } => super::choose::player(app, f, area, *at_s, playing.is_some()),
         Popup::ConfirmQuit => {
             let r = centered(area, 56, 6);
             f.render_widget(Clear, r);
