@@ -73,7 +73,7 @@ pub fn board(app: &App, f: &mut Frame, area: Rect, slot: Slot, sel: usize) {
         picture(app, f, inner, app.small_images.get(asset).map(|a| a.as_ref()), "loading…");
         hits.push((*cell, Hit::Candidate(i)));
     }
-    let keys = "←/→ a–h choose · Enter or click uses it (only what depends on it is made again; u undoes) · Esc closes";
+    let keys = "←/→ a–h choose · Enter or a click uses it · u undoes · Esc closes";
     let r = Rect { x: popup.x + 1, y: popup.y + popup.height.saturating_sub(2), width: popup.width.saturating_sub(2), height: 1 };
     f.render_widget(Paragraph::new(Span::styled(crate::text::clip_for_terminal(keys, r.width as usize), t.accent)), r);
 }
@@ -149,6 +149,6 @@ pub fn player(app: &App, f: &mut Frame, area: Rect, at_s: f64, playing: bool) {
     let file = loaded.map(|a| a.path.display().to_string()).unwrap_or_default();
     let file = format!("with sound: mpv {}", crate::text::ellipsize_middle(&crate::text::shell_quote(&file), width.saturating_sub(18)));
     f.render_widget(Paragraph::new(Span::styled(file, t.muted)), row(3));
-    let keys = "Space play · ←/→ ½ s (Shift 2 s) · [ ] scene · y copy path · A approve · Esc close (then edit timing in Scenes)";
+    let keys = "Space play · ←/→ ½ s (Shift 2 s) · [ ] scene · y copy path · A approve · Esc close";
     f.render_widget(Paragraph::new(Span::styled(crate::text::clip_for_terminal(keys, width), t.accent)), row(4));
 }
