@@ -382,3 +382,86 @@ fn slot_scene(slot: admint::domain::Slot) -> u32 {
         _ => unreachable!(),
     }
 }
+
+#[test]
+fn the_command_line_completes_with_tab_and_remembers_with_up() {
+    let mut a = app();
+    a.update(key('n'));
+    a.update(code(KeyCode::Esc));
+    let line = |a: &App| match &a.popup {
+        Some(admint::tui::app::Popup::CommandLine(t)) => t.lines().join(" "),
+        _ => panic!("the command line is open"),
+    };
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)));
+    for c in "th".chars() {
+        a.update(key(c));
+    }
+    a.update(code(KeyCode::Tab));
+    assert_eq!(line(&a), "theme ", "a whole verb, ready for its argument");
+    a.update(code(KeyCode::Tab));
+    assert!(a.status.starts_with("3 fit: dark light high-contrast"), "{}", a.status);
+    a.update(key('l'));
+    a.update(code(KeyCode::Tab));
+    assert_eq!(line(&a), "theme light");
+    assert_eq!(a.update(code(KeyCode::Enter)), vec![Effect::SetTheme("light".into())]);
+    // Again: ↑ brings the line back, ↓ leaves it empty.
+    a.update(Action::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)));
+    a.update(code(KeyCode::Up));
+    assert_eq!(line(&a), "theme light");
+    a.update(code(KeyCode::Down));
+    assert_eq!(line(&a), "");
+    a.update(code(KeyCode::Tab));
+    assert!(a.status.contains("fit:") && a.status.contains("animatic") && a.status.contains("variants"), "{}", a.status);
+}
+
+#[test]
+fn a_duration_is_typed_and_a_camera_chosen_from_a_list() {
+    use admint::domain::{CameraMove, Command, Event, EventEnvelope, Scene, EVENT_VERSION};
+    use admint::tui::app::{Popup, SessionView};
+    let mut a = app();
+    let mut v = SessionView::new("20261201-000000-dddddd".into());
+    let scene = |id: u32| Scene { id, description: format!("shot {id}"), duration_s: 3.0, shot_type: "wide".into(), camera: CameraMove::Static, motion_intensity: 0.5, on_screen_text: format!("text {id}"), voiceover: String::new(), transition: Default::default() };
+    v.apply(&EventEnvelope { v: EVENT_VERSION, seq: 1, at_ms: 0, event: Event::ScenesDrafted { scenes: (1..=2).map(scene).collect(), revision: 1, provider: String::new() } });
+    a.session = Some(v);
+    a.screen = Screen::Session;
+    a.focus = Focus::Scenes;
+    let sent = |effects: Vec<Effect>| -> Command {
+        match effects.as_slice() {
+            [Effect::Command { cmd, .. }] => cmd.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    // d: the length as text, prefilled; a wrong one is said and stays to be fixed.
+    a.update(key('d'));
+    let field = |a: &App| match &a.popup {
+        Some(Popup::EditScene { editor, .. }) => editor.lines().join(""),
+        _ => panic!("the duration editor is open"),
+    };
+    assert_eq!(field(&a), "3.0");
+    for _ in 0..3 {
+        a.update(code(KeyCode::Backspace));
+    }
+    for c in "fifteen".chars() {
+        a.update(key(c));
+    }
+    assert!(a.update(code(KeyCode::Enter)).is_empty());
+    assert!(a.status.contains("'fifteen' is not a number of seconds"), "{}", a.status);
+    assert_eq!(field(&a), "fifteen", "the text is kept");
+    for _ in 0..7 {
+        a.update(code(KeyCode::Backspace));
+    }
+    for c in "4.5s".chars() {
+        a.update(key(c));
+    }
+    let Command::EditScene { scene_id: 1, patch } = sent(a.update(code(KeyCode::Enter))) else { panic!() };
+    assert_eq!(patch.duration_s, Some(4.5));
+    a.update(Action::RunFinished { session: "20261201-000000-dddddd".into(), result: Ok("done".into()) });
+    // C: every move listed with what it does; j j Enter takes the third.
+    a.update(key('C'));
+    assert!(matches!(a.popup, Some(Popup::Camera { sel: 0, .. })));
+    a.update(key('j'));
+    a.update(key('j'));
+    let Command::EditScene { scene_id: 1, patch } = sent(a.update(code(KeyCode::Enter))) else { panic!() };
+    assert_eq!(patch.camera, Some(CameraMove::ALL[2]));
+    assert!(a.status.contains("u undoes"), "{}", a.status);
+}

@@ -82,6 +82,8 @@ pub enum Cmd {
     SearchPrev,
     Board,
     Animatic,
+    PickCamera,
+    EditDuration,
 }
 
 impl Cmd {
@@ -132,6 +134,8 @@ impl Cmd {
             Cmd::SearchPrev => "previous match",
             Cmd::Board => "mood board",
             Cmd::Animatic => "animatic player",
+            Cmd::PickCamera => "choose the camera move",
+            Cmd::EditDuration => "type the duration",
         }
     }
 }
@@ -281,9 +285,11 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Scenes, Cmd::EditDescription, &["E"]),
     (Ctx::Scenes, Cmd::EditVoiceover, &["v"]),
     (Ctx::Scenes, Cmd::CycleCamera, &["c"]),
+    (Ctx::Scenes, Cmd::PickCamera, &["C"]),
     (Ctx::Scenes, Cmd::CycleTransition, &["t"]),
     (Ctx::Scenes, Cmd::DurationUp, &["+", "="]),
     (Ctx::Scenes, Cmd::DurationDown, &["-"]),
+    (Ctx::Scenes, Cmd::EditDuration, &["d"]),
     (Ctx::Scenes, Cmd::MoveUp, &["K", "shift-up"]),
     (Ctx::Scenes, Cmd::MoveDown, &["J", "shift-down"]),
     (Ctx::Scenes, Cmd::AddScene, &["o"]),

@@ -84,8 +84,84 @@ fn parse(line: &str) -> Result<(Verb, &str), String> {
     }
 }
 
+/// What `line` may go on with: its verb's names, else the verb's argument values
+/// (`sessions` are the listed ids, `scenes` the open session's scene count).
+pub fn completions(line: &str, sessions: &[String], scenes: usize) -> Vec<String> {
+    let line = line.trim_start_matches(':').trim_start();
+    let Some((name, arg)) = line.split_once(' ') else {
+        let mut names: Vec<String> = VERBS.iter().flat_map(|v| v.names.iter()).filter(|n| n.starts_with(line)).map(|n| n.to_string()).collect();
+        names.sort();
+        names.dedup();
+        return names;
+    };
+    let Some(spec) = VERBS.iter().find(|v| v.names.contains(&name)) else { return vec![] };
+    let values: Vec<String> = match spec.verb {
+        Verb::Theme => crate::tui::theme::Theme::names().into_iter().map(str::to_string).collect(),
+        Verb::Look => crate::media::SHIPPED_LOOKS.iter().map(|s| s.to_string()).collect(),
+        Verb::Resume => sessions.to_vec(),
+        Verb::Board => (1..=scenes).map(|n| n.to_string()).chain(crate::domain::ReferenceKind::ALL.iter().map(|k| k.id().to_string())).collect(),
+        _ => vec![],
+    };
+    let arg = arg.trim_start();
+    values.into_iter().filter(|v| v.starts_with(arg)).map(|v| format!("{name} {v}")).collect()
+}
+
+/// The longest start the `options` share.
+fn common_prefix(options: &[String]) -> String {
+    let Some(first) = options.first() else { return String::new() };
+    let mut end = first.len();
+    for o in &options[1..] {
+        end = end.min(first.char_indices().zip(o.chars()).take_while(|((_, a), b)| a == b).last().map_or(0, |((i, a), _)| i + a.len_utf8()));
+    }
+    first[..end].to_string()
+}
+
 impl App {
+    /// Tab in the command line: complete what is typed as far as it is certain; when more
+    /// than one thing fits, say which.
+    pub(super) fn complete_command_line(&mut self, typed: &str) -> Option<String> {
+        let sessions: Vec<String> = self.sessions.iter().map(|s| s.id.clone()).collect();
+        let scenes = self.session.as_ref().map_or(0, |v| v.state.scenes.len());
+        let options = completions(typed, &sessions, scenes);
+        match options.as_slice() {
+            [] => {
+                self.status = format!("nothing completes ':{typed}'");
+                None
+            }
+            // A whole verb gets its space, ready for its argument.
+            [one] => Some(if one.contains(' ') || VERBS.iter().any(|v| v.names.contains(&one.as_str()) && v.arg == Arg::None) { one.clone() } else { format!("{one} ") }),
+            many => {
+                let shown: Vec<&str> = many.iter().map(|o| o.rsplit(' ').next().unwrap_or(o)).collect();
+                self.status = format!("{} fit: {}", many.len(), shown.join(" "));
+                self.status_is_error = false;
+                let prefix = common_prefix(many);
+                (prefix.len() > typed.trim_start_matches(':').len()).then_some(prefix)
+            }
+        }
+    }
+
+    /// ↑ / ↓ in the command line: the lines run before, newest first.
+    pub(super) fn command_history(&mut self, up: bool) -> Option<String> {
+        let n = self.command_lines.len();
+        if n == 0 {
+            return None;
+        }
+        let pos = match (self.command_pos, up) {
+            (None, true) => Some(n - 1),
+            (None, false) => None,
+            (Some(i), true) => Some(i.saturating_sub(1)),
+            (Some(i), false) if i + 1 < n => Some(i + 1),
+            (Some(_), false) => None,
+        };
+        self.command_pos = pos;
+        Some(pos.map(|i| self.command_lines[i].clone()).unwrap_or_default())
+    }
+
     pub(super) fn run_command_line(&mut self, line: &str) -> Vec<Effect> {
+        if !line.is_empty() && self.command_lines.last().map(String::as_str) != Some(line) {
+            self.command_lines.push(line.to_string());
+        }
+        self.command_pos = None;
         let (verb, arg) = match parse(line) {
             Ok(v) => v,
             Err(e) => {
@@ -186,5 +262,18 @@ mod tests {
         assert_eq!(parse("ls"), Ok((Verb::Sessions, "")));
         assert!(parse("foo").unwrap_err().starts_with("unknown command ':foo'"));
         assert_eq!(parse("theme"), Err(":theme needs a NAME: dark, light, high-contrast".into()));
+    }
+
+    #[test]
+    fn completion_knows_verbs_and_their_values() {
+        assert_eq!(completions("th", &[], 0), ["theme"]);
+        assert_eq!(completions("b", &[], 0), ["board", "budget"]);
+        assert_eq!(common_prefix(&completions("b", &[], 0)), "b");
+        assert_eq!(completions("theme l", &[], 0), ["theme light"]);
+        assert_eq!(completions("look t", &[], 0), ["look teal-orange"]);
+        assert_eq!(completions("resume 2026", &["20261201-a".into(), "20251201-b".into()], 0), ["resume 20261201-a"]);
+        assert_eq!(completions("board ", &[], 2), ["board 1", "board 2", "board product", "board character", "board environment"]);
+        assert_eq!(common_prefix(&["look warm".into(), "look wild".into()]), "look w");
+        assert!(completions("nope x", &[], 0).is_empty());
     }
 }

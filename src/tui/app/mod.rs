@@ -119,6 +119,9 @@ pub struct App {
     last_click: Option<(Hit, u64)>,
     /// The search `n` / `N` step through, once set with `/`.
     pub search: Option<Search>,
+    /// Lines run in the `:` command line (oldest first) and where ↑/↓ is in them.
+    pub command_lines: Vec<String>,
+    command_pos: Option<usize>,
 }
 
 /// What a typed answer is answered against when no run waits at a gate.
@@ -167,6 +170,8 @@ impl App {
             hits: Default::default(),
             last_click: None,
             search: None,
+            command_lines: vec![],
+            command_pos: None,
         }
     }
 

@@ -13,6 +13,8 @@ pub enum EditField {
     Text,
     Description,
     Voiceover,
+    /// Seconds, typed (`4`, `4.5`, `4.5s`).
+    Duration,
 }
 
 pub enum Popup {
@@ -24,10 +26,22 @@ pub enum Popup {
     EditScene { scene_id: u32, field: EditField, editor: TextArea<'static> },
     /// `/`: the search being typed (each key moves to the first match).
     Search { within: super::Within, editor: TextArea<'static> },
+    /// The camera moves to choose from for one scene, `sel` the highlighted one.
+    Camera { scene_id: u32, sel: usize },
     /// The mood board of one slot, `sel` the candidate chosen with the keys.
     Board { slot: crate::domain::Slot, sel: usize },
     /// The animatic player at `at_s`; while playing, since when (ms) and from where.
     Animatic { at_s: f64, playing: Option<(u64, f64)> },
+}
+
+/// A scene length typed by hand: `4`, `4.5`, `4.5s`, `4,5`, between half a second and a minute.
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    let t = text.trim().trim_end_matches('s').trim().replace(',', ".");
+    match t.parse::<f64>() {
+        Ok(d) if (0.5..=60.0).contains(&d) => Ok((d * 10.0).round() / 10.0),
+        Ok(d) => Err(format!("{d} s is out of range: a scene lasts 0.5 to 60 s")),
+        Err(_) => Err(format!("'{}' is not a number of seconds (e.g. 4 or 4.5)", text.trim())),
+    }
 }
 
 impl App {
@@ -38,6 +52,27 @@ impl App {
         let Some(popup) = self.popup.take() else { return vec![] };
         match popup {
             Popup::Board { slot, sel } => self.on_board_key(slot, sel, k),
+            Popup::Camera { scene_id, sel } => {
+                let n = crate::domain::CameraMove::ALL.len();
+                let sel = match k.code {
+                    KeyCode::Esc | KeyCode::Char('q') => return vec![],
+                    KeyCode::Enter => {
+                        let Some((position, scene)) = self.session.as_ref().and_then(|v| Some((v.state.scene_number(scene_id)?, v.state.scene(scene_id)?.clone()))) else { return vec![] };
+                        let camera = crate::domain::CameraMove::ALL[sel];
+                        if camera == scene.camera {
+                            return vec![];
+                        }
+                        let label = format!("scene {position}: camera {camera}");
+                        return self.edit_scene(label, &scene, ScenePatch { camera: Some(camera), ..Default::default() });
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => sel.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => (sel + 1).min(n - 1),
+                    KeyCode::Char(c @ '1'..='9') if ((c as u8 - b'1') as usize) < n => (c as u8 - b'1') as usize,
+                    _ => sel,
+                };
+                self.popup = Some(Popup::Camera { scene_id, sel });
+                vec![]
+            }
             Popup::Animatic { at_s, playing } => self.on_player_key(at_s, playing, k),
             Popup::Help { scroll } => {
                 // Scroll keys scroll; any other key closes.
@@ -98,7 +133,21 @@ impl App {
                     let line = t.lines().join(" ");
                     return self.run_command_line(line.trim().trim_start_matches(':'));
                 }
-                t.input(k);
+                let typed = t.lines().join(" ");
+                let replace = match k.code {
+                    KeyCode::Tab => self.complete_command_line(&typed),
+                    KeyCode::Up => self.command_history(true),
+                    KeyCode::Down => self.command_history(false),
+                    _ => {
+                        t.input(k);
+                        None
+                    }
+                };
+                if let Some(line) = replace {
+                    t = TextArea::new(vec![line]);
+                    t.set_placeholder_text(super::verb_summary(" · "));
+                    t.move_cursor(ratatui_textarea::CursorMove::End);
+                }
                 self.popup = Some(Popup::CommandLine(t));
                 vec![]
             }
@@ -116,6 +165,15 @@ impl App {
                         }
                         EditField::Description => ScenePatch { description: Some(text), ..Default::default() },
                         EditField::Voiceover => ScenePatch { voiceover: Some(text), ..Default::default() },
+                        EditField::Duration => match parse_seconds(&text) {
+                            Ok(d) => ScenePatch { duration_s: Some(d), ..Default::default() },
+                            Err(e) => {
+                                // Said, and the text stays to be fixed.
+                                self.status = e;
+                                self.popup = Some(Popup::EditScene { scene_id, field, editor });
+                                return vec![];
+                            }
+                        },
                     };
                     let position = self.session.as_ref().and_then(|v| v.state.scene_number(scene_id));
                     let Some(scene) = self.session.as_ref().and_then(|v| v.state.scene(scene_id).cloned()) else { return vec![] };

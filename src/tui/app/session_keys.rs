@@ -158,11 +158,17 @@ impl App {
                     self.status = "this scene has no keyframe yet".into();
                 }
             }
-            (Focus::Scenes, Cmd::EditText | Cmd::EditDescription | Cmd::EditVoiceover) => {
+            (Focus::Scenes, Cmd::PickCamera) => {
+                let Some(scene) = v.state.scenes.get(v.scene_sel) else { return vec![] };
+                let sel = CameraMove::ALL.iter().position(|m| *m == scene.camera).unwrap_or(0);
+                self.popup = Some(Popup::Camera { scene_id: scene.id, sel });
+            }
+            (Focus::Scenes, Cmd::EditText | Cmd::EditDescription | Cmd::EditVoiceover | Cmd::EditDuration) => {
                 let Some(scene) = v.state.scenes.get(v.scene_sel).cloned() else { return vec![] };
                 let (field, text) = match c {
                     Cmd::EditText => (EditField::Text, scene.on_screen_text),
                     Cmd::EditVoiceover => (EditField::Voiceover, scene.voiceover),
+                    Cmd::EditDuration => (EditField::Duration, format!("{:.1}", scene.duration_s)),
                     _ => (EditField::Description, scene.description),
                 };
                 let mut editor = TextArea::new(vec![text]);

@@ -223,7 +223,17 @@ pub fn preview(app: &App, images: &Images, asset: &AssetId, f: &mut Frame, area:
 pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Scenes;
     let t = &app.theme;
-    let b = block(app, "Scenes", focused);
+    // The scenes' total against the brief's length, always in sight.
+    let title = match app.session.as_ref().map(|v| &v.state).filter(|s| !s.scenes.is_empty()) {
+        Some(s) => {
+            let total: f64 = s.scenes.iter().map(|sc| sc.duration_s).sum();
+            let target = s.brief().duration_s;
+            let off = if (total - target).abs() > 0.25 { format!(" ({:+.1} s)", total - target) } else { String::new() };
+            format!("Scenes · {total:.1} s of {target:.0} s{off}")
+        }
+        None => "Scenes".to_string(),
+    };
+    let b = block(app, &title, focused);
     let inner = b.inner(area);
     f.render_widget(b, area);
     let Some(v) = &app.session else { return };

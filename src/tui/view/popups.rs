@@ -81,12 +81,44 @@ fn help(app: &App, f: &mut Frame, area: Rect, scroll: usize) {
     }
 }
 
+/// The camera moves, each with what it does, the scene's own marked.
+fn camera(app: &App, f: &mut Frame, area: Rect, scene_id: u32, sel: usize) {
+    use crate::domain::CameraMove;
+    let t = &app.theme;
+    let Some(v) = &app.session else { return };
+    let current = v.state.scene(scene_id).map(|s| s.camera);
+    let n = v.state.scene_number(scene_id).unwrap_or(0);
+    let r = centered(area, 52, CameraMove::ALL.len() as u16 + 3);
+    f.render_widget(Clear, r);
+    let mut lines: Vec<Line> = CameraMove::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let what = match m {
+                CameraMove::Static => "the frame holds still",
+                CameraMove::ZoomIn => "pushes in",
+                CameraMove::ZoomOut => "pulls back",
+                CameraMove::PanLeft => "slides to the left",
+                CameraMove::PanRight => "slides to the right",
+                CameraMove::Dolly => "moves in, with depth",
+            };
+            let mark = if Some(*m) == current { "●" } else { " " };
+            let style = if i == sel { t.selected } else { t.base };
+            Line::from(Span::styled(format!("{mark} {} {:<10} {what}", i + 1, m.id()), style))
+        })
+        .collect();
+    lines.push(Line::from(Span::styled("j/k or 1–6 choose · Enter sets it (u undoes) · Esc", t.accent)));
+    let title = format!("Scene {n} camera");
+    f.render_widget(Paragraph::new(lines).block(block(app, &title, true)), r);
+}
+
 pub fn popup(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let Some(p) = &app.popup else { return };
     match p {
         Popup::Help { scroll } => help(app, f, area, *scroll),
         Popup::Board { slot, sel } => super::choose::board(app, f, area, *slot, *sel),
+        Popup::Camera { scene_id, sel } => camera(app, f, area, *scene_id, *sel),
         Popup::Animatic { at_s, playing } => super::choose::player(app, f, area, *at_s, playing.is_some()),
         Popup::ConfirmQuit => {
             let r = centered(area, 56, 6);
@@ -149,6 +181,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
                 EditField::Text => "on-screen text",
                 EditField::Description => "description",
                 EditField::Voiceover => "voiceover",
+                EditField::Duration => "duration in seconds",
             };
             let title = format!("Scene {n} {what} — Enter saves, Esc cancels");
             let mut e = editor.clone();
