@@ -465,3 +465,25 @@ fn a_duration_is_typed_and_a_camera_chosen_from_a_list() {
     assert_eq!(patch.camera, Some(CameraMove::ALL[2]));
     assert!(a.status.contains("u undoes"), "{}", a.status);
 }
+
+#[test]
+fn a_gate_asks_once_while_its_question_is_in_sight() {
+    use admint::tui::app::{ChatLine, SessionView, Who};
+    let mut a = app();
+    a.session = Some(SessionView::new("20261201-000000-eeeeee".into()));
+    a.screen = Screen::Session;
+    let gate = || Action::GateReached { session: "20261201-000000-eeeeee".into(), gate: admint::pipeline::Gate::Scenes };
+    let asked = |a: &App| a.session.as_ref().unwrap().chat.iter().filter(|l| l.text.starts_with("Approve the scenes?")).count();
+    a.update(gate());
+    assert_eq!(asked(&a), 1);
+    // An edit at the gate (a line or two of news), and the run asks again: not repeated.
+    a.session.as_mut().unwrap().chat.push(ChatLine { who: Who::System, text: "scene 2 edited".into(), badge: None, image: None });
+    a.update(gate());
+    assert_eq!(asked(&a), 1);
+    // Far up the chat, it is asked again.
+    for i in 0..10 {
+        a.session.as_mut().unwrap().chat.push(ChatLine { who: Who::System, text: format!("news {i}"), badge: None, image: None });
+    }
+    a.update(gate());
+    assert_eq!(asked(&a), 2);
+}

@@ -6,6 +6,9 @@ use crate::domain::{Command, Event, EventEnvelope, SessionState};
 use crate::pipeline::{Decision, Gate, Task, Update};
 use crate::tui::action::{Action, Effect};
 
+/// A gate's question is repeated only when it is more than this many messages up.
+const ASK_AGAIN_AFTER: usize = 8;
+
 impl App {
     pub(super) fn start_run(&mut self, id: String) -> Vec<Effect> {
         if let Some(v) = self.session.as_mut() {
@@ -114,7 +117,11 @@ impl App {
                 v.approve_when_asked = false;
                 return vec![Effect::Interpret { session, text: "approve".into(), gate }];
             }
-            v.chat.push(ChatLine { who: Who::Good, text: ask, badge: None, image: None });
+            // Asked once: an edit at the gate does not ask again while the question is
+            // still in sight.
+            if !v.chat.iter().rev().take(ASK_AGAIN_AFTER).any(|l| l.who == Who::Good && l.text == ask) {
+                v.chat.push(ChatLine { who: Who::Good, text: ask, badge: None, image: None });
+            }
         }
         vec![]
     }
