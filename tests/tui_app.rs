@@ -266,23 +266,35 @@ fn approving_quitting_and_stopping_say_what_happens() {
     assert!(a.is_running());
 }
 
-#[test]
-fn scene_changes_are_undone_and_redone_as_new_commands() {
-    use admint::domain::{Command, Event, EventEnvelope, Scene, EVENT_VERSION};
-    use admint::tui::app::SessionView;
+fn test_scene(id: u32) -> admint::domain::Scene {
+    admint::domain::Scene { id, description: format!("shot {id}"), duration_s: 3.0, shot_type: "wide".into(), camera: Default::default(), motion_intensity: 0.5, on_screen_text: format!("text {id}"), voiceover: String::new(), transition: Default::default() }
+}
+
+/// An App with session `id` open on its Scenes panel, `n` scenes drafted (no run).
+fn app_with_scenes(id: &str, n: u32) -> App {
+    use admint::domain::{Event, EventEnvelope, EVENT_VERSION};
     let mut a = app();
-    let mut v = SessionView::new("20261130-000000-cccccc".into());
-    let scene = |id: u32| Scene { id, description: format!("shot {id}"), duration_s: 3.0, shot_type: "wide".into(), camera: Default::default(), motion_intensity: 0.5, on_screen_text: format!("text {id}"), voiceover: String::new(), transition: Default::default() };
-    v.apply(&EventEnvelope { v: EVENT_VERSION, seq: 1, at_ms: 0, event: Event::ScenesDrafted { scenes: (1..=3).map(scene).collect(), revision: 1, provider: String::new() } });
+    let mut v = admint::tui::app::SessionView::new(id.into());
+    v.apply(&EventEnvelope { v: EVENT_VERSION, seq: 1, at_ms: 0, event: Event::ScenesDrafted { scenes: (1..=n).map(test_scene).collect(), revision: 1, provider: String::new() } });
     a.session = Some(v);
     a.screen = Screen::Session;
     a.focus = Focus::Scenes;
-    let sent = |effects: Vec<Effect>| -> Command {
-        match effects.as_slice() {
-            [Effect::Command { cmd, .. }] => cmd.clone(),
-            other => panic!("{other:?}"),
-        }
-    };
+    a
+}
+
+/// The one command the effects send.
+fn sent(effects: Vec<Effect>) -> admint::domain::Command {
+    match effects.as_slice() {
+        [Effect::Command { cmd, .. }] => cmd.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn scene_changes_are_undone_and_redone_as_new_commands() {
+    use admint::domain::{Command, Event, EventEnvelope, EVENT_VERSION};
+    let scene = test_scene;
+    let mut a = app_with_scenes("20261130-000000-cccccc", 3);
     a.update(key('j'));
     assert_eq!(sent(a.update(key('x'))), Command::RemoveScene { scene_id: 2 });
     assert!(a.status.contains("scene 2 deleted") && a.status.contains("u undoes"), "{:?}", a.status);
@@ -416,21 +428,9 @@ fn the_command_line_completes_with_tab_and_remembers_with_up() {
 
 #[test]
 fn a_duration_is_typed_and_a_camera_chosen_from_a_list() {
-    use admint::domain::{CameraMove, Command, Event, EventEnvelope, Scene, EVENT_VERSION};
-    use admint::tui::app::{Popup, SessionView};
-    let mut a = app();
-    let mut v = SessionView::new("20261201-000000-dddddd".into());
-    let scene = |id: u32| Scene { id, description: format!("shot {id}"), duration_s: 3.0, shot_type: "wide".into(), camera: CameraMove::Static, motion_intensity: 0.5, on_screen_text: format!("text {id}"), voiceover: String::new(), transition: Default::default() };
-    v.apply(&EventEnvelope { v: EVENT_VERSION, seq: 1, at_ms: 0, event: Event::ScenesDrafted { scenes: (1..=2).map(scene).collect(), revision: 1, provider: String::new() } });
-    a.session = Some(v);
-    a.screen = Screen::Session;
-    a.focus = Focus::Scenes;
-    let sent = |effects: Vec<Effect>| -> Command {
-        match effects.as_slice() {
-            [Effect::Command { cmd, .. }] => cmd.clone(),
-            other => panic!("{other:?}"),
-        }
-    };
+    use admint::domain::{CameraMove, Command};
+    use admint::tui::app::Popup;
+    let mut a = app_with_scenes("20261201-000000-dddddd", 2);
     // d: the length as text, prefilled; a wrong one is said and stays to be fixed.
     a.update(key('d'));
     let field = |a: &App| match &a.popup {
