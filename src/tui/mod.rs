@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod graphics;
 pub mod halfblock;
 pub mod keymap;
 pub mod remembered;
@@ -85,22 +86,9 @@ fn enter() -> std::io::Result<Term> {
     Terminal::new(CrosstermBackend::new(stdout()))
 }
 
-/// Whether the environment names a terminal that may speak kitty, sixel or iTerm2
-/// graphics. Others are not queried at all: a query that gets no answer leaves a reader
-/// on stdin that would steal the first keystrokes.
-fn may_have_graphics() -> bool {
-    let var = |k: &str| std::env::var(k).unwrap_or_default().to_lowercase();
-    let term = var("TERM");
-    let program = var("TERM_PROGRAM");
-    std::env::var_os("KITTY_WINDOW_ID").is_some()
-        || std::env::var_os("WEZTERM_EXECUTABLE").is_some()
-        || std::env::var_os("KONSOLE_VERSION").is_some()
-        || ["kitty", "foot", "mlterm", "sixel", "ghostty", "wezterm"].iter().any(|t| term.contains(t))
-        || ["iterm.app", "wezterm", "ghostty", "vscode", "mintty"].iter().any(|p| program.contains(p))
-}
-
-/// Pick the image protocol once, before the event stream starts (it would swallow the
-/// terminal's replies otherwise). Plain terminals, tmux and SSH get half-blocks.
+/// Pick the image protocol and the cell size once, by asking the terminal, before the
+/// event stream starts (it would swallow the terminal's replies otherwise). Terminals
+/// without graphics (most over SSH, tmux without sixel) get half-blocks.
 fn probe_images(setting: &str) -> Option<ratatui_image::picker::Picker> {
     use ratatui_image::picker::{Picker, ProtocolType};
     let forced = match setting {
@@ -111,19 +99,24 @@ fn probe_images(setting: &str) -> Option<ratatui_image::picker::Picker> {
         "iterm2" => Some(ProtocolType::Iterm2),
         _ => None,
     };
-    if forced.is_none() && !may_have_graphics() {
-        tracing::info!("no graphics terminal detected; image previews use half-blocks");
-        return Some(Picker::halfblocks());
-    }
-    // A short timeout: a terminal that answers does so at once, and keys typed meanwhile
-    // would be read by the query.
-    let options = ratatui_image::picker::cap_parser::QueryStdioOptions { timeout: Duration::from_millis(400), ..Default::default() };
-    let mut picker = Picker::from_query_stdio_with_options(options).unwrap_or_else(|e| {
-        tracing::info!(error = %e, "terminal image query failed; using half-blocks");
-        Picker::halfblocks()
-    });
-    if let Some(p) = forced {
-        picker.set_protocol_type(p);
+    // Asked of the terminal (see `graphics`); the environment only adds iTerm2, which
+    // has no query of its own.
+    let answer = graphics::ask(Duration::from_millis(400));
+    let program = std::env::var("TERM_PROGRAM").unwrap_or_default().to_lowercase();
+    // Konsole's sixel and kitty are unreliable, WezTerm's kitty too: iTerm2 there.
+    let iterm2 = program.contains("iterm") || program.contains("wezterm") || std::env::var_os("KONSOLE_VERSION").is_some();
+    let found = match answer {
+        Some(a) if a.kitty && !iterm2 => ProtocolType::Kitty,
+        _ if iterm2 => ProtocolType::Iterm2,
+        Some(a) if a.sixel => ProtocolType::Sixel,
+        _ => ProtocolType::Halfblocks,
+    };
+    let cell = answer.and_then(|a| a.cell).unwrap_or((10, 20));
+    #[allow(deprecated)] // the query above replaces ratatui-image's own, which leaves a reader thread
+    let mut picker = Picker::from_fontsize(ratatui_image::FontSize { width: cell.0, height: cell.1 });
+    picker.set_protocol_type(forced.unwrap_or(found));
+    if answer.is_none() {
+        tracing::info!("the terminal did not answer the graphics query; image previews use half-blocks");
     }
     tracing::info!(protocol = ?picker.protocol_type(), "image protocol");
     Some(picker)
