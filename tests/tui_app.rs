@@ -182,6 +182,15 @@ fn thumbnails_are_half_block_text_in_the_chat() {
     a.update(Action::Thumbnail { asset, lines: lines.clone() });
     let after = admint::tui::view::chat_lines(&a, a.session.as_ref().unwrap(), 60);
     assert_eq!(after.len(), before - 1 + 4, "the marker line is replaced by the 4 thumbnail rows");
+    // f in the chat folds every image to one line (and says so, to be remembered), f again unfolds.
+    a.screen = Screen::Session;
+    a.focus = Focus::Chat;
+    assert_eq!(a.update(key('f')), vec![Effect::RememberFolded(true)]);
+    let folded = admint::tui::view::chat_lines(&a, a.session.as_ref().unwrap(), 60);
+    assert_eq!(folded.len(), before);
+    assert!(folded.last().unwrap().to_string().contains("f unfolds"));
+    assert_eq!(a.update(key('f')), vec![Effect::RememberFolded(false)]);
+    assert_eq!(admint::tui::view::chat_lines(&a, a.session.as_ref().unwrap(), 60).len(), after.len());
 }
 
 #[test]
@@ -486,4 +495,18 @@ fn a_gate_asks_once_while_its_question_is_in_sight() {
     }
     a.update(gate());
     assert_eq!(asked(&a), 2);
+}
+
+#[test]
+fn i_shows_the_selected_scene_s_whole_description() {
+    let mut a = app_with_scenes("20261201-000000-ffffff", 2);
+    a.size = (100, 30);
+    let words: Vec<String> = (1..=60).map(|i| format!("w{i}")).collect();
+    a.session.as_mut().unwrap().state.scenes[0].description = words.join(" ");
+    let shown = |a: &App| screen_text(a, 100, 30).contains(" w60");
+    assert!(!shown(&a), "two lines of it by default");
+    a.update(key('i'));
+    assert!(shown(&a), "{}", screen_text(&a, 100, 30));
+    a.update(key('i'));
+    assert!(!shown(&a));
 }

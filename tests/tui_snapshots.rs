@@ -317,7 +317,7 @@ fn help_reflows_and_scrolls_at_every_size() {
         let mut a = with_session(app(false), "clips", RunState::Running);
         a.update(Action::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
         let mut seen = String::new();
-        for _ in 0..60 {
+        for _ in 0..150 {
             let t = render(&a, w, h);
             seen.push_str(&(0..h).map(|y| row(&t, y)).collect::<Vec<_>>().join("\n"));
             a.update(Action::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)));

@@ -80,6 +80,8 @@ pub enum Effect {
     Suspend,
     Quit,
     SetTheme(String),
+    /// Remember whether the chat's images are folded (in the state folder).
+    RememberFolded(bool),
     /// Put text on the terminal's clipboard (OSC 52: works over SSH and in tmux with
     /// `set-clipboard on`).
     Copy(String),

@@ -84,6 +84,8 @@ pub enum Cmd {
     Animatic,
     PickCamera,
     EditDuration,
+    FoldImages,
+    FullDescription,
 }
 
 impl Cmd {
@@ -136,6 +138,8 @@ impl Cmd {
             Cmd::Animatic => "animatic player",
             Cmd::PickCamera => "choose the camera move",
             Cmd::EditDuration => "type the duration",
+            Cmd::FoldImages => "fold / unfold images",
+            Cmd::FullDescription => "whole description",
         }
     }
 }
@@ -279,6 +283,7 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Chat, Cmd::SearchNext, &["n"]),
     (Ctx::Chat, Cmd::SearchPrev, &["N"]),
     (Ctx::Chat, Cmd::Animatic, &["P"]),
+    (Ctx::Chat, Cmd::FoldImages, &["f"]),
     (Ctx::Scenes, Cmd::Up, &["k", "up"]),
     (Ctx::Scenes, Cmd::Down, &["j", "down"]),
     (Ctx::Scenes, Cmd::EditText, &["e", "enter"]),
@@ -302,6 +307,7 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Scenes, Cmd::SearchNext, &["n"]),
     (Ctx::Scenes, Cmd::SearchPrev, &["N"]),
     (Ctx::Scenes, Cmd::Board, &["b"]),
+    (Ctx::Scenes, Cmd::FullDescription, &["i"]),
     (Ctx::Scenes, Cmd::Animatic, &["P"]),
     (Ctx::Progress, Cmd::Up, &["k", "up"]),
     (Ctx::Progress, Cmd::Down, &["j", "down"]),

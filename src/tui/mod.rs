@@ -146,6 +146,7 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
     let images_on = !opts.no_images && tui.image_protocol != "off";
     let mut app = App::new(theme, keymap, pipeline.rules(), images_on);
     app.thresholds = (tui.quality_good, tui.quality_acceptable);
+    app.thumbs_folded = remembered.fold_images;
 
     let prev_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -270,6 +271,12 @@ async fn event_loop(
                     let mut out = stdout();
                     let _ = write!(out, "\x1b]52;c;{b64}\x07");
                     let _ = out.flush();
+                }
+                Effect::RememberFolded(folded) => {
+                    remembered.fold_images = folded;
+                    if let Err(e) = remembered.save(&state_dir) {
+                        tracing::warn!(error = %e, "could not remember the folded images");
+                    }
                 }
                 Effect::SetTheme(name) => match Theme::load(&name, &runtime.pipeline.paths_config_dir(), app.theme.no_color) {
                     Ok(t) => {

@@ -1,4 +1,4 @@
-//! What the UI remembers between runs — the theme chosen with `:theme` — kept in the
+//! What the UI remembers between runs — the theme chosen with `:theme`, folded images — kept in the
 //! state folder (`tui.toml`), never written into the user's config.
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +9,8 @@ use std::path::Path;
 pub struct Remembered {
     /// The last theme chosen in the UI; it wins over `tui.theme` from the config.
     pub theme: Option<String>,
+    /// The chat's images folded to a line each (`f`).
+    pub fold_images: bool,
 }
 
 const FILE: &str = "tui.toml";
@@ -50,7 +52,8 @@ mod tests {
     fn the_chosen_theme_is_remembered_in_the_state_folder() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Remembered::load(dir.path()).theme_or("dark"), "dark");
-        Remembered { theme: Some("light".into()) }.save(dir.path()).unwrap();
+        Remembered { theme: Some("light".into()), fold_images: true }.save(dir.path()).unwrap();
+        assert!(Remembered::load(dir.path()).fold_images);
         assert_eq!(Remembered::load(dir.path()).theme_or("dark"), "light");
         std::fs::write(dir.path().join(FILE), "theme = [").unwrap();
         assert_eq!(Remembered::load(dir.path()), Remembered::default(), "a broken file is ignored");

@@ -101,6 +101,10 @@ pub struct App {
     pub preview: Option<AssetId>,
     /// Chat thumbnails (half-block text), by image.
     pub thumbs: HashMap<AssetId, Vec<ratatui::text::Line<'static>>>,
+    /// Chat images shown as one line each (`f`), remembered between runs.
+    pub thumbs_folded: bool,
+    /// The selected scene's whole description in the Scenes panel (`i`), not two lines.
+    pub full_description: bool,
     /// Pictures decoded small for the mood board, by image.
     pub small_images: HashMap<AssetId, std::sync::Arc<image::RgbImage>>,
     /// The animatic's frames, once loaded for the player.
@@ -160,6 +164,8 @@ impl App {
             images,
             preview: None,
             thumbs: HashMap::new(),
+            thumbs_folded: false,
+            full_description: false,
             small_images: HashMap::new(),
             animatic: None,
             dirty: true,

@@ -232,6 +232,13 @@ impl App {
                 return self.open_board(crate::domain::Slot::Keyframe(id));
             }
             (_, Cmd::Animatic) => return self.open_animatic(),
+            (Focus::Chat, Cmd::FoldImages) => {
+                self.thumbs_folded = !self.thumbs_folded;
+                self.status = if self.thumbs_folded { "images folded to a line each (f unfolds, p previews)" } else { "images shown" }.into();
+                self.status_is_error = false;
+                return vec![Effect::RememberFolded(self.thumbs_folded)];
+            }
+            (Focus::Scenes, Cmd::FullDescription) => self.full_description = !self.full_description,
             (Focus::Scenes | Focus::Progress, Cmd::RetryClip) => {
                 let idx = if self.focus == Focus::Scenes { v.scene_sel } else { v.progress_sel };
                 let Some(id) = v.state.scenes.get(idx).map(|s| s.id) else { return vec![] };

@@ -131,7 +131,8 @@ fn chat_lines_marked<'a>(app: &App, v: &SessionView, width: u16) -> (Vec<Line<'a
             }
         }
         if let Some(img) = &m.image {
-            match app.thumbs.get(img) {
+            match app.thumbs.get(img).filter(|_| !app.thumbs_folded) {
+                None if app.thumbs_folded => out.push(Line::from(Span::styled("   ▣ image (f unfolds, p previews)", t.muted))),
                 Some(thumb) => {
                     for l in thumb {
                         let mut spans = vec![Span::raw("   ")];
@@ -227,9 +228,13 @@ pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
     let title = match app.session.as_ref().map(|v| &v.state).filter(|s| !s.scenes.is_empty()) {
         Some(s) => {
             let total: f64 = s.scenes.iter().map(|sc| sc.duration_s).sum();
-            let target = s.brief().duration_s;
-            let off = if (total - target).abs() > 0.25 { format!(" ({:+.1} s)", total - target) } else { String::new() };
-            format!("Scenes · {total:.1} s of {target:.0} s{off}")
+            match s.brief.as_ref().map(|b| b.duration_s) {
+                Some(target) => {
+                    let off = if (total - target).abs() > 0.25 { format!(" ({:+.1} s)", total - target) } else { String::new() };
+                    format!("Scenes · {total:.1} s of {target:.0} s{off}")
+                }
+                None => format!("Scenes · {total:.1} s"),
+            }
         }
         None => "Scenes".to_string(),
     };
@@ -255,7 +260,8 @@ pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
         let room = w.saturating_sub(head.chars().count());
         lines.push(Line::from(vec![Span::styled(head, style), Span::styled(text.chars().take(room).collect::<String>(), style)]));
         if sel {
-            for l in wrap_text(&sc.description, w.saturating_sub(3).max(4), 2) {
+            let most = if app.full_description { usize::MAX } else { 2 };
+            for l in wrap_text(&sc.description, w.saturating_sub(3).max(4), most) {
                 lines.push(Line::from(Span::styled(format!("   {l}"), t.muted)));
             }
             lines.push(Line::from(Span::styled(format!("   in: {} (t)", sc.transition), t.muted)));
