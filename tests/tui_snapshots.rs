@@ -441,3 +441,21 @@ fn slash_searches_incrementally_and_n_steps_through_matches() {
     press(&mut s, "n");
     assert_eq!(s.screen, Screen::Session, "without a search, n is a new advert");
 }
+
+/// A popup is drawn on the theme's background, never the terminal's default (under a
+/// light theme that would be dark boxes behind dark text).
+#[test]
+fn popups_are_drawn_on_the_theme_background() {
+    let mut a = with_session(app(false), "clips", RunState::Idle);
+    a.theme = Theme::load("light", std::path::Path::new("/nonexistent"), false).unwrap();
+    let bg = a.theme.base.bg.expect("the light theme has a background");
+    a.update(Action::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
+    let t = render(&a, 120, 35);
+    let buf = t.backend().buffer();
+    // Every cell of the help (its middle rows, key column included) has the theme's background.
+    for y in 5..30 {
+        for x in 4..116 {
+            assert_eq!(buf[(x, y)].bg, bg, "cell {x},{y} ('{}')", buf[(x, y)].symbol());
+        }
+    }
+}

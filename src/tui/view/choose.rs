@@ -4,10 +4,10 @@
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::block;
+use super::{block, clear};
 use crate::domain::{candidate_letter, Approver, Slot};
 use crate::tui::app::{animatic_timeline, board_grid, segment_name, App, Hit};
 use crate::tui::halfblock;
@@ -42,7 +42,7 @@ pub fn board(app: &App, f: &mut Frame, area: Rect, slot: Slot, sel: usize) {
     let Some(v) = &app.session else { return };
     let Some((_, images)) = v.state.candidates.get(&slot) else { return };
     let (popup, cells) = board_grid(area, images.len(), app.picture_aspect());
-    f.render_widget(Clear, popup);
+    clear(app, f, popup);
     let what = match slot {
         Slot::Keyframe(id) => {
             let n = v.state.scene_number(id).unwrap_or(0);
@@ -90,7 +90,7 @@ pub fn player(app: &App, f: &mut Frame, area: Rect, at_s: f64, playing: bool) {
     let w = area.width.saturating_sub(4).min(160);
     let h = area.height.saturating_sub(2).min(60);
     let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
-    f.render_widget(Clear, popup);
+    clear(app, f, popup);
     let approved = v.state.animatic_approved.is_some();
     let title = format!("Animatic {}×{} — {}", made.width, made.height, if approved { "approved" } else { "not approved yet: A approves, then the clips render" });
     let b = block(app, &title, true);

@@ -70,6 +70,13 @@ pub fn block<'a>(app: &App, title: &'a str, focused: bool) -> Block<'a> {
         .title(Span::styled(title, if focused { t.accent } else { t.muted }))
 }
 
+/// Empty `r` for a popup, in the theme's own background (not the terminal's default,
+/// which may be black under a light theme).
+pub fn clear(app: &App, f: &mut Frame, r: Rect) {
+    f.render_widget(ratatui::widgets::Clear, r);
+    f.render_widget(Block::default().style(app.theme.base), r);
+}
+
 pub fn view(app: &App, images: &Images, f: &mut Frame) {
     let area = f.area();
     app.hits.borrow_mut().clear();

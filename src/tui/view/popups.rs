@@ -3,10 +3,10 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::block;
+use super::{block, clear};
 use crate::tui::app::{verb_summary, App, EditField, Popup};
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -21,7 +21,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 fn help(app: &App, f: &mut Frame, area: Rect, scroll: usize) {
     let t = &app.theme;
     let r = centered(area, area.width.saturating_sub(4).min(112), area.height.saturating_sub(2));
-    f.render_widget(Clear, r);
+    clear(app, f, r);
     let b = block(app, "Help — j/k scroll · any other key closes", true);
     let inner = b.inner(r);
     f.render_widget(b, r);
@@ -89,7 +89,7 @@ fn camera(app: &App, f: &mut Frame, area: Rect, scene_id: u32, sel: usize) {
     let current = v.state.scene(scene_id).map(|s| s.camera);
     let n = v.state.scene_number(scene_id).unwrap_or(0);
     let r = centered(area, 52, CameraMove::ALL.len() as u16 + 3);
-    f.render_widget(Clear, r);
+    clear(app, f, r);
     let mut lines: Vec<Line> = CameraMove::ALL
         .iter()
         .enumerate()
@@ -122,7 +122,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
         Popup::Animatic { at_s, playing } => super::choose::player(app, f, area, *at_s, playing.is_some()),
         Popup::ConfirmQuit => {
             let r = centered(area, 56, 6);
-            f.render_widget(Clear, r);
+            clear(app, f, r);
             let doing = match app.session.as_ref().and_then(|v| v.state.current_stage()) {
                 Some(crate::domain::Stage::Clips) => "Clips are rendering",
                 Some(crate::domain::Stage::Compose) => "The advert is being composed",
@@ -140,7 +140,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
         }
         Popup::ConfirmDelete(id) => {
             let r = centered(area, 64, 6);
-            f.render_widget(Clear, r);
+            clear(app, f, r);
             let title = app.sessions.iter().find(|s| &s.id == id).map(|s| s.title.clone()).filter(|t| !t.is_empty()).unwrap_or_else(|| "(untitled)".into());
             let p = Paragraph::new(vec![
                 Line::from(format!("Delete \"{}\"?", crate::text::clip_for_terminal(&title, 50))),
@@ -153,7 +153,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
         }
         Popup::Search { within, editor } => {
             let r = Rect { x: area.x, y: area.y + area.height.saturating_sub(3), width: area.width, height: 3 };
-            f.render_widget(Clear, r);
+            clear(app, f, r);
             let mut e = editor.clone();
             e.set_placeholder_style(t.muted);
             let what = match within {
@@ -167,7 +167,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
         }
         Popup::CommandLine(editor) => {
             let r = Rect { x: area.x, y: area.y + area.height.saturating_sub(3), width: area.width, height: 3 };
-            f.render_widget(Clear, r);
+            clear(app, f, r);
             let mut e = editor.clone();
             e.set_placeholder_style(t.muted);
             e.set_block(block(app, ":command (Enter runs, Esc cancels)", true));
@@ -175,7 +175,7 @@ pub fn popup(app: &App, f: &mut Frame, area: Rect) {
         }
         Popup::EditScene { scene_id, field, editor } => {
             let r = centered(area, area.width.saturating_sub(10).min(90), 5);
-            f.render_widget(Clear, r);
+            clear(app, f, r);
             let n = app.session.as_ref().and_then(|v| v.state.scene_number(*scene_id)).unwrap_or(0);
             let what = match field {
                 EditField::Text => "on-screen text",
