@@ -503,3 +503,28 @@ fn a_mood_board_is_estimated_made_and_shown_as_a_contact_sheet() {
     assert_eq!(code, 2);
     assert!(err.contains("--candidates 3"), "{err}");
 }
+
+/// `admint show` asks the terminal what it draws, like the TUI: sixel where the device
+/// attributes say so, half-blocks where they do not (a pseudo-terminal plays the terminal).
+#[test]
+fn show_speaks_sixel_when_the_terminal_says_it_can() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("frame.png");
+    image::RgbImage::from_fn(64, 36, |x, y| image::Rgb([(x * 4) as u8, (y * 7) as u8, 128])).save(&img).unwrap();
+    let run = |reply: &str| {
+        let out = std::process::Command::new("python3")
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pty_show.py"))
+            .args([env!("CARGO_BIN_EXE_admint"), img.to_str().unwrap(), reply])
+            .env("ADMINT_DATA_DIR", dir.path().join("data"))
+            .env("ADMINT_STATE_DIR", dir.path().join("state"))
+            .env("ADMINT_CONFIG_DIR", dir.path().join("config"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // xterm as a VT340: attribute 4 is sixel, and the cell size comes with it.
+    assert_eq!(run(r"\x1b[6;17;8t\x1b[?63;1;2;4;6c"), "asked sixel no halfblocks");
+    // tmux or a plain terminal: no sixel.
+    assert_eq!(run(r"\x1b[?1;2c"), "asked no sixel halfblocks");
+}

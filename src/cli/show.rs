@@ -94,7 +94,21 @@ pub async fn show(a: ShowArgs) -> Result<(), CliError> {
         println!("{l}");
     }
     let width = a.width.or_else(|| crossterm::terminal::size().ok().map(|(w, _)| w as u32)).unwrap_or(80).clamp(8, 400);
-    let conf = viuer::Config { width: Some(width), absolute_offset: false, ..Default::default() };
+    // The terminal is asked what it draws, as the TUI does: sixel here, kitty through
+    // viuer; a terminal that speaks either has true colour for half-blocks too.
+    let answer = crate::tui::graphics::ask(std::time::Duration::from_millis(400));
+    if let Some(cell) = answer.filter(|a| a.sixel && !a.kitty).map(|a| a.cell.unwrap_or((10, 20))) {
+        let px = (width * cell.0 as u32).min(4096);
+        let rgba = img.resize(px, px * 4, image::imageops::FilterType::Triangle).to_rgba8();
+        let sixel = icy_sixel::sixel_encode(rgba.as_raw(), rgba.width() as usize, rgba.height() as usize, &icy_sixel::EncodeOptions::default())
+            .map_err(|e| CliError::failed(format!("cannot encode the image as sixel: {e}")))?;
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        out.write_all(sixel.as_bytes()).and_then(|()| writeln!(out)).and_then(|()| out.flush()).map_err(|e| CliError::failed(format!("cannot print the image: {e}")))?;
+        return Ok(());
+    }
+    let graphics = answer.is_some_and(|a| a.kitty || a.sixel);
+    let conf = viuer::Config { width: Some(width), absolute_offset: false, use_kitty: answer.is_none_or(|a| a.kitty), truecolor: graphics || viuer::Config::default().truecolor, ..Default::default() };
     viuer::print(&img, &conf).map_err(|e| CliError::failed(format!("cannot print the image: {e}")))?;
     Ok(())
 }
