@@ -185,11 +185,18 @@ fn thumbnails_are_half_block_text_in_the_chat() {
     // f in the chat folds every image to one line (and says so, to be remembered), f again unfolds.
     a.screen = Screen::Session;
     a.focus = Focus::Chat;
-    assert_eq!(a.update(key('f')), vec![Effect::RememberFolded(true)]);
+    assert_eq!(a.update(key('f')), vec![Effect::RememberView { fold_images: true, chat_pct: None }]);
     let folded = admint::tui::view::chat_lines(&a, a.session.as_ref().unwrap(), 60);
     assert_eq!(folded.len(), before);
     assert!(folded.last().unwrap().to_string().contains("f unfolds"));
-    assert_eq!(a.update(key('f')), vec![Effect::RememberFolded(false)]);
+    assert_eq!(a.update(key('f')), vec![Effect::RememberView { fold_images: false, chat_pct: None }]);
+    // > and < widen and narrow the chat, within bounds, and it is remembered.
+    a.size = (100, 30);
+    assert_eq!(a.update(key('>')), vec![Effect::RememberView { fold_images: false, chat_pct: Some(57) }]);
+    for _ in 0..20 {
+        a.update(key('<'));
+    }
+    assert_eq!(a.chat_pct, Some(30));
     assert_eq!(admint::tui::view::chat_lines(&a, a.session.as_ref().unwrap(), 60).len(), after.len());
 }
 

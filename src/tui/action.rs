@@ -80,8 +80,8 @@ pub enum Effect {
     Suspend,
     Quit,
     SetTheme(String),
-    /// Remember whether the chat's images are folded (in the state folder).
-    RememberFolded(bool),
+    /// Remember how the session screen is laid out (in the state folder).
+    RememberView { fold_images: bool, chat_pct: Option<u16> },
     /// Put text on the terminal's clipboard (OSC 52: works over SSH and in tmux with
     /// `set-clipboard on`).
     Copy(String),

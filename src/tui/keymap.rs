@@ -86,6 +86,8 @@ pub enum Cmd {
     EditDuration,
     FoldImages,
     FullDescription,
+    Narrower,
+    Wider,
 }
 
 impl Cmd {
@@ -140,6 +142,8 @@ impl Cmd {
             Cmd::EditDuration => "type the duration",
             Cmd::FoldImages => "fold / unfold images",
             Cmd::FullDescription => "whole description",
+            Cmd::Narrower => "narrower chat",
+            Cmd::Wider => "wider chat",
         }
     }
 }
@@ -263,6 +267,8 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Global, Cmd::Stop, &["ctrl-s"]),
     (Ctx::Global, Cmd::Undo, &["u"]),
     (Ctx::Global, Cmd::Redo, &["ctrl-r"]),
+    (Ctx::Global, Cmd::Narrower, &["<"]),
+    (Ctx::Global, Cmd::Wider, &[">"]),
     (Ctx::Sessions, Cmd::Up, &["k", "up"]),
     (Ctx::Sessions, Cmd::Down, &["j", "down"]),
     (Ctx::Sessions, Cmd::Open, &["enter", "o"]),

@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::app_env::{AppEnv, EnvError, EXIT_FAILED, EXIT_USAGE};
 use action::{Action, Effect};
-use app::App;
+use app::{App, CHAT_PCT};
 use keymap::Keymap;
 use runtime::Runtime;
 use theme::Theme;
@@ -147,6 +147,7 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
     let mut app = App::new(theme, keymap, pipeline.rules(), images_on);
     app.thresholds = (tui.quality_good, tui.quality_acceptable);
     app.thumbs_folded = remembered.fold_images;
+    app.chat_pct = remembered.chat_pct.map(|p| p.clamp(CHAT_PCT.0, CHAT_PCT.1));
 
     let prev_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -272,10 +273,10 @@ async fn event_loop(
                     let _ = write!(out, "\x1b]52;c;{b64}\x07");
                     let _ = out.flush();
                 }
-                Effect::RememberFolded(folded) => {
-                    remembered.fold_images = folded;
+                Effect::RememberView { fold_images, chat_pct } => {
+                    (remembered.fold_images, remembered.chat_pct) = (fold_images, chat_pct);
                     if let Err(e) = remembered.save(&state_dir) {
-                        tracing::warn!(error = %e, "could not remember the folded images");
+                        tracing::warn!(error = %e, "could not remember the layout");
                     }
                 }
                 Effect::SetTheme(name) => match Theme::load(&name, &runtime.pipeline.paths_config_dir(), app.theme.no_color) {

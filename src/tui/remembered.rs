@@ -1,4 +1,5 @@
-//! What the UI remembers between runs — the theme chosen with `:theme`, folded images — kept in the
+//! What the UI remembers between runs — the theme chosen with `:theme`, folded images,
+//! the chat's width — kept in the
 //! state folder (`tui.toml`), never written into the user's config.
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,8 @@ pub struct Remembered {
     pub theme: Option<String>,
     /// The chat's images folded to a line each (`f`).
     pub fold_images: bool,
+    /// The chat's share of the width, in percent (`<` / `>`), when changed.
+    pub chat_pct: Option<u16>,
 }
 
 const FILE: &str = "tui.toml";
@@ -52,7 +55,7 @@ mod tests {
     fn the_chosen_theme_is_remembered_in_the_state_folder() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Remembered::load(dir.path()).theme_or("dark"), "dark");
-        Remembered { theme: Some("light".into()), fold_images: true }.save(dir.path()).unwrap();
+        Remembered { theme: Some("light".into()), fold_images: true, chat_pct: Some(40) }.save(dir.path()).unwrap();
         assert!(Remembered::load(dir.path()).fold_images);
         assert_eq!(Remembered::load(dir.path()).theme_or("dark"), "light");
         std::fs::write(dir.path().join(FILE), "theme = [").unwrap();

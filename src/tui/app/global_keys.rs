@@ -30,6 +30,15 @@ impl App {
                 vec![]
             }
             Cmd::Suspend => vec![Effect::Suspend],
+            Cmd::Narrower | Cmd::Wider if self.screen == Screen::Session => {
+                let now = self.chat_pct.unwrap_or(if self.size.0 >= 120 { 58 } else { 52 });
+                let step: i32 = if c == Cmd::Wider { 5 } else { -5 };
+                let next = (now as i32 + step).clamp(super::CHAT_PCT.0 as i32, super::CHAT_PCT.1 as i32) as u16;
+                self.chat_pct = Some(next);
+                self.status = format!("chat {next}% of the width (remembered)");
+                self.status_is_error = false;
+                vec![self.remember_view()]
+            }
             Cmd::CommandLine => {
                 let mut t = TextArea::default();
                 t.set_placeholder_text(verb_summary(" · "));

@@ -103,6 +103,8 @@ pub struct App {
     pub thumbs: HashMap<AssetId, Vec<ratatui::text::Line<'static>>>,
     /// Chat images shown as one line each (`f`), remembered between runs.
     pub thumbs_folded: bool,
+    /// The chat's share of the width in percent, when the user changed it (`<` / `>`).
+    pub chat_pct: Option<u16>,
     /// The selected scene's whole description in the Scenes panel (`i`), not two lines.
     pub full_description: bool,
     /// Pictures decoded small for the mood board, by image.
@@ -127,6 +129,9 @@ pub struct App {
     pub command_lines: Vec<String>,
     command_pos: Option<usize>,
 }
+
+/// The chat's share of the width, in percent, as `<` / `>` may set it.
+pub const CHAT_PCT: (u16, u16) = (30, 75);
 
 /// What a typed answer is answered against when no run waits at a gate.
 fn idle_gate(state: &SessionState, rules: &PlanRules) -> Gate {
@@ -166,6 +171,7 @@ impl App {
             thumbs: HashMap::new(),
             thumbs_folded: false,
             full_description: false,
+            chat_pct: None,
             small_images: HashMap::new(),
             animatic: None,
             dirty: true,
@@ -290,6 +296,11 @@ impl App {
         }
         self.popup = Some(Popup::Board { slot, sel: i });
         vec![]
+    }
+
+    /// What the state folder keeps of the layout, as it now is.
+    pub(super) fn remember_view(&self) -> Effect {
+        Effect::RememberView { fold_images: self.thumbs_folded, chat_pct: self.chat_pct }
     }
 
     pub fn ctx(&self) -> Ctx {

@@ -236,7 +236,7 @@ impl App {
                 self.thumbs_folded = !self.thumbs_folded;
                 self.status = if self.thumbs_folded { "images folded to a line each (f unfolds, p previews)" } else { "images shown" }.into();
                 self.status_is_error = false;
-                return vec![Effect::RememberFolded(self.thumbs_folded)];
+                return vec![self.remember_view()];
             }
             (Focus::Scenes, Cmd::FullDescription) => self.full_description = !self.full_description,
             (Focus::Scenes | Focus::Progress, Cmd::RetryClip) => {

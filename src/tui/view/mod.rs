@@ -38,12 +38,13 @@ pub struct SessionLayout {
     pub hints: Rect,
 }
 
-pub fn session_layout(area: Rect, input_lines: u16) -> SessionLayout {
+/// The chat's share of the width: the user's (`<` / `>`), else by the terminal's width.
+pub fn session_layout(area: Rect, input_lines: u16, chat_pct: Option<u16>) -> SessionLayout {
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([Constraint::Length(1), Constraint::Min(6), Constraint::Length(input_lines.clamp(1, 6) + 2), Constraint::Length(1)])
         .split(area);
-    let chat_pct = if area.width >= 120 { 58 } else { 52 };
+    let chat_pct = chat_pct.unwrap_or(if area.width >= 120 { 58 } else { 52 });
     let cols = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Percentage(chat_pct), Constraint::Percentage(100 - chat_pct)])
@@ -57,7 +58,7 @@ pub fn session_layout(area: Rect, input_lines: u16) -> SessionLayout {
 
 /// Inner size of the preview (the chat panel without its border).
 pub fn preview_size(app: &App) -> (u16, u16) {
-    let l = session_layout(Rect::new(0, 0, app.size.0, app.size.1), app.input.lines().len() as u16);
+    let l = session_layout(Rect::new(0, 0, app.size.0, app.size.1), app.input.lines().len() as u16, app.chat_pct);
     (l.chat.width.saturating_sub(2), l.chat.height.saturating_sub(2))
 }
 
@@ -94,7 +95,7 @@ pub fn view(app: &App, images: &Images, f: &mut Frame) {
 }
 
 fn session_screen(app: &App, images: &Images, f: &mut Frame, area: Rect) {
-    let l = session_layout(area, app.input.lines().len() as u16);
+    let l = session_layout(area, app.input.lines().len() as u16, app.chat_pct);
     {
         use crate::tui::app::Hit;
         let mut hits = app.hits.borrow_mut();
