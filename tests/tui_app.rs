@@ -517,3 +517,20 @@ fn i_shows_the_selected_scene_s_whole_description() {
     a.update(key('i'));
     assert!(!shown(&a));
 }
+
+#[test]
+fn s_sorts_the_sessions_and_keeps_the_selected_one() {
+    let row = |id: &str, title: &str| admint::tui::action::SessionRow { id: id.into(), title: title.into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None, group: None, group_key: None };
+    let mut a = app();
+    a.update(Action::SessionsLoaded(vec![row("2", "zebra"), row("1", "apple")]));
+    a.update(key('j'));
+    assert_eq!(a.sessions[a.sessions_sel].id, "1");
+    a.update(key('s'));
+    a.update(key('s'));
+    assert_eq!(a.status, "sorted by title");
+    assert_eq!(a.sessions.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["apple", "zebra"]);
+    assert_eq!(a.sessions[a.sessions_sel].id, "1", "the selection follows its session");
+    // A reload (after a run) keeps the order.
+    a.update(Action::SessionsLoaded(vec![row("3", "mango"), row("2", "zebra"), row("1", "apple")]));
+    assert_eq!(a.sessions.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["apple", "mango", "zebra"]);
+}

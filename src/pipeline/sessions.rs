@@ -177,6 +177,11 @@ impl Pipeline {
 }
 
 impl SessionSummary {
+    /// The group it stands in: its batch, or its advert's id (its own for an advert).
+    pub fn group_id(&self) -> String {
+        self.group_key.as_ref().map_or_else(|| self.id.clone(), |k| k.0.clone())
+    }
+
     /// The title as lists show it: a batch row's with its batch and row, a variant's
     /// marked as one (it sits under its advert).
     pub fn label(&self) -> String {
@@ -191,7 +196,7 @@ impl SessionSummary {
 /// The list with each group together at its newest member's place: a batch's rows by row,
 /// an advert first and then its variants.
 fn grouped(list: Vec<SessionSummary>) -> Vec<SessionSummary> {
-    let key = |s: &SessionSummary| s.group_key.as_ref().map_or_else(|| s.id.clone(), |k| k.0.clone());
+    let key = SessionSummary::group_id;
     let mut order: Vec<String> = Vec::new();
     for s in &list {
         let k = key(s);

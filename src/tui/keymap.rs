@@ -88,6 +88,7 @@ pub enum Cmd {
     FullDescription,
     Narrower,
     Wider,
+    Sort,
 }
 
 impl Cmd {
@@ -144,6 +145,7 @@ impl Cmd {
             Cmd::FullDescription => "whole description",
             Cmd::Narrower => "narrower chat",
             Cmd::Wider => "wider chat",
+            Cmd::Sort => "sort by date, title, score, cost",
         }
     }
 }
@@ -275,6 +277,7 @@ const DEFAULTS: &[(Ctx, Cmd, &[&str])] = &[
     (Ctx::Sessions, Cmd::NewSession, &["n"]),
     (Ctx::Sessions, Cmd::DeleteSession, &["d", "delete"]),
     (Ctx::Sessions, Cmd::Refresh, &["r"]),
+    (Ctx::Sessions, Cmd::Sort, &["s"]),
     (Ctx::Sessions, Cmd::Search, &["/"]),
     (Ctx::Chat, Cmd::Up, &["k", "up"]),
     (Ctx::Chat, Cmd::Down, &["j", "down"]),

@@ -100,6 +100,12 @@ impl App {
             Cmd::Up => self.sessions_sel = self.sessions_sel.saturating_sub(1),
             Cmd::Down => self.sessions_sel = (self.sessions_sel + 1).min(n.saturating_sub(1)),
             Cmd::Refresh => return vec![Effect::LoadSessions],
+            Cmd::Sort => {
+                self.sessions_sort = self.sessions_sort.next();
+                self.resort_sessions();
+                self.status = format!("sorted by {}", self.sessions_sort.name());
+                self.status_is_error = false;
+            }
             // While a search is set here, n and N step through it (Esc leaves it).
             Cmd::NewSession if self.search_step(true) => {}
             Cmd::NewSession => {

@@ -16,6 +16,7 @@ mod popups;
 mod search;
 mod session_keys;
 mod session_view;
+mod sort;
 
 pub use board::board_grid;
 pub use command_line::{verb_summary, Verb, VerbSpec, VERBS};
@@ -24,6 +25,7 @@ pub use input::{brief_from_text, new_input};
 pub use popups::{EditField, Popup};
 pub use search::{Search, Within};
 pub use session_view::{ChatLine, RunState, SessionView, Undo, Who};
+pub use sort::SortBy;
 
 use ratatui_textarea::TextArea;
 use std::collections::HashMap;
@@ -125,6 +127,9 @@ pub struct App {
     last_click: Option<(Hit, u64)>,
     /// The search `n` / `N` step through, once set with `/`.
     pub search: Option<Search>,
+    /// The sessions list's order (`s`); the store's rows are kept as loaded.
+    pub sessions_sort: SortBy,
+    sessions_loaded: Vec<SessionRow>,
     /// Lines run in the `:` command line (oldest first) and where ↑/↓ is in them.
     pub command_lines: Vec<String>,
     command_pos: Option<usize>,
@@ -183,6 +188,8 @@ impl App {
             last_click: None,
             search: None,
             command_lines: vec![],
+            sessions_sort: SortBy::Newest,
+            sessions_loaded: vec![],
             command_pos: None,
         }
     }
@@ -298,6 +305,13 @@ impl App {
         vec![]
     }
 
+    /// The list in the chosen order, the same session still selected.
+    pub(super) fn resort_sessions(&mut self) {
+        let selected = self.sessions.get(self.sessions_sel).map(|r| r.id.clone());
+        self.sessions = sort::sorted(self.sessions_loaded.clone(), self.sessions_sort);
+        self.sessions_sel = selected.and_then(|id| self.sessions.iter().position(|r| r.id == id)).unwrap_or(self.sessions_sel).min(self.sessions.len().saturating_sub(1));
+    }
+
     /// What the state folder keeps of the layout, as it now is.
     pub(super) fn remember_view(&self) -> Effect {
         Effect::RememberView { fold_images: self.thumbs_folded, chat_pct: self.chat_pct }
@@ -344,8 +358,8 @@ impl App {
             Action::GateReached { session, gate } => self.gate_reached(session, gate),
             Action::RunFinished { session, result } => self.run_finished(session, result),
             Action::SessionsLoaded(rows) => {
-                self.sessions = rows;
-                self.sessions_sel = self.sessions_sel.min(self.sessions.len().saturating_sub(1));
+                self.sessions_loaded = rows;
+                self.resort_sessions();
                 vec![]
             }
             Action::SessionOpened { state, events } => self.session_opened(state, events),

@@ -20,7 +20,11 @@ fn fmt_secs(s: u64) -> String {
 pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let rows_area = Rect { height: area.height.saturating_sub(1), ..area };
-    let b = block(app, "Sessions", true);
+    let title = match app.sessions_sort {
+        crate::tui::app::SortBy::Newest => "Sessions".to_string(),
+        by => format!("Sessions · by {} (s)", by.name()),
+    };
+    let b = block(app, &title, true);
     if app.sessions.is_empty() {
         let p = Paragraph::new(vec![
             Line::from(""),
