@@ -520,7 +520,7 @@ fn i_shows_the_selected_scene_s_whole_description() {
 
 #[test]
 fn s_sorts_the_sessions_and_keeps_the_selected_one() {
-    let row = |id: &str, title: &str| admint::tui::action::SessionRow { id: id.into(), title: title.into(), created_at_ms: 0, cost_usd: 0.0, score: None, score_stale: false, status: "done".into(), resumable: false, final_video: None, error: None, damage: None, group: None, group_key: None };
+    let row = |id: &str, title: &str| admint::tui::action::SessionRow { id: id.into(), title: title.into(), ..Default::default() };
     let mut a = app();
     a.update(Action::SessionsLoaded(vec![row("2", "zebra"), row("1", "apple")]));
     a.update(key('j'));

@@ -11,7 +11,7 @@ use super::{Pipeline, PipelineError, Update};
 use crate::domain::{FinalVideo, ScoreTarget, SessionState};
 
 /// One row of the session list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SessionSummary {
     pub id: String,
     pub title: String,
@@ -226,17 +226,10 @@ mod grouping_tests {
         SessionSummary {
             id: id.into(),
             title: format!("T{id}"),
-            created_at_ms: 0,
-            cost_usd: 0.0,
-            score: None,
-            score_stale: false,
             status: "done".into(),
-            resumable: false,
-            final_video: None,
-            error: None,
-            damage: None,
             group: key.map(|(k, r, v)| if v.is_empty() { format!("{} #{r}", k.trim_start_matches("batch:")) } else { format!("{v} of {k}") }),
             group_key: key.map(|(k, r, v)| (k.to_string(), r, v.to_string())),
+            ..Default::default()
         }
     }
 

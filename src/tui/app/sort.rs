@@ -65,17 +65,11 @@ mod tests {
         SessionRow {
             id: id.into(),
             title: title.into(),
-            created_at_ms: 0,
             cost_usd: cost,
             score,
-            score_stale: false,
-            status: "done".into(),
-            resumable: false,
-            final_video: None,
-            error: None,
-            damage: None,
             group: parent.map(|_| "h2 of x".into()),
             group_key: parent.map(|p| (p.to_string(), 0, "h2".to_string())),
+            ..Default::default()
         }
     }
 
