@@ -534,3 +534,64 @@ fn s_sorts_the_sessions_and_keeps_the_selected_one() {
     a.update(Action::SessionsLoaded(vec![row("3", "mango"), row("2", "zebra"), row("1", "apple")]));
     assert_eq!(a.sessions.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["apple", "mango", "zebra"]);
 }
+
+#[test]
+fn terminals_with_graphics_draw_the_chat_s_thumbnails_as_pictures() {
+    use admint::tui::view::{chat_pictures, picture_key, view, Images};
+    use ratatui_image::picker::{Picker, ProtocolType};
+    let img = image::RgbImage::from_pixel(160, 90, image::Rgb([255, 0, 0]));
+    let lines = admint::tui::halfblock::thumbnail(&img, 16);
+    let mut a = app();
+    a.images = true;
+    a.size = (100, 30);
+    a.screen = Screen::Session;
+    let asset = admint::domain::AssetId { sha256: "cd".repeat(32), ext: "png".into() };
+    let mut v = admint::tui::app::SessionView::new("s".into());
+    v.chat.push(admint::tui::app::ChatLine { who: admint::tui::app::Who::System, text: "product reference ready".into(), badge: None, image: Some(asset.clone()) });
+    a.session = Some(v);
+    a.update(Action::Thumbnail { asset: asset.clone(), lines });
+    assert_eq!(chat_pictures(&a), vec![(asset.clone(), 16, 4)], "the thumbnail is prepared at its size in cells");
+
+    #[allow(deprecated)]
+    let mut picker = Picker::from_fontsize(ratatui_image::FontSize { width: 8, height: 16 });
+    picker.set_protocol_type(ProtocolType::Sixel);
+    let proto = picker.new_protocol(image::DynamicImage::ImageRgb8(img), ratatui::layout::Size::new(16, 4), ratatui_image::Resize::Scale(None)).unwrap();
+    let mut images = Images { picker: Some(picker), ..Default::default() };
+    images.ready.insert(picture_key(&asset, 16, 4), proto);
+    let drawn = |a: &App, images: &Images| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        t.draw(|f| view(a, images, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        let sixels = buf.content().iter().filter(|c| c.symbol().contains("\x1bP")).count();
+        let blocks = buf.content().iter().filter(|c| c.symbol() == "▀").count();
+        (sixels, blocks)
+    };
+    // In a sixel terminal the picture replaces the half-blocks.
+    assert_eq!(drawn(&a, &images), (1, 0));
+    // Under a popup the terminal's pictures would survive it: half-blocks then.
+    a.focus = Focus::Chat;
+    a.update(key('?'));
+    assert!(a.popup.is_some());
+    assert_eq!(drawn(&a, &images).0, 0);
+    a.update(code(KeyCode::Esc));
+    // Folded: neither; half-block terminals keep the text.
+    a.thumbs_folded = true;
+    assert!(chat_pictures(&a).is_empty());
+    assert_eq!(drawn(&a, &images), (0, 0));
+    a.thumbs_folded = false;
+    images.picker = Some(Picker::halfblocks());
+    assert_eq!(drawn(&a, &images), (0, 16 * 4));
+    // `:images HOW` chooses another way (remembered by the event loop); a wrong one is said.
+    let mut effects = a.update(key(':'));
+    for c in "images sixel".chars() {
+        effects.extend(a.update(key(c)));
+    }
+    effects.extend(a.update(code(KeyCode::Enter)));
+    assert_eq!(effects, vec![Effect::SetImages("sixel".into())]);
+    a.update(key(':'));
+    for c in "images nope".chars() {
+        a.update(key(c));
+    }
+    assert!(a.update(code(KeyCode::Enter)).is_empty());
+    assert!(a.status.contains("unknown way to draw pictures 'nope'") && a.status_is_error, "{}", a.status);
+}

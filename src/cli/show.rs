@@ -96,8 +96,8 @@ pub async fn show(a: ShowArgs) -> Result<(), CliError> {
     let width = a.width.or_else(|| crossterm::terminal::size().ok().map(|(w, _)| w as u32)).unwrap_or(80).clamp(8, 400);
     // The terminal is asked what it draws, as the TUI does: sixel here, kitty through
     // viuer; a terminal that speaks either has true colour for half-blocks too.
-    let answer = crate::tui::graphics::ask(std::time::Duration::from_millis(400));
-    if let Some(cell) = answer.filter(|a| a.sixel && !a.kitty).map(|a| a.cell.unwrap_or((10, 20))) {
+    let answer = crate::tui::graphics::ask(std::time::Duration::from_millis(400)).answer;
+    if let Some(cell) = answer.filter(|a| a.sixel && !a.kitty).map(|a| crate::tui::graphics::cell_size(Some(a))) {
         let px = (width * cell.0 as u32).min(4096);
         let rgba = img.resize(px, px * 4, image::imageops::FilterType::Triangle).to_rgba8();
         let sixel = icy_sixel::sixel_encode(rgba.as_raw(), rgba.width() as usize, rgba.height() as usize, &icy_sixel::EncodeOptions::default())

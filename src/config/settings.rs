@@ -205,6 +205,10 @@ impl Default for ScoringSettings {
     }
 }
 
+/// The ways the UI can draw pictures (`tui.image_protocol`, `:images`): `auto` asks the
+/// terminal.
+pub const IMAGE_PROTOCOLS: [&str; 6] = ["auto", "kitty", "sixel", "iterm2", "halfblocks", "off"];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TuiSettings {
@@ -325,8 +329,8 @@ impl Settings {
         if self.pipeline.clip_concurrency == 0 {
             return bad("pipeline.clip_concurrency must be at least 1".into());
         }
-        if !["auto", "kitty", "sixel", "iterm2", "halfblocks", "off"].contains(&self.tui.image_protocol.as_str()) {
-            return bad(format!("tui.image_protocol = \"{}\": use auto, kitty, sixel, iterm2, halfblocks or off", self.tui.image_protocol));
+        if !IMAGE_PROTOCOLS.contains(&self.tui.image_protocol.as_str()) {
+            return bad(format!("tui.image_protocol = \"{}\": use {}", self.tui.image_protocol, IMAGE_PROTOCOLS.join(", ")));
         }
         if self.pipeline.clip_attempts == 0 {
             return bad("pipeline.clip_attempts must be at least 1".into());

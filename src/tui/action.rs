@@ -80,6 +80,8 @@ pub enum Effect {
     Suspend,
     Quit,
     SetTheme(String),
+    /// Draw pictures another way (one of `IMAGE_PROTOCOLS`), and remember it.
+    SetImages(String),
     /// Remember how the session screen is laid out (in the state folder).
     RememberView { fold_images: bool, chat_pct: Option<u16> },
     /// Put text on the terminal's clipboard (OSC 52: works over SSH and in tmux with

@@ -30,6 +30,7 @@ use app::{App, CHAT_PCT};
 use keymap::Keymap;
 use runtime::Runtime;
 use theme::Theme;
+use graphics::Detected;
 use view::{preview_size, view, Images};
 
 pub struct TuiOptions {
@@ -86,38 +87,45 @@ fn enter() -> std::io::Result<Term> {
     Terminal::new(CrosstermBackend::new(stdout()))
 }
 
-/// Pick the image protocol and the cell size once, by asking the terminal, before the
-/// event stream starts (it would swallow the terminal's replies otherwise). Terminals
-/// without graphics (most over SSH, tmux without sixel) get half-blocks.
-fn probe_images(setting: &str) -> Option<ratatui_image::picker::Picker> {
-    use ratatui_image::picker::{Picker, ProtocolType};
-    let forced = match setting {
-        "off" => return None,
-        "halfblocks" => return Some(Picker::halfblocks()),
-        "kitty" => Some(ProtocolType::Kitty),
-        "sixel" => Some(ProtocolType::Sixel),
-        "iterm2" => Some(ProtocolType::Iterm2),
-        _ => None,
-    };
-    // Asked of the terminal (see `graphics`); the environment only adds iTerm2, which
-    // has no query of its own.
-    let answer = graphics::ask(Duration::from_millis(400));
+/// Ask the terminal once, before the event stream starts (it would swallow the
+/// terminal's replies otherwise), which graphics it draws and how large a cell is.
+/// Terminals without graphics (most over SSH, tmux without sixel) get half-blocks. Keys
+/// typed while the answer was awaited are handed back.
+fn detect_graphics() -> (Detected, Vec<crossterm::event::KeyEvent>) {
+    use ratatui_image::picker::ProtocolType;
+    let asked = graphics::ask(Duration::from_millis(400));
+    let answer = asked.answer;
     let program = std::env::var("TERM_PROGRAM").unwrap_or_default().to_lowercase();
-    // Konsole's sixel and kitty are unreliable, WezTerm's kitty too: iTerm2 there.
+    // Konsole's sixel and kitty are unreliable, WezTerm's kitty too: iTerm2 there (the
+    // environment only adds iTerm2, which has no query of its own).
     let iterm2 = program.contains("iterm") || program.contains("wezterm") || std::env::var_os("KONSOLE_VERSION").is_some();
-    let found = match answer {
+    let protocol = match answer {
         Some(a) if a.kitty && !iterm2 => ProtocolType::Kitty,
         _ if iterm2 => ProtocolType::Iterm2,
         Some(a) if a.sixel => ProtocolType::Sixel,
         _ => ProtocolType::Halfblocks,
     };
-    let cell = answer.and_then(|a| a.cell).unwrap_or((10, 20));
-    #[allow(deprecated)] // the query above replaces ratatui-image's own, which leaves a reader thread
-    let mut picker = Picker::from_fontsize(ratatui_image::FontSize { width: cell.0, height: cell.1 });
-    picker.set_protocol_type(forced.unwrap_or(found));
     if answer.is_none() {
         tracing::info!("the terminal did not answer the graphics query; image previews use half-blocks");
     }
+    (Detected { protocol, cell: graphics::cell_size(answer), asked: true }, graphics::keys(&asked.typed))
+}
+
+/// The picker for a way of drawing pictures (`IMAGE_PROTOCOLS`), given what the terminal
+/// said; `None` for `off`.
+fn picker_for(how: &str, detected: &Detected) -> Option<ratatui_image::picker::Picker> {
+    use ratatui_image::picker::{Picker, ProtocolType};
+    let protocol = match how {
+        "off" => return None,
+        "halfblocks" => return Some(Picker::halfblocks()),
+        "kitty" => ProtocolType::Kitty,
+        "sixel" => ProtocolType::Sixel,
+        "iterm2" => ProtocolType::Iterm2,
+        _ => detected.protocol,
+    };
+    #[allow(deprecated)] // the query in `graphics` replaces ratatui-image's own, which leaves a reader thread
+    let mut picker = Picker::from_fontsize(ratatui_image::FontSize { width: detected.cell.0, height: detected.cell.1 });
+    picker.set_protocol_type(protocol);
     tracing::info!(protocol = ?picker.protocol_type(), "image protocol");
     Some(picker)
 }
@@ -143,7 +151,9 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
         .or_else(|_| Theme::load(&tui.theme, &env.paths.config_dir, no_color))
         .map_err(TuiError::Settings)?;
     let keymap = Keymap::load(&env.paths.config_dir).map_err(TuiError::Settings)?;
-    let images_on = !opts.no_images && tui.image_protocol != "off";
+    // `--no-images` for this run, else the way chosen last in the UI (`:images`), else the config's.
+    let drawing = if opts.no_images { "off".to_string() } else { remembered.image_protocol.clone().filter(|h| crate::config::IMAGE_PROTOCOLS.contains(&h.as_str())).unwrap_or_else(|| tui.image_protocol.clone()) };
+    let images_on = drawing != "off";
     let mut app = App::new(theme, keymap, pipeline.rules(), images_on);
     app.thresholds = (tui.quality_good, tui.quality_acceptable);
     app.thumbs_folded = remembered.fold_images;
@@ -156,8 +166,9 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
     }));
     MOUSE.store(tui.mouse, std::sync::atomic::Ordering::Relaxed);
     let mut term = enter().map_err(|e| TuiError::Terminal(format!("cannot start the terminal UI: {e}")))?;
-    let mut images = Images { picker: if images_on { probe_images(&tui.image_protocol) } else { None }, ..Default::default() };
-    let result = event_loop(&mut term, &mut app, &mut images, pipeline, (remembered, env.paths.state_dir.clone())).await;
+    let (detected, typed_ahead) = if images_on { detect_graphics() } else { (Detected::default(), Vec::new()) };
+    let mut images = Images { picker: picker_for(&drawing, &detected), detected: detected, ..Default::default() };
+    let result = event_loop(&mut term, &mut app, &mut images, pipeline, (remembered, env.paths.state_dir.clone()), typed_ahead).await;
     restore();
     result
 }
@@ -168,8 +179,13 @@ async fn event_loop(
     images: &mut Images,
     pipeline: crate::pipeline::Pipeline,
     (mut remembered, state_dir): (remembered::Remembered, std::path::PathBuf),
+    typed_ahead: Vec<crossterm::event::KeyEvent>,
 ) -> Result<(), TuiError> {
     let (tx, mut rx) = mpsc::channel::<Action>(1024);
+    // Keys typed while the terminal was asked about graphics come first.
+    for k in typed_ahead {
+        let _ = tx.try_send(Action::Key(k));
+    }
     let (img_tx, mut img_rx) = mpsc::channel::<(String, Option<ratatui_image::protocol::Protocol>)>(8);
     let blobs = pipeline.store.blobs.clone();
     let mut runtime = Runtime::new(pipeline, tx.clone());
@@ -289,6 +305,26 @@ async fn event_loop(
                     }
                     Err(e) => app.status = e,
                 },
+                Effect::SetImages(how) => {
+                    let detected = &images.detected;
+                    app.status = match (how.as_str(), detected.asked) {
+                        ("auto", false) => "pictures: half-blocks (the terminal was not asked at start: restart admint to detect its graphics)".into(),
+                        ("off", _) => "pictures off (:images auto turns them on)".into(),
+                        (h, _) => format!("pictures: {h}"),
+                    };
+                    app.status_is_error = false;
+                    images.picker = picker_for(&how, detected);
+                    images.ready.clear();
+                    pending_images.clear();
+                    app.images = images.picker.is_some();
+                    remembered.image_protocol = Some(how);
+                    if let Err(e) = remembered.save(&state_dir) {
+                        tracing::warn!(error = %e, "could not remember how to draw pictures");
+                    }
+                    // Pictures the terminal drew the old way are wiped by a full redraw.
+                    let _ = term.clear();
+                    app.dirty = true;
+                }
                 Effect::Stop if app.quitting => {
                     runtime.execute(Effect::Stop);
                     quit_deadline = Some(Instant::now() + Duration::from_secs(5));
@@ -296,18 +332,28 @@ async fn event_loop(
                 other => runtime.execute(other),
             }
         }
-        // Prepare the preview image off the UI thread, sized for where it will be drawn.
-        if let (Some(asset), Some(picker)) = (&app.preview, &images.picker) {
-            let (w, h) = preview_size(app);
-            let key = format!("{asset}:{w}x{h}");
-            if !images.ready.contains_key(&key) && pending_images.insert(key.clone()) {
-                let (picker, path, tx) = (picker.clone(), blobs.path(asset), img_tx.clone());
-                tokio::task::spawn_blocking(move || {
-                    let proto = image::open(&path).ok().and_then(|img| {
-                        picker.new_protocol(img, ratatui::layout::Size::new(w, h), ratatui_image::Resize::Scale(Some(image::imageops::FilterType::Triangle))).ok()
+        // Prepare the pictures off the UI thread, sized for where they will be drawn: the
+        // preview, and the chat's thumbnails when the terminal draws graphics.
+        if let Some(picker) = &images.picker {
+            let mut wanted = Vec::new();
+            if let Some(asset) = &app.preview {
+                let (w, h) = preview_size(app);
+                wanted.push((asset.clone(), w, h));
+            }
+            if view::graphical(images) {
+                wanted.extend(view::chat_pictures(app));
+            }
+            for (asset, w, h) in wanted {
+                let key = view::picture_key(&asset, w, h);
+                if !images.ready.contains_key(&key) && pending_images.insert(key.clone()) {
+                    let (picker, path, tx) = (picker.clone(), blobs.path(&asset), img_tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let proto = image::open(&path).ok().and_then(|img| {
+                            picker.new_protocol(img, ratatui::layout::Size::new(w, h), ratatui_image::Resize::Scale(Some(image::imageops::FilterType::Triangle))).ok()
+                        });
+                        let _ = tx.blocking_send((key, proto));
                     });
-                    let _ = tx.blocking_send((key, proto));
-                });
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
-//! What the UI remembers between runs — the theme chosen with `:theme`, folded images,
+//! What the UI remembers between runs — the theme chosen with `:theme`, how pictures
+//! are drawn (`:images`), folded images,
 //! the chat's width — kept in the
 //! state folder (`tui.toml`), never written into the user's config.
 
@@ -14,6 +15,8 @@ pub struct Remembered {
     pub fold_images: bool,
     /// The chat's share of the width, in percent (`<` / `>`), when changed.
     pub chat_pct: Option<u16>,
+    /// How pictures are drawn (`:images`); it wins over `tui.image_protocol`.
+    pub image_protocol: Option<String>,
 }
 
 const FILE: &str = "tui.toml";
@@ -55,9 +58,10 @@ mod tests {
     fn the_chosen_theme_is_remembered_in_the_state_folder() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Remembered::load(dir.path()).theme_or("dark"), "dark");
-        Remembered { theme: Some("light".into()), fold_images: true, chat_pct: Some(40) }.save(dir.path()).unwrap();
+        Remembered { theme: Some("light".into()), fold_images: true, chat_pct: Some(40), image_protocol: Some("sixel".into()) }.save(dir.path()).unwrap();
         assert!(Remembered::load(dir.path()).fold_images);
         assert_eq!(Remembered::load(dir.path()).theme_or("dark"), "light");
+        assert_eq!(Remembered::load(dir.path()).image_protocol.as_deref(), Some("sixel"));
         std::fs::write(dir.path().join(FILE), "theme = [").unwrap();
         assert_eq!(Remembered::load(dir.path()), Remembered::default(), "a broken file is ignored");
     }

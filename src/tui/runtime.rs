@@ -183,7 +183,7 @@ impl Runtime {
             Effect::LoadImages(assets) => self.load_images(assets),
             Effect::LoadAnimatic { session, asset } => self.load_animatic(session, asset),
             // The event loop carries these out itself (they touch the terminal).
-            Effect::Suspend | Effect::Quit | Effect::SetTheme(_) | Effect::Copy(_) | Effect::RememberView { .. } => {}
+            Effect::Suspend | Effect::Quit | Effect::SetTheme(_) | Effect::SetImages(_) | Effect::Copy(_) | Effect::RememberView { .. } => {}
         }
     }
 

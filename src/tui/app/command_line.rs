@@ -11,6 +11,7 @@ pub enum Verb {
     Resume,
     Export,
     Theme,
+    Images,
     Look,
     Budget,
     Variants,
@@ -44,6 +45,7 @@ pub const VERBS: &[VerbSpec] = &[
     VerbSpec { verb: Verb::Resume, names: &["resume", "open"], arg: Arg::Optional("ID"), listed: true },
     VerbSpec { verb: Verb::Export, names: &["export"], arg: Arg::Required("DIR"), listed: true },
     VerbSpec { verb: Verb::Theme, names: &["theme"], arg: Arg::Required("NAME"), listed: true },
+    VerbSpec { verb: Verb::Images, names: &["images"], arg: Arg::Required("HOW"), listed: true },
     VerbSpec { verb: Verb::Look, names: &["look"], arg: Arg::Required("NAME"), listed: true },
     VerbSpec { verb: Verb::Budget, names: &["budget"], arg: Arg::Optional("USD"), listed: true },
     VerbSpec { verb: Verb::Board, names: &["board"], arg: Arg::Optional("SCENE|product"), listed: true },
@@ -76,6 +78,7 @@ fn parse(line: &str) -> Result<(Verb, &str), String> {
     match spec.arg {
         Arg::Required(what) if arg.is_empty() => Err(match spec.verb {
             Verb::Theme => format!(":theme needs a {what}: {}", crate::tui::theme::Theme::names().join(", ")),
+            Verb::Images => format!(":images needs a way to draw pictures: {}", crate::config::IMAGE_PROTOCOLS.join(", ")),
             Verb::Look => format!(":look needs a {what}: natural, warm, cool, teal-orange, punchy, soft, mono, vintage, or a .cube file"),
             Verb::Export => format!(":export needs a {what}, e.g. :export ~/Desktop/advert"),
             _ => format!(":{name} needs {what}"),
@@ -97,6 +100,7 @@ pub fn completions(line: &str, sessions: &[String], scenes: usize) -> Vec<String
     let Some(spec) = VERBS.iter().find(|v| v.names.contains(&name)) else { return vec![] };
     let values: Vec<String> = match spec.verb {
         Verb::Theme => crate::tui::theme::Theme::names().into_iter().map(str::to_string).collect(),
+        Verb::Images => crate::config::IMAGE_PROTOCOLS.iter().map(|s| s.to_string()).collect(),
         Verb::Look => crate::media::SHIPPED_LOOKS.iter().map(|s| s.to_string()).collect(),
         Verb::Resume => sessions.to_vec(),
         Verb::Board => (1..=scenes).map(|n| n.to_string()).chain(crate::domain::ReferenceKind::ALL.iter().map(|k| k.id().to_string())).collect(),
@@ -207,6 +211,12 @@ impl App {
                 }
             },
             Verb::Theme => vec![Effect::SetTheme(arg.to_string())],
+            Verb::Images if crate::config::IMAGE_PROTOCOLS.contains(&arg) => vec![Effect::SetImages(arg.to_string())],
+            Verb::Images => {
+                self.status = format!("unknown way to draw pictures '{arg}': {}", crate::config::IMAGE_PROTOCOLS.join(", "));
+                self.status_is_error = true;
+                vec![]
+            }
             Verb::Look => match &self.session {
                 Some(v) => vec![Effect::ResolveLook { session: v.id.clone(), name: arg.to_string() }],
                 None => {
@@ -255,7 +265,7 @@ mod tests {
 
     #[test]
     fn the_summary_and_the_parser_come_from_one_table() {
-        assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · look NAME · budget USD · board SCENE|product · animatic · variants · sessions · quit");
+        assert_eq!(verb_summary(" · "), "resume ID · export DIR · theme NAME · images HOW · look NAME · budget USD · board SCENE|product · animatic · variants · sessions · quit");
         assert_eq!(parse("open 2026-x"), Ok((Verb::Resume, "2026-x")));
         assert_eq!(parse("resume"), Ok((Verb::Resume, "")), "the open session");
         assert_eq!(parse("budget"), Ok((Verb::Budget, "")));
@@ -271,6 +281,8 @@ mod tests {
         assert_eq!(common_prefix(&completions("b", &[], 0)), "b");
         assert_eq!(completions("theme l", &[], 0), ["theme light"]);
         assert_eq!(completions("look t", &[], 0), ["look teal-orange"]);
+        assert_eq!(completions("images s", &[], 0), ["images sixel"]);
+        assert_eq!(parse("images"), Err(":images needs a way to draw pictures: auto, kitty, sixel, iterm2, halfblocks, off".into()));
         assert_eq!(completions("resume 2026", &["20261201-a".into(), "20251201-b".into()], 0), ["resume 20261201-a"]);
         assert_eq!(completions("board ", &[], 2), ["board 1", "board 2", "board product", "board character", "board environment"]);
         assert_eq!(common_prefix(&["look warm".into(), "look wild".into()]), "look w");

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use super::app::{App, Focus, Screen};
 use crate::domain::Stage;
 
-pub use panels::{chat_lines, clip_status};
+pub use panels::{chat_lines, chat_pictures, clip_status, graphical, picture_key};
 
 /// Smallest terminal the layout works in.
 pub const MIN_SIZE: (u16, u16) = (60, 18);
@@ -24,6 +24,8 @@ pub const MIN_SIZE: (u16, u16) = (60, 18);
 pub struct Images {
     pub picker: Option<ratatui_image::picker::Picker>,
     pub ready: HashMap<String, ratatui_image::protocol::Protocol>,
+    /// What the terminal said it draws (for `:images auto`).
+    pub detected: crate::tui::graphics::Detected,
 }
 
 /// The rectangles of the session screen, shared by `view` and the runtime (which needs
@@ -107,7 +109,7 @@ fn session_screen(app: &App, images: &Images, f: &mut Frame, area: Rect) {
     // A popup hides graphics: terminal images would otherwise survive under it.
     match (&app.preview, app.popup.is_none()) {
         (Some(asset), true) => panels::preview(app, images, asset, f, l.chat),
-        _ => panels::chat(app, f, l.chat),
+        (_, no_popup) => panels::chat(app, images, no_popup, f, l.chat),
     }
     panels::scenes(app, f, l.scenes);
     panels::progress(app, f, l.progress);

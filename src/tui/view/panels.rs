@@ -89,16 +89,35 @@ pub fn sessions(app: &App, f: &mut Frame, area: Rect) {
 
 /// The chat as wrapped lines (oldest first) for a given width.
 pub fn chat_lines<'a>(app: &App, v: &SessionView, width: u16) -> Vec<Line<'a>> {
-    chat_lines_marked(app, v, width).0
+    chat_lines_marked(app, v, width).lines
 }
 
-/// The chat as lines, and the range of lines of the marked message (a search match),
-/// drawn in the selection style.
-fn chat_lines_marked<'a>(app: &App, v: &SessionView, width: u16) -> (Vec<Line<'a>>, Option<(usize, usize)>) {
+/// Where a thumbnail's half-block rows are in the chat's lines (a terminal with graphics
+/// draws the picture over them when all of them are in sight).
+pub struct ThumbAt {
+    pub asset: AssetId,
+    pub line: usize,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+/// The chat's lines, the range of lines of the marked message (a search match, drawn in
+/// the selection style), and where the thumbnails are.
+struct ChatLines<'a> {
+    lines: Vec<Line<'a>>,
+    marked: Option<(usize, usize)>,
+    thumbs: Vec<ThumbAt>,
+}
+
+/// Left margin of a chat thumbnail, in cells.
+const THUMB_INDENT: u16 = 3;
+
+fn chat_lines_marked<'a>(app: &App, v: &SessionView, width: u16) -> ChatLines<'a> {
     let t = &app.theme;
     let w = width.max(10) as usize;
     let mut out = Vec::new();
     let mut marked = None;
+    let mut thumbs = Vec::new();
     for (index, m) in v.chat.iter().enumerate() {
         let start = out.len();
         let (prefix, style) = match m.who {
@@ -138,8 +157,10 @@ fn chat_lines_marked<'a>(app: &App, v: &SessionView, width: u16) -> (Vec<Line<'a
             match app.thumbs.get(img).filter(|_| !app.thumbs_folded) {
                 None if app.thumbs_folded => out.push(Line::from(Span::styled("   ▣ image (f unfolds, p previews)", t.muted))),
                 Some(thumb) => {
+                    let cols = thumb.first().map_or(0, |l| l.width()) as u16;
+                    thumbs.push(ThumbAt { asset: img.clone(), line: out.len(), cols, rows: thumb.len() as u16 });
                     for l in thumb {
-                        let mut spans = vec![Span::raw("   ")];
+                        let mut spans = vec![Span::raw(" ".repeat(THUMB_INDENT as usize))];
                         spans.extend(l.spans.iter().cloned());
                         out.push(Line::from(spans));
                     }
@@ -154,10 +175,41 @@ fn chat_lines_marked<'a>(app: &App, v: &SessionView, width: u16) -> (Vec<Line<'a
             marked = Some((start, out.len()));
         }
     }
-    (out, marked)
+    ChatLines { lines: out, marked, thumbs }
 }
 
-pub fn chat(app: &App, f: &mut Frame, area: Rect) {
+/// The images the chat draws with the terminal's graphics, and their sizes in cells
+/// (prepared off the UI thread before they are drawn): every unfolded thumbnail.
+pub fn chat_pictures(app: &App) -> Vec<(AssetId, u16, u16)> {
+    if app.thumbs_folded {
+        return Vec::new();
+    }
+    let Some(v) = &app.session else { return Vec::new() };
+    let mut out: Vec<(AssetId, u16, u16)> = Vec::new();
+    for img in v.chat.iter().filter_map(|m| m.image.as_ref()) {
+        if let Some(thumb) = app.thumbs.get(img) {
+            let size = (img.clone(), thumb.first().map_or(0, |l| l.width()) as u16, thumb.len() as u16);
+            if !out.contains(&size) {
+                out.push(size);
+            }
+        }
+    }
+    out
+}
+
+/// The key of a picture prepared for the terminal's graphics at a size in cells.
+pub fn picture_key(asset: &AssetId, cols: u16, rows: u16) -> String {
+    format!("{asset}:{cols}x{rows}")
+}
+
+/// Whether pictures go to the terminal's graphics (sixel, kitty, iTerm2), not half-blocks.
+pub fn graphical(images: &Images) -> bool {
+    images.picker.as_ref().is_some_and(|p| p.protocol_type() != ratatui_image::picker::ProtocolType::Halfblocks)
+}
+
+/// The chat; `graphics`: thumbnails in full sight may be drawn with the terminal's
+/// graphics (no popup covers the chat).
+pub fn chat(app: &App, images: &Images, graphics: bool, f: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Chat;
     let b = block(app, "Chat", focused);
     let inner = b.inner(area);
@@ -172,7 +224,7 @@ pub fn chat(app: &App, f: &mut Frame, area: Rect) {
         f.render_widget(p, inner);
         return;
     };
-    let (lines, marked) = chat_lines_marked(app, v, inner.width);
+    let ChatLines { lines, marked, thumbs } = chat_lines_marked(app, v, inner.width);
     let h = inner.height as usize;
     let max_scroll = lines.len().saturating_sub(h);
     // A marked message (a search match) is scrolled into view, its first line on top
@@ -185,12 +237,32 @@ pub fn chat(app: &App, f: &mut Frame, area: Rect) {
     let end = lines.len() - scroll;
     let start = end.saturating_sub(h);
     let mut shown: Vec<Line> = lines[start..end].to_vec();
+    // The last row says what is below when scrolled back: it holds no picture.
+    let visible_end = if scroll > 0 { end - 1 } else { end };
     if scroll > 0 {
         if let Some(last) = shown.last_mut() {
             *last = Line::from(Span::styled(format!("── {scroll} more below: G to follow ──"), app.theme.accent));
         }
     }
+    // A thumbnail wholly in sight, with its picture ready, is drawn by the terminal's
+    // graphics over blank rows; one cut by the panel's edge stays half-blocks (graphics
+    // cannot be cut).
+    let mut pictures = Vec::new();
+    if graphics && app.images && !app.theme.no_color && graphical(images) {
+        for th in thumbs.iter().filter(|th| th.line >= start && th.line + th.rows as usize <= visible_end) {
+            if let Some(p) = images.ready.get(&picture_key(&th.asset, th.cols, th.rows)) {
+                for l in &mut shown[th.line - start..th.line - start + th.rows as usize] {
+                    *l = Line::raw("");
+                }
+                let at = Rect { x: inner.x + THUMB_INDENT, y: inner.y + (th.line - start) as u16, width: th.cols.min(inner.width.saturating_sub(THUMB_INDENT)), height: th.rows };
+                pictures.push((p, at));
+            }
+        }
+    }
     f.render_widget(Paragraph::new(shown), inner);
+    for (p, at) in pictures {
+        f.render_widget(ratatui_image::Image::new(p), at);
+    }
 }
 
 pub fn preview(app: &App, images: &Images, asset: &AssetId, f: &mut Frame, area: Rect) {
@@ -218,7 +290,7 @@ pub fn preview(app: &App, images: &Images, asset: &AssetId, f: &mut Frame, area:
         f.render_widget(Paragraph::new(msg).style(app.theme.muted).wrap(ratatui::widgets::Wrap { trim: true }), inner);
         return;
     }
-    let key = format!("{asset}:{}x{}", inner.width, inner.height);
+    let key = picture_key(asset, inner.width, inner.height);
     match images.ready.get(&key) {
         Some(p) => f.render_widget(ratatui_image::Image::new(p), inner),
         None => f.render_widget(Paragraph::new(Span::styled("loading preview…", app.theme.muted)), inner),
