@@ -167,7 +167,7 @@ pub async fn run(env: AppEnv, opts: TuiOptions) -> Result<(), TuiError> {
     MOUSE.store(tui.mouse, std::sync::atomic::Ordering::Relaxed);
     let mut term = enter().map_err(|e| TuiError::Terminal(format!("cannot start the terminal UI: {e}")))?;
     let (detected, typed_ahead) = if images_on { detect_graphics() } else { (Detected::default(), Vec::new()) };
-    let mut images = Images { picker: picker_for(&drawing, &detected), detected: detected, ..Default::default() };
+    let mut images = Images { picker: picker_for(&drawing, &detected), detected, ..Default::default() };
     let result = event_loop(&mut term, &mut app, &mut images, pipeline, (remembered, env.paths.state_dir.clone()), typed_ahead).await;
     restore();
     result
