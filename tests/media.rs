@@ -224,6 +224,46 @@ fn a_look_grades_the_clips_and_never_the_cards_or_the_text() {
 }
 
 #[test]
+fn the_identity_look_moves_no_pixel_more_than_a_level_and_a_broken_clip_fails_the_grade() {
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    // A busy, colourful clip: every kind of colour goes through the grade.
+    let busy = dir.path().join("busy.mp4");
+    let st = std::process::Command::new(&ff.ffmpeg)
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "10"])
+        .arg(&busy)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let identity = dir.path().join("identity.cube");
+    std::fs::write(&identity, "LUT_3D_SIZE 2\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n").unwrap();
+    let clip = |path: &Path| ComposeClip { path: path.to_path_buf(), duration_s: 2.0, text: String::new(), transition: Transition::cut(), voice: None, ambience: false };
+    let render = |look: Option<std::path::PathBuf>, name: &str| {
+        let out = dir.path().join(format!("{name}.mp4"));
+        let mut spec = spec_of(vec![clip(&busy)], 0.0, 0.0, look);
+        spec.crf = 0;
+        compose(&ff, &spec, &dir.path().join(name), &out, None, |_| {}).map(|_| out)
+    };
+    let yuv = |video: &Path| {
+        let out = std::process::Command::new(&ff.ffmpeg).args(["-v", "error", "-i"]).arg(video).args(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]).output().unwrap();
+        out.stdout
+    };
+    // Lossless, so the picture is what the graph made (not the encoder's rounding).
+    let (plain, graded) = (render(None, "plain").unwrap(), render(Some(identity.clone()), "graded").unwrap());
+    let (p, g) = (yuv(&plain), yuv(&graded));
+    assert_eq!(p.len(), g.len());
+    let moved = p.iter().zip(&g).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(moved <= 1, "the identity look moved a sample by {moved} levels");
+    // A clip that stops decoding half way fails the compose; it is not padded silently.
+    let bytes = std::fs::read(&busy).unwrap();
+    let broken = dir.path().join("broken.mp4");
+    std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
+    let spec = spec_of(vec![clip(&broken)], 0.0, 0.0, Some(identity));
+    let err = compose(&ff, &spec, &dir.path().join("broken"), &dir.path().join("broken-final.mp4"), None, |_| {});
+    assert!(err.is_err(), "a broken clip must not compose");
+}
+
+#[test]
 fn scene_text_reads_at_4_5_to_1_on_a_white_clip_and_on_a_black_clip() {
     let ff = ff();
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use serde::Serialize;
 
 use super::drawtext::{drawtext_filter, ffmpeg_color, Entrance, TextStyle};
-use super::{display_font, measure_behind, parse_cube, plate_alpha, plate_for, Cube};
+use super::{display_font, feed_graded, measure_behind, parse_cube, plate_alpha, plate_for, Cube, YuvGrade};
 use super::captions::{ass_script, caption_cues, caption_layout};
 use super::timeline::{SegmentKind, Timeline};
 use super::{escape_filter_value, Ffmpeg, MediaError, Probe};
@@ -424,33 +424,61 @@ pub struct Plates {
     pub cards: Option<f64>,
 }
 
-fn plates(ff: &Ffmpeg, spec: &ComposeSpec) -> Result<Plates, MediaError> {
-    let l = layout(spec);
-    let look: Option<Cube> = match &spec.look {
+/// The spec's look, read and checked.
+fn read_look(spec: &ComposeSpec) -> Result<Option<Cube>, MediaError> {
+    match &spec.look {
         Some(p) => {
             let text = std::fs::read_to_string(p)?;
-            Some(parse_cube(&text, &p.display().to_string()).map_err(|m| MediaError::BadMedia { path: p.display().to_string(), message: m })?)
+            Ok(Some(parse_cube(&text, &p.display().to_string()).map_err(|m| MediaError::BadMedia { path: p.display().to_string(), message: m })?))
         }
-        None => None,
-    };
-    let (w, h) = (spec.width as f64, spec.height as f64);
-    let mut clips = Vec::new();
-    for (clip, text) in spec.clips.iter().zip(&l.clips) {
-        clips.push(match text {
-            Some(t) => plate_for(measure_behind(ff, &clip.path, (spec.width, spec.height), t.rect(w, h), look.as_ref())?),
-            None => None,
-        });
+        None => Ok(None),
     }
+}
+
+fn plates(ff: &Ffmpeg, spec: &ComposeSpec, look: Option<&Cube>) -> Result<Plates, MediaError> {
+    let l = layout(spec);
+    let (w, h) = (spec.width as f64, spec.height as f64);
+    // Each clip decoded on a thread of its own (two at a time would do on two cores; the
+    // clips with text are few).
+    let clips = std::thread::scope(|scope| {
+        let measures: Vec<_> = spec
+            .clips
+            .iter()
+            .zip(&l.clips)
+            .map(|(clip, text)| text.as_ref().map(|t| scope.spawn(move || measure_behind(ff, &clip.path, (spec.width, spec.height), t.rect(w, h), look))))
+            .collect();
+        measures
+            .into_iter()
+            .map(|m| match m {
+                Some(m) => m.join().unwrap_or_else(|_| Err(MediaError::Failed { what: "legibility".into(), message: "a measuring thread panicked".into() })).map(plate_for),
+                None => Ok(None),
+            })
+            .collect::<Result<Vec<_>, MediaError>>()
+    })?;
     // A colour that is not one counts as the cards' dark fallback (0x202020).
     let lum = |c: &str| crate::domain::relative_luminance(crate::domain::hex_rgb(c).unwrap_or([0x20; 3]).map(|x| x as f64 / 255.0));
     let cards = plate_alpha(lum(&spec.colors[0]).max(lum(&spec.colors[1])));
     Ok(Plates { clips, cards })
 }
 
+/// The filter that brings a clip to the advert's frame: cover, crop, rate, 4:2:0.
+fn fit_clip(spec: &ComposeSpec) -> String {
+    let (w, h, fps) = (spec.width, spec.height, spec.fps);
+    format!("scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},setsar=1,fps={fps},format=yuv420p")
+}
+
+/// One ffmpeg run's inputs and filter graph. With a look, the clips come graded through
+/// pipes (`fed`, in order from `pipe:3`), fitted to the frame already.
+pub struct Graph {
+    pub inputs: Vec<OsString>,
+    pub graph: String,
+    pub fed: Vec<PathBuf>,
+}
+
 /// Build the filter graph and the input arguments for one ffmpeg run. Each segment of
 /// the timeline becomes one stream of exactly its render length; neighbours are joined by
 /// `xfade` at the timeline's offsets, or concatenated at a cut.
-pub fn build_graph(spec: &ComposeSpec, plates: &Plates, work: &Path) -> Result<(Vec<OsString>, String), MediaError> {
+pub fn build_graph(spec: &ComposeSpec, plates: &Plates, work: &Path) -> Result<Graph, MediaError> {
     let (w, h, fps) = (spec.width, spec.height, spec.fps);
     let s = w.min(h);
     let text = layout(spec);
@@ -501,9 +529,9 @@ pub fn build_graph(spec: &ComposeSpec, plates: &Plates, work: &Path) -> Result<(
         Ok(())
     };
 
-    // The grade, on the clip alone (float RGB is lut3d's fastest path here); the text is
+    // The grade is on the clip alone (`grade`, before its frames come in); the text is
     // drawn after it, so it keeps its colour.
-    let look = spec.look.as_ref().map(|p| format!(",format=gbrpf32le,lut3d=file={}:interp=tetrahedral,format=yuv420p", escape_filter_value(&p.display().to_string())));
+    let mut fed = Vec::new();
     for (n, seg) in tl.segments.iter().enumerate() {
         let label = format!("s{n}");
         match seg.kind {
@@ -513,17 +541,23 @@ pub fn build_graph(spec: &ComposeSpec, plates: &Plates, work: &Path) -> Result<(
                 let clip = &spec.clips[k];
                 let i = next_input;
                 next_input += 1;
-                inputs.extend(["-i".into(), clip.path.as_os_str().to_owned()]);
+                let fit = if spec.look.is_some() {
+                    let pipe = format!("pipe:{}", super::FIRST_FED_FD as usize + fed.len());
+                    inputs.extend(["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", &format!("{w}x{h}"), "-r", &fps.to_string(), "-i", &pipe].map(OsString::from));
+                    fed.push(clip.path.clone());
+                    "setsar=1".to_string()
+                } else {
+                    inputs.extend(["-i".into(), clip.path.as_os_str().to_owned()]);
+                    fit_clip(spec)
+                };
                 // The clip starts with its slot: the first frame is held through the first
                 // half of the incoming transition, the last through the outgoing one.
                 let _ = write!(
                     g,
-                    "[{i}:v]scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},setsar=1,fps={fps},format=yuv420p,\
-tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},trim=duration={:.4},setpts=PTS-STARTPTS{}",
+                    "[{i}:v]{fit},tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},trim=duration={:.4},setpts=PTS-STARTPTS",
                     seg.lead_in_s(),
                     seg.render_s,
                     seg.render_s,
-                    look.as_deref().unwrap_or("")
                 );
                 if let Some(t) = &text.clips[k] {
                     let plate = plates.clips.get(k).copied().flatten();
@@ -549,7 +583,7 @@ tpad=start_mode=clone:start_duration={:.4}:stop_mode=clone:stop_duration={:.4},t
         String::new()
     };
     let _ = write!(g, "[{acc}]format=yuv420p{captions}[vout]");
-    Ok((inputs, g))
+    Ok(Graph { inputs, graph: g, fed })
 }
 
 /// Broadcast loudness, `[input]` to `[aout]`: one gain to the target (as measured on the
@@ -832,7 +866,11 @@ pub fn compose(
 /// The picture alone: the filter graph of every card, clip, transition, text and
 /// caption, encoded to `work/picture.mp4`.
 fn render_picture(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, cancel: Option<&AtomicBool>, progress: impl FnMut(f32)) -> Result<PathBuf, MediaError> {
-    let (mut args, graph) = build_graph(spec, &plates(ff, spec)?, work)?;
+    let look = read_look(spec)?;
+    let started = std::time::Instant::now();
+    let plates = plates(ff, spec, look.as_ref())?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "text plates measured");
+    let Graph { inputs: mut args, graph, fed } = build_graph(spec, &plates, work)?;
     let script = work.join("compose.graph");
     std::fs::write(&script, &graph)?;
     let picture = work.join("picture.mp4");
@@ -850,6 +888,50 @@ fn render_picture(ff: &Ffmpeg, spec: &ComposeSpec, work: &Path, cancel: Option<&
     );
     args.push(picture.as_os_str().to_owned());
     let frames = (total * spec.fps as f64).round() as u64;
-    ff.run("compose", &args, Some(frames), cancel, progress)?;
+    match look {
+        None => ff.run("compose", &args, Some(frames), cancel, progress)?,
+        Some(cube) => run_graded(ff, spec, &args, &fed, cube, frames, cancel, progress)?,
+    }
     Ok(picture)
+}
+
+/// The composing run with its clips graded on the way in: a thread per clip decodes it,
+/// grades each frame through a `YuvGrade` of its own (the rows a clip needs are few) and
+/// writes it into a pipe ffmpeg reads. A clip that cannot be decoded fails the compose
+/// (ffmpeg alone would see a short input and pad it).
+#[allow(clippy::too_many_arguments)]
+fn run_graded(ff: &Ffmpeg, spec: &ComposeSpec, args: &[OsString], fed: &[PathBuf], cube: Cube, frames: u64, cancel: Option<&AtomicBool>, progress: impl FnMut(f32)) -> Result<(), MediaError> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut readers = Vec::new();
+    let mut writers = Vec::new();
+    for _ in fed {
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe2 fills two descriptors this process then owns (closed on exec, so
+        // no other child holds them).
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(std::io::Error::last_os_error().into());
+        }
+        super::grade::widen_pipe(fds[1]);
+        // SAFETY: both were just opened and are owned by nothing else.
+        unsafe {
+            readers.push(OwnedFd::from_raw_fd(fds[0]));
+            writers.push(std::fs::File::from(OwnedFd::from_raw_fd(fds[1])));
+        }
+    }
+    let fit = fit_clip(spec);
+    let size = (spec.width, spec.height);
+    std::thread::scope(|scope| {
+        let feeders: Vec<_> = fed
+            .iter()
+            .zip(writers)
+            .map(|(clip, out)| {
+                let (cube, fit) = (cube.clone(), &fit);
+                scope.spawn(move || feed_graded(ff, clip, fit, size, &mut YuvGrade::new(cube), std::io::BufWriter::with_capacity(1 << 20, out), cancel))
+            })
+            .collect();
+        let composed = ff.run_fed("compose", args, readers, Some(frames), cancel, progress);
+        let fed: Result<Vec<()>, MediaError> = feeders.into_iter().map(|f| f.join().unwrap_or_else(|_| Err(MediaError::Failed { what: "grade".into(), message: "a grading thread panicked".into() }))).collect();
+        composed?;
+        fed.map(|_| ())
+    })
 }

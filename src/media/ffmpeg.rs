@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::MediaError;
 
+/// The descriptor of the first pipe `Ffmpeg::run_fed` hands to ffmpeg (`pipe:3`).
+pub const FIRST_FED_FD: i32 = 3;
+
 /// The system's ffmpeg and ffprobe.
 #[derive(Debug, Clone)]
 pub struct Ffmpeg {
@@ -119,10 +122,57 @@ impl Ffmpeg {
         args: &[OsString],
         total_frames: Option<u64>,
         cancel: Option<&AtomicBool>,
-        mut progress: impl FnMut(f32),
+        progress: impl FnMut(f32),
     ) -> Result<(), MediaError> {
         let mut cmd = self.command();
         cmd.args(args);
+        Self::run_command(what, cmd, total_frames, cancel, progress)
+    }
+
+    /// `run`, with pipes' read ends given to ffmpeg as `pipe:3`, `pipe:4`, … in order (for
+    /// inputs that are made while it runs). The parent's copies are closed once ffmpeg
+    /// has them, so their writers see a broken pipe when it ends.
+    pub fn run_fed(
+        &self,
+        what: &str,
+        args: &[OsString],
+        fed: Vec<std::os::fd::OwnedFd>,
+        total_frames: Option<u64>,
+        cancel: Option<&AtomicBool>,
+        progress: impl FnMut(f32),
+    ) -> Result<(), MediaError> {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        let mut cmd = self.command();
+        cmd.args(args);
+        let fds: Vec<i32> = fed.iter().map(|f| f.as_raw_fd()).collect();
+        // SAFETY: between fork and exec only fcntl and dup2 run (async-signal-safe), on
+        // descriptors this process owns. Each is first copied above any target, so moving
+        // one to its place never closes another still to be moved.
+        unsafe {
+            cmd.as_inner_mut().pre_exec(move || {
+                let mut high = Vec::with_capacity(fds.len());
+                for &fd in &fds {
+                    let h = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, FIRST_FED_FD + 1000);
+                    if h < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    high.push(h);
+                }
+                for (i, &h) in high.iter().enumerate() {
+                    if libc::dup2(h, FIRST_FED_FD + i as i32) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let result = Self::run_command(what, cmd, total_frames, cancel, progress);
+        drop(fed);
+        result
+    }
+
+    fn run_command(what: &str, mut cmd: FfmpegCommand, total_frames: Option<u64>, cancel: Option<&AtomicBool>, mut progress: impl FnMut(f32)) -> Result<(), MediaError> {
         let started = std::time::Instant::now();
         let mut child = cmd.spawn().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
