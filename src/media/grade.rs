@@ -25,8 +25,10 @@ const ROW: usize = 3 * 256;
 /// A cube as a lazily filled YUV → YUV table.
 pub struct YuvGrade {
     cube: Cube,
-    /// By chroma pair (`Cb << 8 | Cr`): the graded Y, Cb and Cr for each luma.
-    table: Vec<[u8; ROW]>,
+    /// By chroma pair (`Cb << 8 | Cr`), `ROW` bytes each: the graded Y, Cb and Cr for
+    /// each luma. 48 MiB of zeroes asked of the allocator as such, so only the rows
+    /// written are ever committed (a few MiB).
+    table: Vec<u8>,
     filled: Vec<bool>,
 }
 
@@ -46,7 +48,7 @@ fn to_yuv(c: [f64; 3]) -> [u8; 3] {
 impl YuvGrade {
     pub fn new(cube: Cube) -> YuvGrade {
         // Zeroed memory is only committed where rows are written.
-        YuvGrade { cube, table: vec![[0; ROW]; 65_536], filled: vec![false; 65_536] }
+        YuvGrade { cube, table: vec![0; 65_536 * ROW], filled: vec![false; 65_536] }
     }
 
     /// One colour graded: what the cube makes of it. A YUV colour outside RGB's cube
@@ -68,7 +70,7 @@ impl YuvGrade {
             let y = usize::from(y);
             (row[y], row[256 + y], row[512 + y]) = (gy, gcb, gcr);
         }
-        self.table[pair] = row;
+        self.table[pair * ROW..(pair + 1) * ROW].copy_from_slice(&row);
         self.filled[pair] = true;
     }
 
@@ -84,7 +86,7 @@ impl YuvGrade {
                 self.fill(pair(cb, cr));
             }
         }
-        let table = &self.table;
+        let (table, _) = self.table.as_chunks::<ROW>();
         let cw = width / 2;
         for ((rows, cb_line), cr_line) in luma.chunks_exact_mut(2 * width).zip(cbs.chunks_exact_mut(cw)).zip(crs.chunks_exact_mut(cw)) {
             let (top, bottom) = rows.split_at_mut(width);
