@@ -112,9 +112,14 @@ fn composes_with_cards_overlays_and_music_to_the_exact_duration() {
 
 /// A clip of one flat colour (`0xRRGGBB`), `secs` long.
 fn flat_clip(ff: &Ffmpeg, dir: &Path, colour: &str, secs: f64) -> std::path::PathBuf {
-    let out = dir.join(format!("flat-{colour}.mp4"));
+    lavfi_clip(ff, dir, &format!("color=c={colour}:s=320x180:r=30:d={secs}"), &format!("flat-{colour}"))
+}
+
+/// A clip of an ffmpeg source (`testsrc2=…`, `color=…`), nearly lossless, as `NAME.mp4`.
+fn lavfi_clip(ff: &Ffmpeg, dir: &Path, source: &str, name: &str) -> std::path::PathBuf {
+    let out = dir.join(format!("{name}.mp4"));
     let st = std::process::Command::new(&ff.ffmpeg)
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &format!("color=c={colour}:s=320x180:r=30:d={secs}"), "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "10"])
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", source, "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "10"])
         .arg(&out)
         .status()
         .unwrap();
@@ -228,13 +233,7 @@ fn the_identity_look_moves_no_pixel_more_than_a_level_and_a_broken_clip_fails_th
     let ff = ff();
     let dir = tempfile::tempdir().unwrap();
     // A busy, colourful clip: every kind of colour goes through the grade.
-    let busy = dir.path().join("busy.mp4");
-    let st = std::process::Command::new(&ff.ffmpeg)
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=30:d=2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-crf", "10"])
-        .arg(&busy)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let busy = lavfi_clip(&ff, dir.path(), "testsrc2=s=320x180:r=30:d=2", "busy");
     let identity = dir.path().join("identity.cube");
     std::fs::write(&identity, "LUT_3D_SIZE 2\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n").unwrap();
     let clip = |path: &Path| ComposeClip { path: path.to_path_buf(), duration_s: 2.0, text: String::new(), transition: Transition::cut(), voice: None, ambience: false };
