@@ -60,7 +60,7 @@ pub struct RenderSettings {
     pub fps: u32,
     pub intro_s: f64,
     pub outro_s: f64,
-    /// x264 preset of clips and of the final encode.
+    /// x264 preset of the final encode (the offline clips, intermediates, are `ultrafast`).
     pub x264_preset: String,
     pub crf: u32,
     /// Font file for text; empty means fontconfig's default sans.

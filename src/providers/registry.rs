@@ -143,7 +143,7 @@ impl ProviderSet {
 
         let image = backends.chain::<ImageModel>("image", &kit, |p| p.image, || Some(Arc::new(Designer { font: settings.render.font.clone() })))?;
         let video = backends.chain::<VideoModel>("video", &kit, |p| p.video, || {
-            Some(Arc::new(CameraAnimator { ffmpeg: ffmpeg.clone(), x264_preset: settings.render.x264_preset.clone(), crf: settings.render.crf }))
+            Some(Arc::new(CameraAnimator { ffmpeg: ffmpeg.clone(), crf: settings.render.crf }))
         })?;
 
         // Vision: the first remote model reads the image; the pixel analyst stands behind

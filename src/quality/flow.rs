@@ -97,54 +97,60 @@ pub fn match_blocks(a: &Pyramid, b: &Pyramid, block: usize, top_range: i32, mode
     let cols = (w0 / block).max(1);
     let rows = (h0 / block).max(1);
     let top = a.levels.len().min(b.levels.len()) - 1;
-    let mut vectors = Vec::with_capacity(cols * rows);
-    let mut textured = Vec::with_capacity(cols * rows);
-    for by in 0..rows {
-        for bx in 0..cols {
-            let (cx0, cy0) = ((bx * block + block / 2) as i32, (by * block + block / 2) as i32);
-            let mut v = (0i32, 0i32);
-            for level in (0..=top).rev() {
-                let (pa, w, h) = &a.levels[level];
-                let (pb, _, _) = &b.levels[level];
-                let (cx, cy) = (cx0 >> level, cy0 >> level);
-                // Coarse levels see at least 8x8 pixels: smaller windows match noise.
-                let win = ((block >> level) as i32).max(8);
-                let range = if level == top { top_range } else { 1 };
-                let centre = if level == top { (0, 0) } else { (v.0 * 2, v.1 * 2) };
-                // The prediction wins ties, so flat windows do not drift.
-                let mut best = (cost(pa, pb, *w, *h, cx, cy, win, centre, mode), centre);
-                for dy in -range..=range {
-                    for dx in -range..=range {
-                        let cand = (centre.0 + dx, centre.1 + dy);
-                        if cand == centre {
-                            continue;
-                        }
-                        let c = cost(pa, pb, *w, *h, cx, cy, win, cand, mode);
-                        if c < best.0 {
-                            best = (c, cand);
+    // Blocks are matched independently: rows of blocks are shared across the cores.
+    let shares = super::split::by_rows(rows, |share| {
+        let mut vectors = Vec::with_capacity(cols * share.len());
+        let mut textured = Vec::with_capacity(cols * share.len());
+        for by in share {
+            for bx in 0..cols {
+                let (cx0, cy0) = ((bx * block + block / 2) as i32, (by * block + block / 2) as i32);
+                let mut v = (0i32, 0i32);
+                for level in (0..=top).rev() {
+                    let (pa, w, h) = &a.levels[level];
+                    let (pb, _, _) = &b.levels[level];
+                    let (cx, cy) = (cx0 >> level, cy0 >> level);
+                    // Coarse levels see at least 8x8 pixels: smaller windows match noise.
+                    let win = ((block >> level) as i32).max(8);
+                    let range = if level == top { top_range } else { 1 };
+                    let centre = if level == top { (0, 0) } else { (v.0 * 2, v.1 * 2) };
+                    // The prediction wins ties, so flat windows do not drift.
+                    let mut best = (cost(pa, pb, *w, *h, cx, cy, win, centre, mode), centre);
+                    for dy in -range..=range {
+                        for dx in -range..=range {
+                            let cand = (centre.0 + dx, centre.1 + dy);
+                            if cand == centre {
+                                continue;
+                            }
+                            let c = cost(pa, pb, *w, *h, cx, cy, win, cand, mode);
+                            if c < best.0 {
+                                best = (c, cand);
+                            }
                         }
                     }
+                    v = best.1;
                 }
-                v = best.1;
+                let (pa, w, h) = &a.levels[0];
+                let (pb, _, _) = &b.levels[0];
+                let (cx, cy) = (cx0, cy0);
+                let win = block as i32;
+                let c = |v: (i32, i32)| cost(pa, pb, *w, *h, cx, cy, win, v, mode);
+                let here = c(v);
+                let still = c((0, 0));
+                if v != (0, 0) && here >= ZERO_BIAS * still {
+                    v = (0, 0);
+                }
+                let here = if v == (0, 0) { still } else { here };
+                let fx = parabola(c((v.0 - 1, v.1)), here, c((v.0 + 1, v.1)));
+                let fy = parabola(c((v.0, v.1 - 1)), here, c((v.0, v.1 + 1)));
+                let flat = variance(pa, *w, *h, cx, cy, win) < FLAT_VARIANCE;
+                vectors.push(if v == (0, 0) && (fx.abs() < 0.25 && fy.abs() < 0.25) { (0.0, 0.0) } else { (v.0 as f32 + fx, v.1 as f32 + fy) });
+                textured.push(!flat);
             }
-            let (pa, w, h) = &a.levels[0];
-            let (pb, _, _) = &b.levels[0];
-            let (cx, cy) = (cx0, cy0);
-            let win = block as i32;
-            let c = |v: (i32, i32)| cost(pa, pb, *w, *h, cx, cy, win, v, mode);
-            let here = c(v);
-            let still = c((0, 0));
-            if v != (0, 0) && here >= ZERO_BIAS * still {
-                v = (0, 0);
-            }
-            let here = if v == (0, 0) { still } else { here };
-            let fx = parabola(c((v.0 - 1, v.1)), here, c((v.0 + 1, v.1)));
-            let fy = parabola(c((v.0, v.1 - 1)), here, c((v.0, v.1 + 1)));
-            let flat = variance(pa, *w, *h, cx, cy, win) < FLAT_VARIANCE;
-            vectors.push(if v == (0, 0) && (fx.abs() < 0.25 && fy.abs() < 0.25) { (0.0, 0.0) } else { (v.0 as f32 + fx, v.1 as f32 + fy) });
-            textured.push(!flat);
         }
-    }
+        (vectors, textured)
+    });
+    let (vectors, textured): (Vec<_>, Vec<_>) = shares.into_iter().unzip();
+    let (vectors, textured) = (vectors.concat(), textured.concat());
     BlockField { cols, rows, block, vectors, textured }
 }
 

@@ -12,6 +12,7 @@ mod loudness;
 mod native;
 mod reduced;
 mod smoothness;
+mod split;
 mod vbench;
 
 pub use aggregate::{normalisation, quality, DIMENSIONS};

@@ -8,9 +8,16 @@ use crate::providers::{JobCtx, MediaModel, MediaRef, Produced, ProviderError, Su
 #[derive(Debug, Clone)]
 pub struct CameraAnimator {
     pub ffmpeg: Ffmpeg,
-    pub x264_preset: String,
+    /// The render CRF: a clip is as fine as the final it goes into.
     pub crf: u32,
 }
+
+/// A clip is an intermediate that compose decodes and encodes again, so it is encoded
+/// for speed: on a 1080p offline clip, `ultrafast` at CRF 20 cost a third of the CPU of
+/// `veryfast` (5 against 20 ms a frame with its colour conversion), kept more detail
+/// (54 against 50 dB PSNR) and decodes in half the time, for four or five times the
+/// bytes (that 6 s scene: 6.5 MB against 1.4 MB).
+const CLIP_PRESET: &str = "ultrafast";
 
 /// Motion intensity of each take, relative to the scene's.
 const TAKE_INTENSITY: [f32; 4] = [1.0, 0.7, 0.5, 1.25];
@@ -30,7 +37,7 @@ impl MediaModel<VideoRequest> for CameraAnimator {
             camera: req.camera,
             // A new take of a camera move is the same move, calmer or livelier.
             intensity: (req.motion_intensity * TAKE_INTENSITY[req.take as usize % TAKE_INTENSITY.len()]).clamp(0.0, 1.0),
-            x264_preset: self.x264_preset.clone(),
+            x264_preset: CLIP_PRESET.into(),
             crf: self.crf,
         };
         let out = ctx.work_dir.join(format!("clip-{}.mp4", uuid::Uuid::new_v4().simple()));
