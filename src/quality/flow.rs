@@ -55,7 +55,7 @@ fn cost(a: &[f32], b: &[f32], w: usize, h: usize, cx: i32, cy: i32, win: i32, v:
             let x0 = cx - half;
             let sa = &a[ra + (x0 + ax) as usize..ra + (x0 + ax + win) as usize];
             let sb = &b[rb + (x0 + v.0) as usize..rb + (x0 + v.0 + win) as usize];
-            s += sa.iter().zip(sb).map(|(p, q)| (p - q).abs()).sum::<f32>();
+            s += sad_f32(sa, sb);
         } else {
             for dx in -half..half {
                 let x = cx + dx;
@@ -64,6 +64,20 @@ fn cost(a: &[f32], b: &[f32], w: usize, h: usize, cx: i32, cy: i32, win: i32, v:
         }
     }
     s
+}
+
+/// Sum of |a − b| over two equal rows, in eight running sums (one vector's lanes).
+fn sad_f32(a: &[f32], b: &[f32]) -> f32 {
+    const LANES: usize = 8;
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(p, q)| (p - q).abs()).sum();
+    let mut lanes = [0f32; LANES];
+    for (p, q) in ca.zip(cb) {
+        for i in 0..LANES {
+            lanes[i] += (p[i] - q[i]).abs();
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 fn variance(a: &[f32], w: usize, h: usize, cx: i32, cy: i32, win: i32) -> f32 {

@@ -20,7 +20,7 @@ use crate::domain::{DimensionScore, GateResult, Method, Score};
 use crate::media::{for_each_audio_chunk, Ffmpeg, FrameStream, OverlayBox, RgbFrame};
 
 /// Bumped whenever a native dimension's numbers can change.
-pub const NATIVE_VERSION: &str = "native-1";
+pub const NATIVE_VERSION: &str = "native-2";
 
 /// What to check about one video besides its dimensions.
 #[derive(Debug, Clone, Default)]
