@@ -56,6 +56,26 @@ fn animates_a_still_into_a_clip_of_exact_length() {
 }
 
 #[test]
+fn an_animated_clip_keeps_the_still_s_colours() {
+    // Frames reach x264 as 4:2:0 converted in Rust: a wrong matrix, range or plane order
+    // shows as a colour cast once ffmpeg decodes them back.
+    let ff = ff();
+    let dir = tempfile::tempdir().unwrap();
+    for colour in [[200u8, 60, 120], [30, 160, 90], [250, 240, 20]] {
+        let still = dir.path().join("flat.png");
+        image::RgbImage::from_pixel(160, 90, image::Rgb(colour)).save(&still).unwrap();
+        let out = dir.path().join("flat.mp4");
+        let spec = AnimateSpec { width: 160, height: 90, fps: 30, duration_s: 0.5, camera: CameraMove::ZoomIn, intensity: 0.5, x264_preset: "ultrafast".into(), crf: 18 };
+        animate_still(&ff, &still, &out, &spec, None, |_| {}).unwrap();
+        let (px, _, _) = frame_rgb(&ff, &out, 0.2);
+        for c in 0..3 {
+            let mean = px.chunks(3).map(|p| p[c] as f64).sum::<f64>() / (px.len() / 3) as f64;
+            assert!((mean - colour[c] as f64).abs() < 3.0, "{colour:?}: channel {c} decodes as {mean:.1}");
+        }
+    }
+}
+
+#[test]
 fn corrupt_image_is_a_clear_error() {
     let ff = ff();
     let dir = tempfile::tempdir().unwrap();

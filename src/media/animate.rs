@@ -1,4 +1,5 @@
-//! Stills into clips: sub-pixel camera moves (bilinear sampling in Rust) piped to x264.
+//! Stills into clips: sub-pixel camera moves (bilinear sampling in Rust) piped to x264
+//! as 4:2:0 frames.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -197,7 +198,7 @@ fn encode_frames(
 ) -> Result<(), MediaError> {
     let frames = spec.frames();
     let args: Vec<OsString> = [
-        "-f", "rawvideo", "-pix_fmt", "rgb24",
+        "-f", "rawvideo", "-pix_fmt", "yuv420p",
         "-s", &format!("{}x{}", spec.width, spec.height),
         "-r", &spec.fps.to_string(),
         "-i", "-",
@@ -223,7 +224,10 @@ fn encode_frames(
         })
         .collect::<Vec<_>>()
     });
-    let mut buf = vec![0u8; spec.width as usize * spec.height as usize * 3];
+    let (w, h) = (spec.width as usize, spec.height as usize);
+    let mut buf = vec![0u8; w * h * 3];
+    // Frames go to x264 in its own format, converted here (see `yuv.rs`).
+    let mut yuv = vec![0u8; super::yuv::yuv420_len(w, h)];
     let mut scratch = Scratch::default();
     let mut write_err = None;
     for f in 0..frames {
@@ -234,7 +238,8 @@ fn encode_frames(
         }
         let t = if frames > 1 { f as f64 / (frames - 1) as f64 } else { 0.0 };
         render(t, f as f64 / spec.fps.max(1) as f64, &mut buf, &mut scratch);
-        if let Err(e) = stdin.write_all(&buf) {
+        super::yuv::rgb_to_yuv420(&buf, w, h, &mut yuv);
+        if let Err(e) = stdin.write_all(&yuv) {
             write_err = Some(e);
             break;
         }

@@ -9,14 +9,15 @@
 //! interpolates; this does the same arithmetic once per colour, which is what made a
 //! look cost half a bare encode there and a few percent here (`make bench`).
 //!
-//! The colour matrix is BT.601 at limited range: what ffmpeg assumes for the untagged
-//! clips admint makes and converts with, so the look reads exactly as `lut3d` graded it.
+//! The colour matrix is `yuv.rs`'s (BT.601 at limited range, what ffmpeg assumes for the
+//! untagged clips admint makes), so the look reads exactly as `lut3d` graded it.
 
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::yuv::{to_rgb, to_yuv};
 use super::{Cube, Ffmpeg, MediaError};
 
 /// Bytes of one row: the graded Y, Cb and Cr for each of 256 lumas.
@@ -30,19 +31,6 @@ pub struct YuvGrade {
     /// written are ever committed (a few MiB).
     table: Vec<u8>,
     filled: Vec<bool>,
-}
-
-/// BT.601 limited range: 8-bit Y'CbCr to 0..1 RGB (unclamped).
-fn to_rgb(y: u8, cb: u8, cr: u8) -> [f64; 3] {
-    let (y, pb, pr) = ((f64::from(y) - 16.0) / 219.0, (f64::from(cb) - 128.0) / 224.0, (f64::from(cr) - 128.0) / 224.0);
-    [y + 1.402 * pr, y - 0.344_136 * pb - 0.714_136 * pr, y + 1.772 * pb]
-}
-
-/// 0..1 RGB to 8-bit Y'CbCr, BT.601 limited range.
-fn to_yuv(c: [f64; 3]) -> [u8; 3] {
-    let y = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
-    let q = |x: f64| x.round().clamp(0.0, 255.0) as u8;
-    [q(16.0 + 219.0 * y), q(128.0 + 224.0 * (c[2] - y) / 1.772), q(128.0 + 224.0 * (c[0] - y) / 1.402)]
 }
 
 impl YuvGrade {

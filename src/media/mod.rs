@@ -20,6 +20,7 @@ mod music;
 mod drawtext;
 mod tempo;
 mod timeline;
+mod yuv;
 
 pub use align::{align, silences};
 pub use board::{best_fit, contact_sheet, palette_fit};
