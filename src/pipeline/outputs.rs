@@ -130,7 +130,13 @@ pub(super) fn place_final(blob: &Path, dest: &Path) -> std::io::Result<()> {
     if std::fs::hard_link(blob, &tmp).is_err() {
         std::fs::copy(blob, &tmp)?;
     }
-    std::fs::rename(&tmp, dest)
+    std::fs::rename(&tmp, dest)?;
+    // Renaming one name of a file onto another name of the same file does nothing
+    // (rename(2)), so placing a blob where it already is would leave the spare name.
+    if tmp.exists() {
+        std::fs::remove_file(&tmp)?;
+    }
+    Ok(())
 }
 
 /// Where the user can play the animatic: `animatic.mp4` in the output folder when there
@@ -189,4 +195,32 @@ pub fn write_stems(p: &Pipeline, state: &SessionState, dir: &Path) -> Result<Vec
     let out = render_stems(&p.ffmpeg, &spec, &work, &dir.join("stems"))?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placing_a_video_twice_leaves_one_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let blob = dir.path().join("blob.mp4");
+        std::fs::write(&blob, b"video").unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let dest = out.join("animatic.mp4");
+        // The second time the destination is already a link to the same blob.
+        for _ in 0..2 {
+            place_final(&blob, &dest).unwrap();
+        }
+        let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        assert_eq!(names, ["animatic.mp4"]);
+        assert_eq!(std::fs::read(&dest).unwrap(), b"video");
+        // A different video replaces it.
+        let other = dir.path().join("other.mp4");
+        std::fs::write(&other, b"new cut").unwrap();
+        place_final(&other, &dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"new cut");
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    }
 }
