@@ -19,7 +19,7 @@ fn fill(dir: &Path) -> String {
     let brief = Brief {
         prompt: "pink running shoes".into(), product_name: "AirRun Pro".into(), call_to_action: "Shop now".into(), audience: String::new(), tone: String::new(),
         language: "en".into(), framework: Framework::Aida, template: "product_showcase".into(), aspect: Aspect::Landscape,
-        duration_s: 30.0, assets: BrandAssets::default(), budget_usd: None, seed: 0, transition: None, look: None, voice: None, words_per_second: None, captions: None, caption_style: None, url: None, price: None, typeface: None, animatic: None, batch: None, variants: None, candidates: None, variant_of: None,
+        duration_s: 30.0, assets: BrandAssets::default(), budget_usd: None, seed: 0, transition: None, look: None, look_base: None, voice: None, words_per_second: None, captions: None, caption_style: None, url: None, price: None, typeface: None, animatic: None, batch: None, variants: None, candidates: None, variant_of: None,
     };
     let render = RenderSpec { width: 1920, height: 1080, fps: 30, intro_s: 1.5, outro_s: 2.0 };
     store.append(&id, Event::SessionCreated { id: id.clone(), brief: Box::new(brief), render }).unwrap();

@@ -30,7 +30,7 @@ fn fixture() -> App {
     let brief = Brief {
         prompt: "p".into(), product_name: "AirRun Pro".into(), call_to_action: "Shop now".into(), audience: String::new(), tone: String::new(),
         language: "en".into(), framework: Framework::Aida, template: "product_showcase".into(), aspect: Aspect::Landscape,
-        duration_s: 150.0, assets: BrandAssets::default(), budget_usd: Some(10.0), seed: 0, transition: None, look: None, voice: None, words_per_second: None, captions: None, caption_style: None, url: None, price: None, typeface: None, animatic: None, batch: None, variants: None, candidates: None, variant_of: None,
+        duration_s: 150.0, assets: BrandAssets::default(), budget_usd: Some(10.0), seed: 0, transition: None, look: None, look_base: None, voice: None, words_per_second: None, captions: None, caption_style: None, url: None, price: None, typeface: None, animatic: None, batch: None, variants: None, candidates: None, variant_of: None,
     };
     v.state.brief = Some(brief);
     let mut dims = BTreeMap::new();

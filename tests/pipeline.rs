@@ -650,3 +650,48 @@ async fn a_mood_board_records_candidates_auto_picks_deterministically_and_a_pick
     assert_eq!(child.keyframes[&scene2].image, s.keyframes[&scene2].image);
     assert_eq!(child.picks[&Slot::Keyframe(scene2)], (other, Approver::User));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_look_named_the_look_follows_the_references_until_the_user_chooses() {
+    let h = Harness::new();
+    let p = h.pipeline(h.store());
+    // A warm template on a cold brief: the references come out navy and blue.
+    let cold = |look: Option<&str>| BriefInput {
+        template: Some("lifestyle_ad".into()),
+        look: look.map(Into::into),
+        ..brief_input("a navy and blue winter parka for city commuters", 6.0)
+    };
+    let id = new_session(&p, cold(None)).await;
+    assert_eq!(p.load(&id).await.unwrap().brief().look.as_deref(), Some("warm"), "the template's look to begin with");
+    // Up to the scenes gate: the references are analysed, nothing is rendered.
+    p.run(&id, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    let s = p.load(&id).await.unwrap();
+    let events = p.store.events(&id).unwrap();
+    let followed: Vec<_> = events.iter().filter_map(|e| match &e.event { Event::LookFollowed { name, cube, why } => Some((name.clone(), cube.clone(), why.clone())), _ => None }).collect();
+    assert_eq!(followed.len(), 1, "{:?}", kinds(&events));
+    let (name, cube, why) = &followed[0];
+    assert_eq!(name, "cool", "{why}");
+    assert!(why.contains("cool"), "{why}");
+    let cube = cube.as_ref().expect("cool is a LUT");
+    assert!(std::fs::read_to_string(p.store.blobs.path(cube)).unwrap().contains("LUT_3D_SIZE"));
+    // It came after the references and before the scenes were written.
+    let at = |pred: &dyn Fn(&Event) -> bool| events.iter().position(|e| pred(&e.event)).unwrap();
+    assert!(at(&|e| matches!(e, Event::ReferenceReady { .. })) < at(&|e| matches!(e, Event::LookFollowed { .. })));
+    assert!(at(&|e| matches!(e, Event::LookFollowed { .. })) < at(&|e| matches!(e, Event::ScenesDrafted { .. })));
+    assert_eq!(s.brief().look.as_deref(), Some("cool"));
+    assert_eq!(s.brief().assets.look.as_ref(), Some(cube));
+    assert!(admint::pipeline::storyboard(&s).contains("- Look: cool — the references are cool"), "{}", admint::pipeline::storyboard(&s));
+    // The user's choice ends it: a run after `:look warm` leaves warm alone.
+    p.command(&id, &p.look_command("warm").unwrap()).await.unwrap();
+    p.run(&id, &mut Scripted(vec![]), None).await.unwrap();
+    let s = p.load(&id).await.unwrap();
+    assert_eq!((s.brief().look.as_deref(), s.brief().look_base.as_deref()), (Some("warm"), None));
+    assert_eq!(count(&p.store.events(&id).unwrap(), |e| matches!(e, Event::LookFollowed { .. })), 1);
+    assert!(admint::pipeline::storyboard(&s).contains("- Look: warm\n"));
+    // A look named in the brief is never followed.
+    let named = new_session(&p, cold(Some("warm"))).await;
+    p.run(&named, &mut Scripted(vec![Decision::Approve]), None).await.unwrap();
+    let s = p.load(&named).await.unwrap();
+    assert_eq!(s.brief().look.as_deref(), Some("warm"));
+    assert_eq!(count(&p.store.events(&named).unwrap(), |e| matches!(e, Event::LookFollowed { .. })), 0);
+}

@@ -168,6 +168,11 @@ pub struct Brief {
     /// `None` follows the template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub look: Option<String>,
+    /// The template's look when the brief chose none: the look then follows the
+    /// references' analysis (`domain::followed_look`). `None` once the user chose a look,
+    /// and in sessions made before looks followed the references.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub look_base: Option<String>,
     /// The voice that reads the voiceover, as the speech backend names it (an OpenAI
     /// voice, an ElevenLabs voice id, an offline voice). Naming one asks for a voiceover
     /// (the offline voice when no speech backend is configured); `none` turns it off;

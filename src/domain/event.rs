@@ -143,6 +143,9 @@ pub enum Event {
     BudgetSet { usd: Option<f64> },
     /// The clips' colour look changed (the final is re-graded; nothing else re-renders).
     LookSet { name: String, cube: Option<AssetId> },
+    /// The look the references call for when the brief chose none, and why (it replaces
+    /// the template's once the references are analysed; the user's choice ends it).
+    LookFollowed { name: String, cube: Option<AssetId>, why: String },
     PipelineFailed { stage: Stage, error: String },
 }
 

@@ -7,6 +7,7 @@ mod colour;
 mod command;
 mod event;
 mod finishing;
+mod look;
 mod media;
 mod rng;
 mod score;
@@ -21,6 +22,7 @@ pub use colour::{colour_name, contrast_ratio, grey_of_luminance, hex_rgb, palett
 pub use command::*;
 pub use event::*;
 pub use finishing::*;
+pub use look::{followed_look, suggest_look, LookChoice, Tonality};
 pub use media::*;
 pub use rng::Rng;
 pub use score::*;

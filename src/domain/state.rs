@@ -151,6 +151,7 @@ impl SessionState {
             | Event::CostRecorded { .. }
             | Event::BudgetSet { .. }
             | Event::LookSet { .. }
+            | Event::LookFollowed { .. }
             | Event::PipelineFailed { .. } => self.apply_run(&env.event),
             Event::StoryDrafted { .. }
             | Event::StoryCritiqued { .. }
@@ -218,10 +219,14 @@ impl SessionState {
                     b.budget_usd = *usd;
                 }
             }
-            Event::LookSet { name, cube } => {
+            Event::LookSet { name, cube } | Event::LookFollowed { name, cube, .. } => {
                 if let Some(b) = self.brief.as_mut() {
                     b.look = Some(name.clone());
                     b.assets.look = cube.clone();
+                    // The user's choice: the look no longer follows the references.
+                    if matches!(event, Event::LookSet { .. }) {
+                        b.look_base = None;
+                    }
                 }
             }
             Event::PipelineFailed { stage, error } => self.failure = Some((*stage, error.clone())),

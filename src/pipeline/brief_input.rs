@@ -286,6 +286,8 @@ impl BriefInput {
             budget_usd: self.budget_usd,
             seed: self.seed.unwrap_or(0),
             transition,
+            // No look named: the template's, until the references are analysed.
+            look_base: self.look.is_none().then(|| look.name.clone()),
             look: Some(look.name),
             voice,
             words_per_second: self.words_per_second,

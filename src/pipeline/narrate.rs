@@ -103,6 +103,7 @@ pub fn describe_event(event: &Event, state: &SessionState) -> Option<String> {
             }
         ),
         Event::LookSet { name, .. } => format!("look: {name} (the final is re-graded)"),
+        Event::LookFollowed { name, why, .. } => format!("look: {name}, following the references: {why}"),
         Event::CostRecorded { entry } => format!("cost: ${:.3} ({}, {})", entry.usd, entry.stage, entry.model),
         Event::PipelineFailed { stage, error } => format!("✗ {stage} failed: {error}"),
     })

@@ -80,7 +80,11 @@ pub fn storyboard(state: &SessionState) -> String {
         let _ = writeln!(md, "- Price: {p}");
     }
     let _ = writeln!(md, "- Framework / template: {} / {}", b.framework, b.template);
-    let _ = writeln!(md, "- Look: {}", b.look.as_deref().unwrap_or("natural"));
+    let look = b.look.as_deref().unwrap_or("natural");
+    match crate::domain::followed_look(state).filter(|c| c.name == look) {
+        Some(c) => _ = writeln!(md, "- Look: {look} — {}", c.why),
+        None => _ = writeln!(md, "- Look: {look}"),
+    }
     if let Some(t) = &b.typeface {
         let _ = writeln!(md, "- Typeface: {t}");
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::keys::{animatic_key, clip_key, compose_key, keyframe_key, music_key, reference_key, voice_key, ProviderIds};
 use super::cut::FinishRules;
 use super::Task;
-use crate::domain::{ReferenceKind, ScoreTarget, SessionState, Stage};
+use crate::domain::{followed_look, ReferenceKind, ScoreTarget, SessionState, Stage};
 
 /// Why the plan cannot go on without the user.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,6 +70,11 @@ pub fn plan(state: &SessionState, rules: &PlanRules) -> Plan {
         .collect();
     if !refs.is_empty() {
         return Plan::at(Stage::References, refs);
+    }
+    // The look follows the analysed references when the brief chose none: settled before
+    // the scenes, so the animatic and the mood board show it.
+    if followed_look(state).is_some_and(|c| state.brief().look.as_deref() != Some(c.name.as_str())) {
+        return Plan::at(Stage::References, vec![Task::FollowLook]);
     }
 
     let rev = state.scenes_revision;

@@ -132,9 +132,15 @@ impl Pipeline {
     /// The command that grades a session with the look `value` (a name or a `.cube`
     /// file): the look is checked and its `.cube` copied into the blob store first.
     pub fn look_command(&self, value: &str) -> Result<crate::domain::Command, PipelineError> {
+        let (name, cube) = self.stored_look(value)?;
+        Ok(crate::domain::Command::SetLook { name, cube })
+    }
+
+    /// The look `value`, checked, and its `.cube` in the blob store (`None`: natural).
+    pub(crate) fn stored_look(&self, value: &str) -> Result<(String, Option<crate::domain::AssetId>), PipelineError> {
         let look = super::cut::resolve_look(&self.resources, value).map_err(PipelineError::BadInput)?;
         let cube = look.cube.map(|t| self.store.blobs.put_bytes(t.as_bytes(), "cube")).transpose()?;
-        Ok(crate::domain::Command::SetLook { name: look.name, cube })
+        Ok((look.name, cube))
     }
 
     /// Export a session to `dir`: `events.jsonl`, `manifest.json`, `storyboard.md`, and

@@ -5,6 +5,7 @@ mod animatic;
 mod clips;
 mod compose;
 mod images;
+mod look;
 mod music;
 mod voice;
 mod writing;
@@ -32,6 +33,7 @@ pub async fn run_task(p: &Pipeline, rec: &Arc<Recorder>, state: &SessionState, t
         Task::Clip(id) => clips::clip(p, rec, state, *id).await,
         Task::ScoreClip(id) => clips::score_clip(p, rec, state, *id).await,
         Task::Music => music::music(p, rec, state).await,
+        Task::FollowLook => look::follow_look(p, rec, state).await,
         Task::Compose => compose::compose(p, rec, state).await,
         Task::ScoreFinal => compose::score_final(p, rec, state).await,
         Task::Animatic => animatic::animatic(p, rec, state).await,
