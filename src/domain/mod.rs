@@ -18,7 +18,7 @@ mod voice;
 
 pub use brief::*;
 pub use clock::now_ms;
-pub use colour::{colour_name, contrast_ratio, grey_of_luminance, hex_rgb, palette_words, prompt_palette, relative_luminance};
+pub use colour::{colour_name, contrast_ratio, grey_of_luminance, hex_rgb, lab, palette_words, prompt_palette, relative_luminance};
 pub use command::*;
 pub use event::*;
 pub use finishing::*;

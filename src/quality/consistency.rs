@@ -7,26 +7,7 @@
 //! * background: a Lab grid of the centre square (CLIP's crop) plus a colour histogram.
 
 use super::reduced::Small;
-
-fn srgb_to_linear(c: f32) -> f32 {
-    let c = c / 255.0;
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
-}
-
-/// CIE Lab (D65) of an sRGB colour.
-pub fn lab(rgb: [f32; 3]) -> [f32; 3] {
-    let [r, g, b] = rgb.map(srgb_to_linear);
-    let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-    let f = |t: f32| if t > 0.008856 { t.cbrt() } else { 7.787 * t + 16.0 / 116.0 };
-    let (fx, fy, fz) = (f(x), f(y), f(z));
-    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
-}
+use crate::domain::lab;
 
 /// Mean colour of the cells of a `g`×`g` grid over the window (x0..x1, y0..y1), as Lab
 /// scaled to about ±1 (L centred on 50), each cell multiplied by `weight(cx, cy)`.
@@ -150,14 +131,6 @@ impl Consistency {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lab_of_reference_colours() {
-        let w = lab([255.0, 255.0, 255.0]);
-        assert!((w[0] - 100.0).abs() < 0.1 && w[1].abs() < 0.5 && w[2].abs() < 0.5, "{w:?}");
-        let r = lab([255.0, 0.0, 0.0]);
-        assert!((r[0] - 53.2).abs() < 0.5 && (r[1] - 80.1).abs() < 1.0, "{r:?}");
-    }
 
     #[test]
     fn formula_matches_vbench_on_known_similarities() {
