@@ -86,7 +86,11 @@ pub struct ConsistencyContext {
 impl ConsistencyContext {
     pub fn from_references<'a>(refs: impl IntoIterator<Item = &'a Reference>) -> Self {
         let mut ctx = ConsistencyContext::default();
-        let mut styles = Vec::new();
+        // One style, not a join of three: the references are analysed apart and can disagree
+        // ("soft contrast" on the product, "high contrast" on the set), and a prompt that asks
+        // for both asks for neither. The environment sets the scenes' light; the product's,
+        // then the character's, stand in when it has none.
+        let mut style: Option<(u8, &str)> = None;
         for r in refs {
             for c in &r.analysis.palette {
                 if !ctx.palette.contains(c) && ctx.palette.len() < 6 {
@@ -96,11 +100,16 @@ impl ConsistencyContext {
             if r.kind == ReferenceKind::Product {
                 ctx.product_features.extend(r.analysis.features.iter().cloned());
             }
-            if !r.analysis.style.is_empty() && !styles.contains(&r.analysis.style) {
-                styles.push(r.analysis.style.clone());
+            let rank = match r.kind {
+                ReferenceKind::Environment => 0,
+                ReferenceKind::Product => 1,
+                ReferenceKind::Character => 2,
+            };
+            if !r.analysis.style.trim().is_empty() && style.is_none_or(|(best, _)| rank < best) {
+                style = Some((rank, r.analysis.style.trim()));
             }
         }
-        ctx.style = styles.join("; ");
+        ctx.style = style.map(|(_, s)| s.to_string()).unwrap_or_default();
         ctx
     }
 }
@@ -179,4 +188,37 @@ pub struct RenderSpec {
     pub fps: u32,
     pub intro_s: f64,
     pub outro_s: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(kind: ReferenceKind, style: &str, palette: &[&str]) -> Reference {
+        Reference {
+            kind,
+            image: AssetId { sha256: "0".repeat(64), ext: "png".into() },
+            source: "test".into(),
+            prompt: String::new(),
+            analysis: Analysis { palette: palette.iter().map(|c| c.to_string()).collect(), style: style.into(), ..Analysis::default() },
+            analysed_by: "test".into(),
+            key: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_context_has_one_style_the_environments_and_every_palette() {
+        let refs = [
+            reference(ReferenceKind::Product, "balanced exposure, soft contrast, natural colour", &["#ff66cc"]),
+            reference(ReferenceKind::Character, "bright high-key, high contrast, natural colour", &["#ffffff"]),
+            reference(ReferenceKind::Environment, "dark low-key, high contrast, muted colour", &["#202030", "#ff66cc"]),
+        ];
+        let ctx = ConsistencyContext::from_references(&refs);
+        assert_eq!(ctx.style, "dark low-key, high contrast, muted colour");
+        assert_eq!(ctx.palette, ["#ff66cc", "#ffffff", "#202030"]);
+        // Without an environment's style, the product's; blank styles never count.
+        let ctx = ConsistencyContext::from_references(&[refs[1].clone(), reference(ReferenceKind::Environment, "  ", &[]), refs[0].clone()]);
+        assert_eq!(ctx.style, "balanced exposure, soft contrast, natural colour");
+        assert_eq!(ConsistencyContext::from_references(&[]).style, "");
+    }
 }
