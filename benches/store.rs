@@ -21,7 +21,7 @@ fn fill(dir: &Path) -> String {
         language: "en".into(), framework: Framework::Aida, template: "product_showcase".into(), aspect: Aspect::Landscape,
         duration_s: 30.0, assets: BrandAssets::default(), budget_usd: None, seed: 0, transition: None, look: None, look_base: None, voice: None, words_per_second: None, captions: None, caption_style: None, url: None, price: None, typeface: None, animatic: None, batch: None, variants: None, candidates: None, variant_of: None,
     };
-    let render = RenderSpec { width: 1920, height: 1080, fps: 30, intro_s: 1.5, outro_s: 2.0 };
+    let render = RenderSpec { width: 1920, height: 1080, fps: 30, intro_s: 1.5, outro_s: 2.0, cards_in_spot: true };
     store.append(&id, Event::SessionCreated { id: id.clone(), brief: Box::new(brief), render }).unwrap();
     for i in 1..EVENTS {
         let event = match i % 4 {

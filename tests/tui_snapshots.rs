@@ -28,14 +28,14 @@ fn brief() -> Brief {
     Brief {
         prompt: "pink running shoes".into(), product_name: "AirRun Pro".into(), call_to_action: "Shop now: 20% off".into(),
         audience: String::new(), tone: String::new(), language: "en".into(), framework: Framework::Aida, template: "product_showcase".into(),
-        aspect: Aspect::Landscape, duration_s: 10.0, assets: BrandAssets::default(), budget_usd: Some(5.0), seed: 0, transition: None, look: None, look_base: None, voice: None, words_per_second: None, captions: None, caption_style: None, url: None, price: None, typeface: None, animatic: None, batch: None, variants: None, candidates: None, variant_of: None,
+        aspect: Aspect::Landscape, duration_s: 11.0, assets: BrandAssets::default(), budget_usd: Some(5.0), seed: 0, transition: None, look: None, look_base: None, voice: None, words_per_second: None, captions: None, caption_style: None, url: None, price: None, typeface: None, animatic: None, batch: None, variants: None, candidates: None, variant_of: None,
     }
 }
 
 /// A session's events up to a point, with fixed ids and times.
 fn events(upto: &str) -> Vec<EventEnvelope> {
     let mut ev = vec![
-        Event::SessionCreated { id: "20261122-000000-abcdef".into(), brief: Box::new(brief()), render: RenderSpec { width: 320, height: 180, fps: 30, intro_s: 0.5, outro_s: 0.5 } },
+        Event::SessionCreated { id: "20261122-000000-abcdef".into(), brief: Box::new(brief()), render: RenderSpec { width: 320, height: 180, fps: 30, intro_s: 0.5, outro_s: 0.5, cards_in_spot: true } },
         Event::StageStarted { stage: Stage::Story },
         Event::StoryDrafted { story: Story { title: "AirRun Pro — AIDA".into(), framework: Framework::Aida, template: "product_showcase".into(), logline: "A bold reveal.".into(), beats: vec![Beat { stage: "Attention".into(), text: "Meet AirRun Pro.".into() }, Beat { stage: "Action".into(), text: "Shop now: 20% off.".into() }], revision: 1 }, provider: "offline".into() },
         Event::StoryCritiqued { revision: 1, critique: Critique { score: 8.5, reasons: vec!["clear hook".into()], suggestions: vec![] }, provider: "offline".into() },

@@ -146,7 +146,7 @@ pub struct GenerateArgs {
     /// 16:9, 9:16 or 1:1.
     #[arg(long)]
     pub aspect: Option<String>,
-    /// Length of the scenes in seconds (the intro and outro cards come on top).
+    /// Length of the advert in seconds, its title and end cards included.
     #[arg(long, allow_negative_numbers = true)]
     pub duration: Option<f64>,
     /// Your product photo (repeatable).

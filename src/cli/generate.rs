@@ -59,8 +59,9 @@ fn check_output_dir(dir: &Path) -> Result<(), CliError> {
 }
 
 fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputFormat) -> Result<(), CliError> {
-    let scenes = crate::pipeline::expected_scenes(brief);
-    let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
+    let scenes = crate::pipeline::expected_scenes(settings, brief);
+    let render = crate::pipeline::render_spec(&settings.render, brief);
+    let (w, h) = (render.width, render.height);
     let ff = crate::media::Ffmpeg::locate().map_err(|e| CliError::usage(e.to_string()))?;
     let providers = crate::providers::ProviderSet::from_settings(settings, &ff).map_err(|e| CliError::usage(e.to_string()))?;
     let est = crate::pipeline::estimate(&providers, settings, brief, None);
@@ -80,7 +81,8 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
                        _ => "no variants".to_string(),
                    }],
         "render": { "width": w, "height": h, "fps": settings.render.fps,
-                    "length_s": brief.duration_s + settings.render.intro_s + settings.render.outro_s },
+                    "length_s": render.total_s(render.scenes_s(brief.duration_s)),
+                    "intro_s": render.intro_s, "outro_s": render.outro_s },
         "roles": chains,
         "scoring": settings.scoring.backend,
         "estimate": est.lines,
@@ -92,7 +94,7 @@ fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputForm
     match format {
         OutputFormat::Text => {
             println!("Dry run — nothing is generated or written.");
-            println!("  {} ({}, {}, {:.0} s + cards, {}x{} @ {} fps)", brief.product_name, brief.framework, brief.template, brief.duration_s, w, h, settings.render.fps);
+            println!("  {} ({}, {}, {:.0} s with its cards, {}x{} @ {} fps)", brief.product_name, brief.framework, brief.template, brief.duration_s, w, h, settings.render.fps);
             for s in plan["stages"].as_array().into_iter().flatten() {
                 println!("  - {}", s.as_str().unwrap_or_default());
             }

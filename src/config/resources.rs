@@ -209,7 +209,7 @@ pub fn sample_prompt_vars(resources: &Resources) -> serde_json::Value {
                    "language": "en", "duration_s": 10.0, "aspect": "16:9" },
         "framework": fw, "template": tpl, "story": { "beats": [] }, "scenes": [],
         "context": { "palette": ["#ffffff"], "product_features": ["laces"], "style": "s" },
-        "scene_count": 3, "kind": "product", "product_name": "X", "palette": ["#ffffff"], "stage": "story", "text": "hi",
+        "scene_count": 3, "scenes_s": 7.0, "kind": "product", "product_name": "X", "palette": ["#ffffff"], "stage": "story", "text": "hi",
         "previous": null, "critique": null, "feedback": null, "feedback_scene": null,
         "original": "o", "error": "e", "product": "X", "prompt": "p", "truncated": false, "purpose": "product", "description": "d",
         "style": "s", "character": "c", "environment": "e", "context_palette": ["#ffffff"], "what": "video",

@@ -152,7 +152,8 @@ pub struct Brief {
     pub template: String,
     #[serde(default)]
     pub aspect: Aspect,
-    /// Target length of the scenes in seconds (intro and outro cards come on top).
+    /// Length of the advert in seconds, cards included (`RenderSpec::scenes_s` is what they
+    /// leave the scenes; sessions recorded before that had the cards on top).
     pub duration_s: f64,
     #[serde(default)]
     pub assets: BrandAssets,

@@ -188,6 +188,44 @@ pub struct RenderSpec {
     pub fps: u32,
     pub intro_s: f64,
     pub outro_s: f64,
+    /// The cards are inside the brief's length: a 30 s brief is a 30 s advert, its scenes
+    /// filling what the cards leave. Sessions recorded before this had the cards on top
+    /// (`false`, the default when it is missing) and keep them there.
+    #[serde(default)]
+    pub cards_in_spot: bool,
+}
+
+/// The most of a spot its title and end cards may take: a 6 s bumper keeps 1.5 s of card.
+pub const CARDS_MAX_SHARE: f64 = 0.25;
+
+impl RenderSpec {
+    /// The render for a spot of `spot_s` seconds with cards of `intro_s` and `outro_s`
+    /// asked for. Cards longer than `CARDS_MAX_SHARE` of the spot are shortened, the
+    /// title card first (a short spot opens on its first scene and keeps its call to
+    /// action), so the scenes always have most of the time. The share is taken in whole
+    /// half seconds, the steps scenes are timed in, so a 7 s spot's scenes can fill it.
+    pub fn for_spot(width: u32, height: u32, fps: u32, (intro_s, outro_s): (f64, f64), spot_s: f64) -> RenderSpec {
+        let budget = ((spot_s * CARDS_MAX_SHARE * 2.0).floor() / 2.0).max(0.0);
+        let outro = outro_s.min(budget);
+        let intro = intro_s.min(budget - outro);
+        // Whole frames, so the cut lands where the plan says.
+        let frames = |s: f64| (s * fps.max(1) as f64).floor() / fps.max(1) as f64;
+        RenderSpec { width, height, fps, intro_s: frames(intro), outro_s: frames(outro), cards_in_spot: true }
+    }
+
+    /// The seconds the scenes fill in a spot of `spot_s`.
+    pub fn scenes_s(&self, spot_s: f64) -> f64 {
+        if self.cards_in_spot {
+            spot_s - self.intro_s - self.outro_s
+        } else {
+            spot_s
+        }
+    }
+
+    /// The advert's planned length for scenes lasting `scenes_s`.
+    pub fn total_s(&self, scenes_s: f64) -> f64 {
+        self.intro_s + scenes_s + self.outro_s
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +242,31 @@ mod tests {
             analysed_by: "test".into(),
             key: String::new(),
         }
+    }
+
+    #[test]
+    fn a_spot_holds_its_cards_and_short_spots_shorten_the_title_first() {
+        let spot = |len: f64| RenderSpec::for_spot(1920, 1080, 30, (1.5, 2.0), len);
+        let r = spot(30.0);
+        assert_eq!((r.intro_s, r.outro_s), (1.5, 2.0));
+        assert_eq!(r.scenes_s(30.0), 26.5);
+        assert_eq!(r.total_s(r.scenes_s(30.0)), 30.0);
+        // 10 s: a quarter is 2.5 s; the end card keeps its 2 s, the title gets 0.5 s.
+        let r = spot(10.0);
+        assert_eq!((r.intro_s, r.outro_s, r.scenes_s(10.0)), (0.5, 2.0, 7.5));
+        // A 6 s bumper opens on its first scene and ends on 1.5 s of call to action.
+        let r = spot(6.0);
+        assert_eq!((r.intro_s, r.outro_s, r.scenes_s(6.0)), (0.0, 1.5, 4.5));
+        // A 7 s spot: a quarter is 1.75 s, taken as 1.5 so the scenes get 5.5 in half seconds.
+        let r = spot(7.0);
+        assert_eq!((r.intro_s, r.outro_s, r.scenes_s(7.0)), (0.0, 1.5, 5.5));
+        // Cards land on whole frames.
+        let r = RenderSpec::for_spot(1920, 1080, 25, (0.55, 2.0), 30.0);
+        assert!((r.intro_s * 25.0 - 13.0).abs() < 1e-9 && (r.outro_s * 25.0 - 50.0).abs() < 1e-9, "{r:?}");
+        // A session recorded with the cards on top keeps them there.
+        let old: RenderSpec = serde_json::from_str(r#"{"width":320,"height":180,"fps":30,"intro_s":0.5,"outro_s":0.5}"#).unwrap();
+        assert!(!old.cards_in_spot);
+        assert_eq!(old.scenes_s(8.0), 8.0);
     }
 
     #[test]

@@ -116,6 +116,13 @@ impl SessionState {
         self.scenes.iter().map(|s| s.duration_s).sum()
     }
 
+    /// The seconds the scenes should fill: the brief's length less its cards (all of it
+    /// in sessions recorded with the cards on top, or before the render is known).
+    pub fn scenes_target_s(&self) -> f64 {
+        let spot = self.brief.as_ref().map_or(0.0, |b| b.duration_s);
+        self.render.as_ref().map_or(spot, |r| r.scenes_s(spot))
+    }
+
     pub fn scene(&self, id: u32) -> Option<&Scene> {
         self.scenes.iter().find(|s| s.id == id)
     }

@@ -28,7 +28,7 @@ pub use plan::{plan, Blocked, Plan, PlanRules};
 pub use task::Task;
 pub use variants::VariantRow;
 pub use recorder::{Recorder, Update};
-pub use runner::{Pipeline, RunOutcome};
+pub use runner::{render_spec, Pipeline, RunOutcome};
 pub use sessions::{Exported, SessionSummary};
 
 use thiserror::Error;

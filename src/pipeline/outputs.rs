@@ -88,7 +88,11 @@ pub fn storyboard(state: &SessionState) -> String {
     if let Some(t) = &b.typeface {
         let _ = writeln!(md, "- Typeface: {t}");
     }
-    let _ = writeln!(md, "- Aspect: {}, scenes: {:.1} s", b.aspect, state.scenes_duration());
+    let scenes = state.scenes_duration();
+    match &state.render {
+        Some(r) => _ = writeln!(md, "- Aspect: {}, length: {:.1} s (scenes {scenes:.1} s, title card {:.1} s, end card {:.1} s)", b.aspect, r.total_s(scenes), r.intro_s, r.outro_s),
+        None => _ = writeln!(md, "- Aspect: {}, scenes: {scenes:.1} s", b.aspect),
+    }
     for (what, model) in &state.written_by {
         let _ = writeln!(md, "- {} by: {model}", crate::text::capitalised(what));
     }

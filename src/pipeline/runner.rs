@@ -134,9 +134,7 @@ impl Pipeline {
     }
 
     pub fn render_spec(&self, brief: &Brief) -> RenderSpec {
-        let r = &self.settings.render;
-        let (width, height) = brief.aspect.canvas_with_short_side(r.short_side);
-        RenderSpec { width, height, fps: r.fps, intro_s: r.intro_s, outro_s: r.outro_s }
+        render_spec(&self.settings.render, brief)
     }
 
     pub fn work_dir(&self, session: &str) -> PathBuf {
@@ -405,4 +403,11 @@ impl Pipeline {
         }
         Ok(None)
     }
+}
+
+/// The render a new session of `brief` gets: the canvas for its aspect, and cards fitted
+/// inside its length.
+pub fn render_spec(r: &crate::config::RenderSettings, brief: &Brief) -> RenderSpec {
+    let (width, height) = brief.aspect.canvas_with_short_side(r.short_side);
+    RenderSpec::for_spot(width, height, r.fps, (r.intro_s, r.outro_s), brief.duration_s)
 }

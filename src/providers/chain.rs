@@ -176,8 +176,8 @@ impl Critic for Chain<dyn Critic> {
     async fn story(&self, brief: &Brief, framework: &FrameworkSpec, story: &Story) -> Result<Critique, ProviderError> {
         self.try_in_order("writer", |m| m.id(), |m| async move { m.story(brief, framework, story).await }).await
     }
-    async fn scenes(&self, brief: &Brief, scenes: &[Scene]) -> Result<Critique, ProviderError> {
-        self.try_in_order("writer", |m| m.id(), |m| async move { m.scenes(brief, scenes).await }).await
+    async fn scenes(&self, brief: &Brief, scenes_s: f64, scenes: &[Scene]) -> Result<Critique, ProviderError> {
+        self.try_in_order("writer", |m| m.id(), |m| async move { m.scenes(brief, scenes_s, scenes).await }).await
     }
 }
 

@@ -29,6 +29,8 @@ pub struct SceneInput<'a> {
     pub framework: &'a FrameworkSpec,
     pub template: &'a AdTemplate,
     pub story: &'a Story,
+    /// The seconds the scenes fill: the brief's length less its title and end cards.
+    pub scenes_s: f64,
     pub context: &'a ConsistencyContext,
     pub previous: Option<&'a [Scene]>,
     pub critique: Option<&'a Critique>,
@@ -49,7 +51,8 @@ pub trait StoryDirector: Send + Sync {
 pub trait Critic: Send + Sync {
     fn id(&self) -> String;
     async fn story(&self, brief: &Brief, framework: &FrameworkSpec, story: &Story) -> Result<Critique, ProviderError>;
-    async fn scenes(&self, brief: &Brief, scenes: &[Scene]) -> Result<Critique, ProviderError>;
+    /// Scenes meant to fill `scenes_s` seconds (the brief's length less its cards).
+    async fn scenes(&self, brief: &Brief, scenes_s: f64, scenes: &[Scene]) -> Result<Critique, ProviderError>;
 }
 
 #[async_trait]

@@ -104,6 +104,7 @@ pub async fn write_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) 
         framework: &fw,
         template: &tpl,
         story,
+        scenes_s: st.scenes_target_s(),
         context: &context,
         previous: if fresh { None } else { Some(&st.scenes) },
         critique,
@@ -117,7 +118,7 @@ pub async fn write_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) 
         rec,
         "scenes",
         writer.id(),
-        json!({ "brief": brief, "story": story, "context": context, "previous": input.previous, "critique": critique,
+        json!({ "brief": brief, "story": story, "scenes_s": input.scenes_s, "context": context, "previous": input.previous, "critique": critique,
                 "feedback": feedback, "variation": input.variation, "first_id": input.first_id, "provider": writer.id() }),
         writer.write(&input),
     )
@@ -137,7 +138,7 @@ pub async fn write_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) 
 pub async fn critique_scenes(p: &Pipeline, rec: &Arc<Recorder>, st: &SessionState) -> Result<(), PipelineError> {
     let brief = st.brief();
     let critic = p.providers.critic.clone();
-    let (critique, by) = cached(p, rec, "scene-critique", critic.id(), json!({ "brief": brief, "scenes": st.scenes, "provider": critic.id() }), critic.scenes(brief, &st.scenes)).await?;
+    let (critique, by) = cached(p, rec, "scene-critique", critic.id(), json!({ "brief": brief, "scenes_s": st.scenes_target_s(), "scenes": st.scenes, "provider": critic.id() }), critic.scenes(brief, st.scenes_target_s(), &st.scenes)).await?;
     rec.record(Event::ScenesCritiqued { revision: st.scenes_revision, critique, provider: by }).await?;
     Ok(())
 }

@@ -181,8 +181,8 @@ impl Critic for LlmRoles {
         Ok(c.into())
     }
 
-    async fn scenes(&self, brief: &Brief, scenes: &[Scene]) -> Result<Critique, ProviderError> {
-        let c: CritiqueJson = self.ask("scene_critic", json!({ "brief": brief, "scenes": scenes, "wps": brief.wps() }), brief.seed).await?;
+    async fn scenes(&self, brief: &Brief, scenes_s: f64, scenes: &[Scene]) -> Result<Critique, ProviderError> {
+        let c: CritiqueJson = self.ask("scene_critic", json!({ "brief": brief, "scenes_s": scenes_s, "scenes": scenes, "wps": brief.wps() }), brief.seed).await?;
         Ok(c.into())
     }
 }
@@ -194,10 +194,10 @@ impl SceneWriter for LlmRoles {
     }
 
     async fn write(&self, input: &SceneInput<'_>) -> Result<Vec<Scene>, ProviderError> {
-        let scene_count = ((input.brief.duration_s / 5.0).round() as usize).clamp(input.framework.stages.len().min(4), 12);
+        let scene_count = ((input.scenes_s / 5.0).round() as usize).clamp(input.framework.stages.len().min(4), 12);
         let feedback_scene = input.feedback.and_then(|(id, _)| id).and_then(|id| input.previous.and_then(|p| p.iter().position(|s| s.id == id)).map(|p| p + 1));
         let vars = json!({
-            "brief": input.brief, "story": input.story, "context": input.context, "scene_count": scene_count,
+            "brief": input.brief, "story": input.story, "context": input.context, "scene_count": scene_count, "scenes_s": input.scenes_s,
             "previous": input.previous, "critique": input.critique,
             "feedback": input.feedback.map(|(_, t)| t), "feedback_scene": feedback_scene, "wps": input.brief.wps(),
         });

@@ -57,15 +57,15 @@ pub fn story_problems(brief: &Brief, fw: &FrameworkSpec, story: &Story) -> Vec<P
     p
 }
 
-pub fn scene_problems(brief: &Brief, scenes: &[Scene]) -> Vec<Problem> {
+pub fn scene_problems(brief: &Brief, scenes_s: f64, scenes: &[Scene]) -> Vec<Problem> {
     let mut p = Vec::new();
     if scenes.is_empty() {
         p.push(problem(10.0, "there are no scenes".into(), "write the scenes".into()));
         return p;
     }
     let sum: f64 = scenes.iter().map(|s| s.duration_s).sum();
-    if (sum - brief.duration_s).abs() > 0.5 {
-        p.push(problem(2.0, format!("scenes last {sum:.1}s, the brief asks for {:.1}s", brief.duration_s), "rebalance the durations".into()));
+    if (sum - scenes_s).abs() > 0.5 {
+        p.push(problem(2.0, format!("scenes last {sum:.1}s, the cut has {scenes_s:.1}s for them"), "rebalance the durations".into()));
     }
     for (i, s) in scenes.iter().enumerate() {
         if !(1.5..=8.0).contains(&s.duration_s) {
@@ -127,9 +127,9 @@ impl Critic for RubricCritic {
         ))
     }
 
-    async fn scenes(&self, brief: &Brief, scenes: &[Scene]) -> Result<Critique, ProviderError> {
+    async fn scenes(&self, brief: &Brief, scenes_s: f64, scenes: &[Scene]) -> Result<Critique, ProviderError> {
         Ok(verdict(
-            scene_problems(brief, scenes),
+            scene_problems(brief, scenes_s, scenes),
             &["durations add up to the target", "on-screen text is short and readable", "camera moves are varied", "the product appears early and the call to action closes"],
         ))
     }

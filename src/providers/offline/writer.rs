@@ -243,14 +243,14 @@ fn voice_line(lines: &[String], j: usize, first: usize, vars: &Value, budget: us
     })
 }
 
-fn fix_scenes(mut scenes: Vec<Scene>, brief: &Brief) -> Vec<Scene> {
+fn fix_scenes(mut scenes: Vec<Scene>, brief: &Brief, scenes_s: f64) -> Vec<Scene> {
     for s in scenes.iter_mut() {
         s.duration_s = s.duration_s.clamp(1.5, 8.0);
         if s.on_screen_text.chars().count() > ON_SCREEN_MAX {
             s.on_screen_text = clip_chars(&s.on_screen_text, ON_SCREEN_MAX);
         }
     }
-    let target = (brief.duration_s * 2.0).round() / 2.0;
+    let target = (scenes_s * 2.0).round() / 2.0;
     let sum: f64 = scenes.iter().map(|s| s.duration_s).sum();
     if (sum - target).abs() > 0.25 && !scenes.is_empty() {
         let weights: Vec<f64> = scenes.iter().map(|s| s.duration_s).collect();
@@ -302,10 +302,10 @@ impl SceneWriter for TemplateWriter {
                     apply_scene_feedback(s, text, &palette);
                 }
             }
-            return Ok(fix_scenes(scenes, input.brief));
+            return Ok(fix_scenes(scenes, input.brief, input.scenes_s));
         }
         if let (Some(prev), Some(_)) = (input.previous, input.critique) {
-            return Ok(fix_scenes(prev.to_vec(), input.brief));
+            return Ok(fix_scenes(prev.to_vec(), input.brief, input.scenes_s));
         }
         let mut vars = brief_vars(input.brief, input.context);
         vars["style"] = Value::String(if input.context.style.is_empty() {
@@ -315,7 +315,7 @@ impl SceneWriter for TemplateWriter {
         });
         let mut rng = seed_of(input.brief, 31 + input.variation * 104_729);
         let fw = input.framework;
-        let n = scene_count(input.brief.duration_s, fw.stages.len());
+        let n = scene_count(input.scenes_s, fw.stages.len());
         // Scenes per stage: one each, then extra ones to the stages with the most time per scene.
         let mut per_stage = vec![1usize; fw.stages.len()];
         while per_stage.iter().sum::<usize>() < n {
@@ -331,7 +331,7 @@ impl SceneWriter for TemplateWriter {
             }
         }
         plan.truncate(n.max(1));
-        let durations = allocate_durations(input.brief.duration_s, &plan.iter().map(|p| p.2).collect::<Vec<_>>());
+        let durations = allocate_durations(input.scenes_s, &plan.iter().map(|p| p.2).collect::<Vec<_>>());
         let offset = rng.below(input.template.shots.len());
         // Each stage says its lines in turn from one place, so no two of its scenes repeat.
         let first_line: Vec<usize> = fw.stages.iter().map(|st| rng.below(st.voiceover.len().max(1))).collect();
@@ -365,8 +365,8 @@ impl SceneWriter for TemplateWriter {
                 },
             });
         }
-        let scenes = fix_scenes(scenes, input.brief);
-        debug_assert!(scene_problems(input.brief, &scenes).iter().all(|p| p.severity < 2.0));
+        let scenes = fix_scenes(scenes, input.brief, input.scenes_s);
+        debug_assert!(scene_problems(input.brief, input.scenes_s, &scenes).iter().all(|p| p.severity < 2.0));
         Ok(scenes)
     }
 

@@ -300,14 +300,20 @@ pub fn preview(app: &App, images: &Images, asset: &AssetId, f: &mut Frame, area:
 pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Scenes;
     let t = &app.theme;
-    // The scenes' total against the brief's length, always in sight.
+    // The scenes' total against the time the brief's length leaves them, always in sight.
     let title = match app.session.as_ref().map(|v| &v.state).filter(|s| !s.scenes.is_empty()) {
         Some(s) => {
-            let total: f64 = s.scenes.iter().map(|sc| sc.duration_s).sum();
-            match s.brief.as_ref().map(|b| b.duration_s) {
-                Some(target) => {
+            let total = s.scenes_duration();
+            match s.brief.as_ref() {
+                Some(_) => {
+                    let target = s.scenes_target_s();
                     let off = if (total - target).abs() > 0.25 { format!(" ({:+.1} s)", total - target) } else { String::new() };
-                    format!("Scenes · {total:.1} s of {target:.0} s{off}")
+                    let advert = s.render.as_ref().map_or(total, |r| r.total_s(total));
+                    if advert > total + 0.01 {
+                        format!("Scenes · {total:.1} s + cards = {advert:.1} s{off}")
+                    } else {
+                        format!("Scenes · {total:.1} s{off}")
+                    }
                 }
                 None => format!("Scenes · {total:.1} s"),
             }
