@@ -59,8 +59,8 @@ fn check_output_dir(dir: &Path) -> Result<(), CliError> {
 }
 
 fn dry_run(brief: &crate::domain::Brief, settings: &Settings, format: OutputFormat) -> Result<(), CliError> {
-    let scenes = crate::pipeline::expected_scenes(settings, brief);
     let render = crate::pipeline::render_spec(&settings.render, brief);
+    let scenes = crate::pipeline::expected_scenes(render.scenes_s(brief.duration_s));
     let (w, h) = (render.width, render.height);
     let ff = crate::media::Ffmpeg::locate().map_err(|e| CliError::usage(e.to_string()))?;
     let providers = crate::providers::ProviderSet::from_settings(settings, &ff).map_err(|e| CliError::usage(e.to_string()))?;

@@ -38,18 +38,18 @@ pub(crate) fn typical_writing_call() -> ChatRequest {
     ChatRequest { system: String::new(), user: "x".repeat(6000), json_schema: None, temperature: 0.7, seed: 0, max_tokens: 1500 }
 }
 
-/// Scenes a brief is expected to get before the writer has run (about one per 5 s of
-/// what its cards leave).
-pub fn expected_scenes(settings: &Settings, brief: &Brief) -> usize {
-    let scenes_s = super::render_spec(&settings.render, brief).scenes_s(brief.duration_s);
+/// Scenes expected before the writer has run: about one per 5 s of the `scenes_s` the
+/// cards leave them.
+pub fn expected_scenes(scenes_s: f64) -> usize {
     ((scenes_s / 5.0).round() as usize).clamp(1, 12)
 }
 
 /// The cost of the work `state` still lacks (all of it for a brief with no state yet).
 /// Results already cached are not known here, so this errs high.
 pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, state: Option<&SessionState>) -> Estimate {
-    let (w, h) = brief.aspect.canvas_with_short_side(settings.render.short_side);
     let render = state.and_then(|s| s.render.clone()).unwrap_or_else(|| super::render_spec(&settings.render, brief));
+    let (w, h) = (render.width, render.height);
+    let scenes_s = render.scenes_s(brief.duration_s);
     let mut lines = Vec::new();
     let mut add = |what: &str, model: String, calls: usize, each: Option<f64>| {
         if calls > 0 {
@@ -72,8 +72,8 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
     let scenes: Vec<(u32, f64)> = match state.filter(|s| !s.scenes.is_empty()) {
         Some(s) => s.scenes.iter().map(|sc| (sc.id, sc.duration_s)).collect(),
         None => {
-            let n = expected_scenes(settings, brief);
-            (1..=n as u32).map(|i| (i, render.scenes_s(brief.duration_s) / n as f64)).collect()
+            let n = expected_scenes(scenes_s);
+            (1..=n as u32).map(|i| (i, scenes_s / n as f64)).collect()
         }
     };
     let keyframes = boards * scenes.iter().filter(|(id, _)| state.is_none_or(|s| !s.keyframes.contains_key(id))).count();
@@ -112,7 +112,7 @@ pub fn estimate(providers: &ProviderSet, settings: &Settings, brief: &Brief, sta
     // The music bed, unless the brief brings music or the session has its bed.
     if let (Some(music), None) = (&providers.music, &brief.assets.music) {
         if state.is_none_or(|s| s.music.is_none()) {
-            let total = render.total_s(render.scenes_s(brief.duration_s));
+            let total = render.total_s(scenes_s);
             let req = super::cut::bed_request(&brief.tone, total, total - render.outro_s, brief.seed);
             add("music bed", music.id(), 1, music.estimate_usd(&req));
         }
