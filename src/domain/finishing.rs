@@ -128,7 +128,24 @@ impl Transition {
     pub fn cut() -> Transition {
         Transition::of(TransitionKind::Cut)
     }
+
+    /// This transition as an editor paces it between a shot of `before_s` seconds (`None`
+    /// when nothing comes before) and one of `after_s`: shots under `SHORT_SHOT_S` are cut
+    /// (a push or a dissolve would take a third of them), and no transition takes more
+    /// than `MAX_SHARE` of the shorter shot.
+    pub fn paced(self, before_s: Option<f64>, after_s: f64) -> Transition {
+        let shorter = before_s.map_or(after_s, |b| b.min(after_s));
+        if self.kind == TransitionKind::Cut || shorter < SHORT_SHOT_S {
+            return Transition::cut();
+        }
+        Transition { kind: self.kind, duration_s: self.duration_s.min(shorter * MAX_SHARE) }
+    }
 }
+
+/// Shots shorter than this are cut into and out of (`Transition::paced`).
+pub const SHORT_SHOT_S: f64 = 2.0;
+/// The most of the shorter neighbouring shot a planned transition takes (`Transition::paced`).
+pub const MAX_SHARE: f64 = 0.25;
 
 /// Sessions written before transitions existed fade through black, as they always did.
 impl Default for Transition {
@@ -227,6 +244,15 @@ mod tests {
         assert_eq!("cut 1".parse::<Transition>(), Ok(Transition::cut()));
         assert!("wipe 3".parse::<Transition>().is_err());
         assert_eq!(TransitionStyle::for_tone("Energetic").within_stage, Transition::cut());
+        // Paced to the shots: short shots cut, and a long dissolve shrinks to a quarter of
+        // the shorter neighbour.
+        let dissolve = Transition { kind: TransitionKind::Dissolve, duration_s: 0.8 };
+        assert_eq!(dissolve.paced(Some(1.5), 4.0), Transition::cut());
+        assert_eq!(dissolve.paced(Some(4.0), 1.5), Transition::cut());
+        assert_eq!(dissolve.paced(None, 1.5), Transition::cut());
+        assert_eq!(dissolve.paced(Some(2.0), 6.0), Transition { kind: TransitionKind::Dissolve, duration_s: 0.5 });
+        assert_eq!(dissolve.paced(Some(5.0), 6.0), dissolve);
+        assert_eq!(dissolve.paced(None, 6.0), dissolve);
         assert_eq!(TransitionStyle::for_tone("calm, premium").new_stage.kind, TransitionKind::Dissolve);
         for k in TransitionKind::ALL {
             assert_eq!(k.id().parse::<TransitionKind>(), Ok(k));

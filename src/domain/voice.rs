@@ -38,6 +38,14 @@ pub fn spoken_s(text: &str, wps: f64) -> f64 {
     word_count(text) as f64 / wps.max(0.1)
 }
 
+/// Words a line cut mid-clause does not end on: articles, prepositions, conjunctions,
+/// auxiliaries and determiners.
+const TRAILING_FILLERS: &[&str] = &[
+    "a", "an", "the", "and", "or", "but", "nor", "so", "as", "than", "of", "to", "in", "on", "at", "for", "with", "by", "from", "into", "onto", "around", "about", "over", "under", "through", "is", "are", "was", "were",
+    "be", "been", "being", "am", "have", "has", "had", "do", "does", "did", "will", "would", "can", "could", "should", "may", "might", "must", "this", "that", "these", "those", "every", "each", "all", "some", "any",
+    "your", "our", "my", "its", "their", "his", "her", "what", "how", "who", "which", "where", "when", "why", "really", "very", "just", "not",
+];
+
 /// The first words of `text` that fit `max_words`, cut at the last sentence or clause
 /// end that fits when there is one, and ending in a full stop.
 pub fn shorten_line(text: &str, max_words: usize) -> String {
@@ -63,7 +71,17 @@ pub fn shorten_line(text: &str, max_words: usize) -> String {
             clause_end = Some(i + 1);
         }
     }
-    let end = clause_end.filter(|e| *e * 2 >= cut).unwrap_or(cut);
+    let mut end = clause_end.filter(|e| *e * 2 >= cut).unwrap_or(cut);
+    if clause_end != Some(end) {
+        // Cut mid-clause: a line does not end on "the", "to" or "is"; and one word left of
+        // a longer thought ("Designed around how you live" → "Designed") says nothing.
+        while end > 0 && TRAILING_FILLERS.contains(&words[end - 1].to_lowercase().trim_matches(|c: char| !c.is_alphanumeric())) {
+            end -= 1;
+        }
+        if words[..end].iter().filter(|w| w.chars().any(char::is_alphanumeric)).count() < 2 {
+            return String::new();
+        }
+    }
     let mut s = words[..end].join(" ");
     s = s.trim_end_matches([',', ';', ':', '-', '—']).to_string();
     if !s.ends_with(['.', '!', '?']) {
@@ -152,6 +170,12 @@ mod tests {
         assert_eq!(shorten_line("Made for runners, built for the long haul every day", 4), "Made for runners.");
         assert_eq!(shorten_line("one two three four five six", 3), "one two three.");
         assert_eq!(shorten_line("anything", 0), "");
+        // A cut mid-clause drops the words a line cannot end on, and a lone word is no line.
+        assert_eq!(shorten_line("Say hello to AirRun Pro.", 2), "Say hello.");
+        assert_eq!(shorten_line("Feel the difference every day.", 4), "Feel the difference.");
+        assert_eq!(shorten_line("Made for all the runners out there.", 4), "");
+        assert_eq!(shorten_line("Designed around how you really live.", 2), "");
+        assert_eq!(shorten_line("This is what you have been waiting for.", 2), "");
         for n in 0..8 {
             assert!(word_count(&shorten_line("Feel the difference, every single day, with Stride shoes.", n)) <= n);
         }

@@ -173,7 +173,7 @@ fn cut(st: &SessionState, rules: &FinishRules, asset: &dyn Fn(&AssetId) -> PathB
         colors: brand_colors(st),
         logo: brief.assets.logo.as_ref().map(asset),
         clips,
-        outro_transition: TransitionStyle::for_tone(cut_tone(st, rules)).closing,
+        outro_transition: TransitionStyle::for_tone(cut_tone(st, rules)).closing.paced(st.scenes.last().map(|s| s.duration_s), render.outro_s),
         // The brief's music, else the bed made for it.
         audio: ComposeAudio { music: brief.assets.music.as_ref().or(st.music.as_ref().map(|m| &m.audio)).map(asset) },
         look: brief.assets.look.as_ref().map(asset),

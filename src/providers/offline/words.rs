@@ -59,7 +59,9 @@ pub fn guess_audience(prompt: &str) -> String {
     // ASCII lowercasing keeps byte offsets, so the user's own casing can be cut out.
     match lower.find(" for ") {
         Some(i) => {
-            let a = first_words(prompt[i + 5..].trim_end_matches('.'), 5);
+            // The audience ends with its clause: "for Gen Z runners, energetic" is for Gen Z runners.
+            let clause = prompt[i + 5..].split([',', ';', '.', ':', '!', '?', '(']).next().unwrap_or("");
+            let a = first_words(clause, 5);
             if a.is_empty() { "everyone".into() } else { a }
         }
         None => "everyone".into(),
@@ -73,5 +75,7 @@ mod tests {
     fn names_colours_and_features() {
         assert_eq!(prompt_features("pink running shoes with white laces for Gen Z runners"), vec!["pink running shoes", "white laces"]);
         assert_eq!(guess_audience("pink running shoes for Gen Z runners"), "Gen Z runners");
+        assert_eq!(guess_audience("pink running shoes for Gen Z runners, energetic"), "Gen Z runners");
+        assert_eq!(guess_audience("a lamp for: "), "everyone");
     }
 }

@@ -365,7 +365,12 @@ impl SceneWriter for TemplateWriter {
                 },
             });
         }
-        let scenes = fix_scenes(scenes, input.brief, input.scenes_s);
+        let mut scenes = fix_scenes(scenes, input.brief, input.scenes_s);
+        // The template's transitions, paced to the lengths the scenes ended with.
+        for i in 0..scenes.len() {
+            let before = i.checked_sub(1).map(|p| scenes[p].duration_s);
+            scenes[i].transition = scenes[i].transition.paced(before, scenes[i].duration_s);
+        }
         debug_assert!(scene_problems(input.brief, input.scenes_s, &scenes).iter().all(|p| p.severity < 2.0));
         Ok(scenes)
     }

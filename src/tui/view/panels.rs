@@ -300,8 +300,9 @@ pub fn preview(app: &App, images: &Images, asset: &AssetId, f: &mut Frame, area:
 pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
     let focused = app.focus == Focus::Scenes;
     let t = &app.theme;
-    // The scenes' total against the time the brief's length leaves them, always in sight.
-    let title = match app.session.as_ref().map(|v| &v.state).filter(|s| !s.scenes.is_empty()) {
+    // The scenes' total against the time the brief's length leaves them, always in sight:
+    // the longest wording that fits the panel's border, the offset last to go.
+    let titles: Vec<String> = match app.session.as_ref().map(|v| &v.state).filter(|s| !s.scenes.is_empty()) {
         Some(s) => {
             let total = s.scenes_duration();
             match s.brief.as_ref() {
@@ -309,17 +310,22 @@ pub fn scenes(app: &App, f: &mut Frame, area: Rect) {
                     let target = s.scenes_target_s();
                     let off = if (total - target).abs() > 0.25 { format!(" ({:+.1} s)", total - target) } else { String::new() };
                     let advert = s.render.as_ref().map_or(total, |r| r.total_s(total));
+                    let mut t = Vec::new();
                     if advert > total + 0.01 {
-                        format!("Scenes · {total:.1} s + cards = {advert:.1} s{off}")
-                    } else {
-                        format!("Scenes · {total:.1} s{off}")
+                        t.push(format!("Scenes · {total:.1} s + cards = {advert:.1} s{off}"));
+                        t.push(format!("Scenes {total:.1} s, advert {advert:.1} s{off}"));
                     }
+                    t.push(format!("Scenes · {total:.1} s{off}"));
+                    t.push(format!("Scenes {total:.1}s{}", off.replace(" s)", ")")));
+                    t
                 }
-                None => format!("Scenes · {total:.1} s"),
+                None => vec![format!("Scenes · {total:.1} s")],
             }
         }
-        None => "Scenes".to_string(),
+        None => vec!["Scenes".to_string()],
     };
+    let room = area.width.saturating_sub(6) as usize;
+    let title = titles.iter().find(|t| t.chars().count() <= room).unwrap_or_else(|| titles.last().expect("one title")).clone();
     let b = block(app, &title, focused);
     let inner = b.inner(area);
     f.render_widget(b, area);
