@@ -84,14 +84,38 @@ impl Pyramid {
     }
 }
 
-/// Sum of |a-b| over two equal u8 slices (vectorises well).
+/// Sum of |a-b| over two u8 slices (up to the shorter one's length). On x86-64 it runs
+/// 32 bytes a step on SSE2's `psadbw`, which every x86-64 processor has: the compiler's own
+/// vectorisation of the plain loop loads 4 bytes a step, and this sum runs over every
+/// byte of every full frame the scorer sees (flicker, the frozen gate).
 pub fn sad_u8(a: &[u8], b: &[u8]) -> u64 {
-    let mut total = 0u64;
-    for (ca, cb) in a.chunks(1 << 16).zip(b.chunks(1 << 16)) {
-        let s: u32 = ca.iter().zip(cb).map(|(&x, &y)| x.abs_diff(y) as u32).sum();
-        total += s as u64;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_add_epi64, _mm_loadu_si128, _mm_sad_epu8, _mm_setzero_si128, _mm_storeu_si128};
+        let steps = n / 32;
+        let mut lanes = [0u64; 4];
+        // SAFETY: SSE2 is part of the x86-64 baseline; every load reads 16 bytes at
+        // offsets below `steps * 32 <= n` of slices of length `n`, unaligned loads allowed.
+        unsafe {
+            let (mut s0, mut s1) = (_mm_setzero_si128(), _mm_setzero_si128());
+            let (pa, pb) = (a.as_ptr() as *const __m128i, b.as_ptr() as *const __m128i);
+            for i in 0..steps {
+                s0 = _mm_add_epi64(s0, _mm_sad_epu8(_mm_loadu_si128(pa.add(2 * i)), _mm_loadu_si128(pb.add(2 * i))));
+                s1 = _mm_add_epi64(s1, _mm_sad_epu8(_mm_loadu_si128(pa.add(2 * i + 1)), _mm_loadu_si128(pb.add(2 * i + 1))));
+            }
+            _mm_storeu_si128(lanes.as_mut_ptr() as *mut __m128i, s0);
+            _mm_storeu_si128(lanes.as_mut_ptr().add(2) as *mut __m128i, s1);
+        }
+        lanes.iter().sum::<u64>() + sad_u8_plain(&a[steps * 32..], &b[steps * 32..])
     }
-    total
+    #[cfg(not(target_arch = "x86_64"))]
+    sad_u8_plain(a, b)
+}
+
+fn sad_u8_plain(a: &[u8], b: &[u8]) -> u64 {
+    a.iter().zip(b).map(|(&x, &y)| x.abs_diff(y) as u64).sum()
 }
 
 #[cfg(test)]
@@ -120,6 +144,20 @@ mod tests {
         // cell (1,1): 20+30+... rows 2,3 cols 2,3 -> 100,110,140,150 -> 125
         assert_eq!(s.rgb[9], 125);
         assert!((s.luma[0] - 25.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn sad_matches_the_plain_sum_at_every_length_and_offset() {
+        let a: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let b: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(40_503) >> 5) as u8).collect();
+        for start in 0..17 {
+            for len in [0, 1, 15, 16, 31, 32, 33, 64, 100, 283 - start] {
+                let (x, y) = (&a[start..start + len], &b[..len + 5]);
+                let plain: u64 = x.iter().zip(y).map(|(p, q)| p.abs_diff(*q) as u64).sum();
+                assert_eq!(sad_u8(x, y), plain, "start {start} len {len}");
+            }
+        }
+        assert_eq!(sad_u8(&vec![255; 1 << 20], &vec![0; 1 << 20]), 255 << 20);
     }
 
     #[test]
