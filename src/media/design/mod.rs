@@ -128,6 +128,14 @@ const GLIDE: f64 = 0.026;
 /// How long an entrance takes.
 const ENTRANCE_S: f64 = 0.7;
 
+/// The marquee's rows keep to this share of the frame's height (top, bottom): the scene
+/// text sits below 0.72 (or above 0.16 with burned captions), and the camera's closest
+/// framings (a dolly's 1.38× push a little above the centre, a zoom's 1.32×) carry 0.63
+/// out to at most 0.715 and 0.25 to at least 0.17.
+const MARQUEE_BAND: (f64, f64) = (0.25, 0.63);
+/// A marquee row's drawn height in font sizes (ascent, descent and padding).
+const MARQUEE_LINE_BOX: f64 = 1.25;
+
 fn ease_out_cubic(t: f64) -> f64 {
     let t = t.clamp(0.0, 1.0);
     1.0 - (1.0 - t).powi(3)
@@ -264,13 +272,16 @@ impl Design {
                 }
                 if let Some(face) = face.as_ref().filter(|_| !title.is_empty()) {
                     let unit = format!("{title}  \u{2022}  ");
-                    let px = (h * 0.2).min(w * 0.3);
+                    // Three rows in the middle band, clear of the scene's text (at the
+                    // bottom, or at the top when captions are burned) even when the
+                    // camera is at its closest.
+                    let (top, bottom) = MARQUEE_BAND;
+                    let rows = 3;
+                    let px = (w * 0.3).min((bottom - top) * h / (1.15 * (rows - 1) as f64 + MARQUEE_LINE_BOX));
                     let fill = face.line(&unit, px as f32, 0.0, 6);
                     let outline = fill.outline((px / 50.0).max(1.0) as u32);
                     let step = face.advance(&unit, px as f32, 0.0) as f64;
                     let behind = if hero.is_some() { 0.4 } else { 1.0 };
-                    // Three rows on a landscape frame; up to five fill a tall one.
-                    let rows = ((h * 0.75) / (px * 1.15)).round().clamp(3.0, 5.0) as usize;
                     let mid = rows / 2;
                     for row in 0..rows {
                         let m = if row % 2 == mid % 2 { &fill } else { &outline };
@@ -280,8 +291,7 @@ impl Design {
                         // Fast enough to read as motion, slow enough to read the words; the
                         // rows always cover the frame for the whole clip.
                         let speed = (w * 0.045).min(step / duration_s.max(1.0));
-                        // Centred a little above the middle, clear of the scene text's band at the bottom.
-                        let y = h * 0.42 + (row as f64 - mid as f64) * px * 1.15 - m.height as f64 / 2.0;
+                        let y = h * (top + bottom) / 2.0 + (row as f64 - mid as f64) * px * 1.15 - m.height as f64 / 2.0;
                         let mut l = Layer::at(-step * (rng.unit() + 1.0), y, sp, 0.7, 0.1 * row as f64, (dir * w * 0.1, 0.0));
                         l.drift = (dir * speed, 0.0);
                         l.repeat = Some(step);
@@ -482,9 +492,29 @@ mod tests {
         };
         let diff = |a: &[u8], b: &[u8]| a.iter().zip(b).map(|(x, y)| (*x as i32 - *y as i32).abs() as f64).sum::<f64>() / a.len() as f64;
         // Before the entrance: the backdrop only; after it, type.
-        assert!(diff(&at(0.0), &at(1.5)) > 5.0);
+        assert!(diff(&at(0.0), &at(1.5)) > 3.0, "{}", diff(&at(0.0), &at(1.5)));
         // Long after the entrances, a still camera still sees the rows run.
         assert!(diff(&at(4.0), &at(4.0 + 1.0 / 30.0)) > 0.3, "{}", diff(&at(4.0), &at(4.0 + 1.0 / 30.0)));
+    }
+
+    #[test]
+    fn marquee_rows_stay_in_their_band_clear_of_the_scene_text() {
+        for (w, h) in [(1920u32, 1080u32), (1080, 1920), (1080, 1080)] {
+            let mut d = design(Arrangement::Marquee, None);
+            (d.width, d.height) = (w, h);
+            let layers = d.layers(6.0).unwrap();
+            assert_eq!(layers.layers.len(), 3);
+            for l in &layers.layers {
+                let (y0, y1) = (l.y / h as f64, (l.y + l.sprite.height as f64) / h as f64);
+                assert!(y0 >= MARQUEE_BAND.0 - 0.01 && y1 <= MARQUEE_BAND.1 + 0.01, "{w}x{h}: row spans {y0:.3}..{y1:.3}");
+                // At the camera's closest (the strongest dolly, zoom or pan) the row stays off the text.
+                for camera in [crate::domain::CameraMove::Dolly, crate::domain::CameraMove::ZoomIn, crate::domain::CameraMove::PanLeft] {
+                    let closest = crate::media::camera_window(camera, 1.0, 1.0);
+                    let seen = |y: f64| (y - closest.y) / closest.h;
+                    assert!(seen(y0) >= 0.16 && seen(y1) <= 0.72, "{w}x{h} {camera:?}: at the closest a row spans {:.3}..{:.3}", seen(y0), seen(y1));
+                }
+            }
+        }
     }
 
     #[test]
