@@ -42,6 +42,23 @@ pub fn wrap_text(text: &str, max_chars: usize, max_lines: usize) -> Vec<String> 
     lines
 }
 
+/// Word wrap for type set on a frame: as many lines as the greedy wrap needs, but with
+/// the breaks balanced, as a designer sets a title ("Shop now: 20% / off" becomes "Shop
+/// now: / 20% off"). Text that needs more than `max_lines` wraps as `wrap_text` does.
+pub fn wrap_balanced(text: &str, max_chars: usize, max_lines: usize) -> Vec<String> {
+    let greedy = wrap_text(text, max_chars, usize::MAX);
+    if greedy.len() <= 1 || greedy.len() > max_lines || text.lines().count() > 1 {
+        return wrap_text(text, max_chars, max_lines);
+    }
+    let chars = text.chars().count();
+    let longest_word = text.split_whitespace().map(|w| w.chars().count()).max().unwrap_or(1);
+    // The narrowest measure that still takes no more lines: every line as even as it gets.
+    (chars.div_ceil(greedy.len()).max(longest_word).max(4)..max_chars.max(4))
+        .map(|w| wrap_text(text, w, usize::MAX))
+        .find(|lines| lines.len() == greedy.len())
+        .unwrap_or(greedy)
+}
+
 /// `s` made safe to print on a terminal: every control character (ESC and so every escape
 /// sequence, BEL, CR, backspace, NUL, DEL, the C1 controls) is shown as a visible escape
 /// (`\e`, `\x07`, `\u{9b}`), so text from a prompt, a file or a model can never clear
@@ -98,6 +115,24 @@ mod tests {
         assert_eq!(cut.len(), 2);
         assert!(cut[1].ends_with('…'));
         assert!(wrap_text("   ", 10, 2).is_empty());
+    }
+
+    #[test]
+    fn titles_wrap_balanced_in_as_few_lines_as_greedy() {
+        assert_eq!(wrap_text("Shop now: 20% off", 16, 3), vec!["Shop now: 20%", "off"]);
+        assert_eq!(wrap_balanced("Shop now: 20% off", 16, 3), vec!["Shop now:", "20% off"]);
+        // As many lines as the greedy wrap, the longest no longer than its longest.
+        let text = "Made for the runners who never stop";
+        let (greedy, balanced) = (wrap_text(text, 16, 3), wrap_balanced(text, 16, 3));
+        assert_eq!(balanced.len(), greedy.len());
+        let longest = |l: &[String]| l.iter().map(|s| s.chars().count()).max().unwrap();
+        assert!(longest(&balanced) <= longest(&greedy), "{balanced:?} vs {greedy:?}");
+        assert_eq!(balanced.join(" "), text);
+        // One line stays one line; what is too long for the lines wraps and is cut as before.
+        assert_eq!(wrap_balanced("AirRun Pro", 16, 2), vec!["AirRun Pro"]);
+        assert_eq!(wrap_balanced("a b c d e f g h", 3, 2), wrap_text("a b c d e f g h", 3, 2));
+        assert_eq!(wrap_balanced("Supercalifragilistic deal", 8, 4), wrap_text("Supercalifragilistic deal", 8, 4));
+        assert!(wrap_balanced("", 10, 2).is_empty());
     }
 }
 

@@ -16,7 +16,7 @@ use super::captions::{ass_script, caption_cues, caption_layout};
 use super::timeline::{SegmentKind, Timeline};
 use super::{escape_filter_value, Ffmpeg, MediaError, Probe};
 use crate::domain::{CaptionMode, CaptionStyle, Cue, Transition, TransitionKind};
-use crate::text::wrap_text;
+use crate::text::wrap_balanced;
 
 /// One scene's clip in the final cut.
 #[derive(Debug, Clone, Serialize)]
@@ -334,7 +334,7 @@ fn layout(spec: &ComposeSpec) -> Layout {
     let intro = if spec.intro_s > 0.0 {
         let size = (s / 7).max(8);
         // A tall frame has room for a third line (a three-word name, one word a line).
-        let lines = wrap_text(&spec.product_name, chars_per_line(size, 0.8), if vertical { 3 } else { 2 });
+        let lines = wrap_balanced(&spec.product_name, chars_per_line(size, 0.8), if vertical { 3 } else { 2 });
         vec![TextLayer { label: "intro title".into(), lines, size, anchor: Anchor::Centre, badge: false }]
     } else {
         vec![]
@@ -354,7 +354,7 @@ fn layout(spec: &ComposeSpec) -> Layout {
             let size = (s / 13).max(8);
             (!c.text.trim().is_empty()).then(|| TextLayer {
                 label: format!("scene {} caption", k + 1),
-                lines: wrap_text(c.text.trim(), chars_per_line(size, 0.8), 3),
+                lines: wrap_balanced(c.text.trim(), chars_per_line(size, 0.8), 3),
                 size,
                 anchor,
                 badge: false,
@@ -368,7 +368,7 @@ fn layout(spec: &ComposeSpec) -> Layout {
         let small = (size / 2).max(8);
         let line = |label: &str, text: &str, size: u32, max: usize, anchor: Anchor, badge: bool| TextLayer {
             label: label.into(),
-            lines: wrap_text(text, chars_per_line(size, 0.8), max),
+            lines: wrap_balanced(text, chars_per_line(size, 0.8), max),
             size,
             anchor,
             badge,
